@@ -1,0 +1,41 @@
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, redactUrl, SECRET_FIELDS } from './logger.js';
+
+function capture() {
+  const stream = new PassThrough();
+  const lines: string[] = [];
+  stream.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  return { logger: createLogger({ destination: stream, level: 'debug' }), lines };
+}
+
+const SECRET = 'sk-super-secret-value-1234567890';
+
+describe('logger', () => {
+  it.each(SECRET_FIELDS)('redacts %s at the top level and nested', (field) => {
+    const { logger, lines } = capture();
+    logger.info({ [field]: SECRET, nested: { [field]: SECRET, deeper: { [field]: SECRET } } }, 'hello');
+    logger.flush();
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain(SECRET);
+    expect(lines[0]).toContain('[redacted]');
+  });
+
+  it('redacts an authorization header inside a logged request', () => {
+    const { logger, lines } = capture();
+    logger.info({ req: { headers: { authorization: `Bearer ${SECRET}`, 'x-api-key': SECRET } } });
+    expect(lines[0]).not.toContain(SECRET);
+  });
+
+  it('writes JSON lines with the level and message when not a TTY', () => {
+    const { logger, lines } = capture();
+    logger.child({ jobId: 'r.1' }).warn('slow');
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ level: 40, msg: 'slow', jobId: 'r.1' });
+  });
+
+  it('removes passwords from URLs', () => {
+    expect(redactUrl('redis://:hunter2@redis.example:6379/0')).toBe('redis://:***@redis.example:6379/0');
+    expect(redactUrl('redis://user:hunter2@redis.example:6379')).not.toContain('hunter2');
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+});
