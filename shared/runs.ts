@@ -1,0 +1,138 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { ResultRecordSchema, type ResultRecord } from './jobs.js';
+import type { RedisKeys } from './redis.js';
+
+export const RUN_MODES = ['SIMULATED', 'LIVE'] as const;
+export type RunMode = (typeof RUN_MODES)[number];
+
+export const RUN_STATUSES = ['enqueued', 'done', 'stopped'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** What the producer records about a run when it enqueues it; never holds a secret. */
+export const RunMetaSchema = z.object({
+  runId: z.string(),
+  createdAt: z.number().int(),
+  seed: z.number().int(),
+  mode: z.enum(RUN_MODES),
+  /** The producer options the run was made with (counts, mix, PII rate, …). */
+  options: z.record(z.string(), z.unknown()),
+  budgetUsd: z.number().positive().nullable(),
+  counts: z.object({
+    queries: z.number().int().nonnegative(),
+    pii: z.number().int().nonnegative(),
+    bySegment: z.record(z.string(), z.number().int().nonnegative()),
+    byComplexity: z.record(z.string(), z.number().int().nonnegative()),
+  }),
+  /** What generating the queries cost (LLM calls), USD. */
+  harnessCostUsd: z.number().nonnegative().default(0),
+});
+export type RunMeta = z.infer<typeof RunMetaSchema>;
+
+export interface RunState {
+  meta: RunMeta;
+  status: RunStatus;
+  stopReason?: string;
+  /** Request plus harness spend recorded by workers, USD. */
+  spendUsd: number;
+}
+
+/**
+ * Run records in Redis: `run:<id>` is a hash (`meta` JSON written once, `status`, `stopReason`),
+ * `run:<id>:results` a hash of result records by job id, `run:<id>:spend` a float counter, and `runs` a
+ * sorted set of run ids by creation time. Every write is idempotent or atomic, so any process may make it.
+ */
+export class RunStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /** Records a run; an existing run with the same id is left as it is (returns false). */
+  async create(meta: RunMeta): Promise<boolean> {
+    const created = await this.redis.hsetnx(
+      this.keys.run(meta.runId),
+      'meta',
+      JSON.stringify(RunMetaSchema.parse(meta)),
+    );
+    if (created === 1) {
+      await this.redis
+        .multi()
+        .hset(this.keys.run(meta.runId), 'status', 'enqueued')
+        .zadd(this.keys.runs(), meta.createdAt, meta.runId)
+        .exec();
+    }
+    return created === 1;
+  }
+
+  async get(runId: string): Promise<RunState | undefined> {
+    const [fields, spend] = await Promise.all([
+      this.redis.hgetall(this.keys.run(runId)),
+      this.redis.get(this.keys.runSpend(runId)),
+    ]);
+    if (!fields.meta) {
+      return undefined;
+    }
+    const state: RunState = {
+      meta: RunMetaSchema.parse(JSON.parse(fields.meta)),
+      status: (fields.status as RunStatus | undefined) ?? 'enqueued',
+      spendUsd: spend ? Number(spend) : 0,
+    };
+    if (fields.stopReason) {
+      state.stopReason = fields.stopReason;
+    }
+    return state;
+  }
+
+  /** Run ids, newest first. */
+  async list(limit = 100): Promise<string[]> {
+    return this.redis.zrevrange(this.keys.runs(), 0, limit - 1);
+  }
+
+  async setStatus(runId: string, status: RunStatus, stopReason?: string): Promise<void> {
+    const fields: Record<string, string> = { status };
+    if (stopReason) {
+      fields.stopReason = stopReason;
+    }
+    await this.redis.hset(this.keys.run(runId), fields);
+  }
+
+  /** Adds to the run's spend and returns the new total (atomic across workers). */
+  async addSpend(runId: string, usd: number): Promise<number> {
+    return Number(await this.redis.incrbyfloat(this.keys.runSpend(runId), usd));
+  }
+
+  /** Stores a job's result once; a second record for the same job id is ignored (returns false). */
+  async recordResult(record: ResultRecord): Promise<boolean> {
+    const added = await this.redis.hsetnx(
+      this.keys.runResults(record.runId),
+      record.jobId,
+      JSON.stringify(ResultRecordSchema.parse(record)),
+    );
+    return added === 1;
+  }
+
+  async resultCount(runId: string): Promise<number> {
+    return this.redis.hlen(this.keys.runResults(runId));
+  }
+
+  /** Every result record of a run, read in pages so a large run does not block Redis. */
+  async *results(runId: string, pageSize = 1000): AsyncGenerator<ResultRecord> {
+    let cursor = '0';
+    do {
+      const [next, entries] = await this.redis.hscan(this.keys.runResults(runId), cursor, 'COUNT', pageSize);
+      cursor = next;
+      for (let i = 1; i < entries.length; i += 2) {
+        yield ResultRecordSchema.parse(JSON.parse(entries[i] as string));
+      }
+    } while (cursor !== '0');
+  }
+
+  async allResults(runId: string): Promise<ResultRecord[]> {
+    const records: ResultRecord[] = [];
+    for await (const record of this.results(runId)) {
+      records.push(record);
+    }
+    return records;
+  }
+}

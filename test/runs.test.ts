@@ -1,0 +1,66 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ResultRecord } from '../shared/jobs.js';
+import { createRedis, RedisKeys } from '../shared/redis.js';
+import { RunStore, type RunMeta } from '../shared/runs.js';
+import { testPrefix, testRedisUrl } from './helpers/redis.js';
+
+const meta = (runId: string): RunMeta => ({
+  runId,
+  createdAt: Date.now(),
+  seed: 1,
+  mode: 'SIMULATED',
+  options: { queries: 2 },
+  budgetUsd: 1,
+  counts: { queries: 2, pii: 0, bySegment: { 'other-paid': 2 }, byComplexity: { basic: 2 } },
+  harnessCostUsd: 0,
+});
+
+const record = (runId: string, seq: number): ResultRecord => ({
+  jobId: `${runId}.${seq}`,
+  runId,
+  seq,
+  status: 'completed',
+  userKey: `u${seq}`,
+  variations: { 'support-agent': 'other-paid' },
+  served: [],
+  route: ['supervisor', 'support'],
+  tokens: { input: 10, output: 5, total: 15 },
+  requestCostUsd: 0.001,
+  unpricedModels: [],
+  harnessCostUsd: 0,
+  feedback: 'positive',
+  attempts: 1,
+  finishedAt: Date.now(),
+});
+
+describe('RunStore', () => {
+  let close: (() => Promise<unknown>) | undefined;
+  afterEach(async () => close?.());
+
+  it('creates a run once, records each result once, and adds spend atomically', async () => {
+    const prefix = testPrefix();
+    const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });
+    close = () => redis.quit();
+    const store = new RunStore(redis, new RedisKeys(prefix));
+
+    expect(await store.create(meta('r1'))).toBe(true);
+    expect(await store.create({ ...meta('r1'), seed: 99 })).toBe(false);
+    expect((await store.get('r1'))?.meta.seed).toBe(1);
+    expect(await store.get('nope')).toBeUndefined();
+
+    expect(await store.recordResult(record('r1', 0))).toBe(true);
+    expect(await store.recordResult({ ...record('r1', 0), feedback: 'negative' })).toBe(false);
+    expect(await store.recordResult(record('r1', 1))).toBe(true);
+    const results = await store.allResults('r1');
+    expect(results.map((r) => r.feedback).sort()).toEqual(['positive', 'positive']);
+
+    await Promise.all([store.addSpend('r1', 0.25), store.addSpend('r1', 0.5)]);
+    await store.setStatus('r1', 'stopped', 'budget exhausted');
+    expect(await store.get('r1')).toMatchObject({
+      status: 'stopped',
+      stopReason: 'budget exhausted',
+      spendUsd: 0.75,
+    });
+    expect(await store.list()).toEqual(['r1']);
+  });
+});
