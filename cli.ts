@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
+import { registerLdCommands } from './ld/command.js';
 import { loadDotEnv } from './shared/config.js';
 import { ConfigError } from './shared/errors.js';
 import { packageRoot } from './shared/paths.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .version(version, '-V, --version', 'print the version')
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true });
+  registerLdCommands(program);
   return program;
 }
 
