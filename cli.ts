@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerLdCommands } from './ld/command.js';
 import { loadDotEnv } from './shared/config.js';
@@ -11,6 +12,7 @@ const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), '
   version: string;
 };
 
+/** The `loadgen` program with every subcommand registered (tests read it to check the compose file's commands). */
 export function buildProgram(): Command {
   const program = new Command('loadgen')
     .description(
@@ -29,11 +31,15 @@ async function main(): Promise<void> {
   await buildProgram().parseAsync(process.argv);
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    console.error(`loadgen: ${err.message}`);
-    process.exit(2);
-  }
-  console.error('loadgen:', err instanceof Error ? (err.stack ?? err.message) : err);
-  process.exit(1);
-});
+// Run only when executed (`loadgen`, `node dist/cli.js`), not when a test imports `buildProgram`.
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invoked === fileURLToPath(import.meta.url)) {
+  main().catch((err: unknown) => {
+    if (err instanceof ConfigError) {
+      console.error(`loadgen: ${err.message}`);
+      process.exit(2);
+    }
+    console.error('loadgen:', err instanceof Error ? (err.stack ?? err.message) : err);
+    process.exit(1);
+  });
+}
