@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerLdCommands } from './ld/command.js';
+import { registerSimCommand } from './llm-sim/command.js';
 import { loadDotEnv } from './shared/config.js';
 import { ConfigError } from './shared/errors.js';
 import { packageRoot } from './shared/paths.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true });
   registerLdCommands(program);
+  registerSimCommand(program);
   return program;
 }
 
