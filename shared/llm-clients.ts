@@ -77,7 +77,7 @@ function simBase(settings: LlmSettings): string {
 export function createOpenAIClient(
   settings: LlmSettings,
   provider: 'openai' | 'mistral' = 'openai',
-  needFor = provider,
+  needFor: string = provider,
 ): OpenAI {
   const baseURL = settings.simUrl
     ? `${simBase(settings)}/v1`
