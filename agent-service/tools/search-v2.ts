@@ -1,0 +1,74 @@
+import type OpenAI from 'openai';
+import { z } from 'zod';
+import type { EmbeddingIndex } from '../../shared/kb/embedding-index.js';
+import { embedTexts } from '../../shared/kb/embed-texts.js';
+import { chunkLabel, formatEntries } from './format-results.js';
+import { parseToolArgs, queryArg, topK } from './tool-args.js';
+import type { AgentTool, ToolResult } from './types.js';
+
+export interface SearchV2Options {
+  index: EmbeddingIndex;
+  /** Client for query embeddings; must reach the provider the index was built with. */
+  openai: OpenAI;
+  /**
+   * Similarity below which a chunk is not returned when the call gives no `min_score` (default 0.2). OpenAI's
+   * embedding models score related passages around 0.3 to 0.6 and unrelated ones near 0.1.
+   */
+  minScore?: number;
+}
+
+const Args = z.object({
+  query: queryArg,
+  top_k: topK(5, 20),
+  min_score: z.coerce
+    .number()
+    .optional()
+    .transform((v) => (v === undefined ? undefined : Math.min(1, Math.max(-1, v)))),
+});
+
+/**
+ * `search_v2`: semantic search. Embeds the query with the index's model and returns the chunks with the
+ * highest cosine similarity (`top_k` clamped to 1-20) at or above a minimum score.
+ */
+export function createSearchV2Tool(options: SearchV2Options): AgentTool {
+  const { index, openai } = options;
+  const defaultMinScore = options.minScore ?? 0.2;
+  return {
+    name: 'search_v2',
+    description:
+      'Semantic search over the knowledge base: finds passages that mean the same as the query even when ' +
+      'they use other words. Returns passages with chunk ids and similarity scores; cite the ids you use.',
+    parameters: {
+      type: 'object',
+      properties: {
+        query: { type: 'string', description: 'A question or description of what to find.' },
+        top_k: { type: 'integer', minimum: 1, maximum: 20, default: 5, description: 'How many passages.' },
+        min_score: {
+          type: 'number',
+          minimum: -1,
+          maximum: 1,
+          default: defaultMinScore,
+          description: 'Leave out passages less similar than this (cosine).',
+        },
+      },
+      required: ['query'],
+      additionalProperties: false,
+    },
+    async run(args, signal): Promise<ToolResult> {
+      const { query, top_k, min_score } = parseToolArgs('search_v2', Args, args);
+      const [vector] = await embedTexts(openai, index.model, [query], signal ? { signal } : {});
+      const minScore = min_score ?? defaultMinScore;
+      const hits = index.search(vector as Float32Array, top_k, minScore);
+      if (hits.length === 0) {
+        return {
+          content: `No passages in the knowledge base are similar enough (>= ${minScore}) to "${query}".`,
+          cited: [],
+        };
+      }
+      return formatEntries(
+        `${hits.length} passage(s) for "${query}" (semantic search):`,
+        hits.map(({ chunk, score }) => ({ id: chunk.id, label: chunkLabel(chunk, score), body: chunk.text })),
+      );
+    },
+  };
+}
