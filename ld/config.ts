@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { commonEnv, parseEnv, type Env } from '../shared/config.js';
+
+const optional = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' ? undefined : v));
+
+const LdEnvSchema = z.object({
+  LOG_LEVEL: commonEnv.LOG_LEVEL,
+  /** LaunchDarkly REST API access token (writer role, or ai-configs/segments/metrics/experiments write). */
+  LD_API_TOKEN: optional,
+  /** Base URL of the LaunchDarkly REST API; other instances (EU, federal) or a local test server. */
+  LD_API_URL: z.url({ protocol: /^https?$/ }).default('https://app.launchdarkly.com'),
+});
+export type LdConfig = z.infer<typeof LdEnvSchema>;
+
+/** Configuration of the `loadgen ld` commands, parsed once at start. */
+export function loadConfig(env: Env = process.env): LdConfig {
+  return parseEnv(LdEnvSchema, env);
+}

@@ -1,0 +1,229 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Manifest, ManifestRule } from '../shared/manifest.js';
+import { experimentPlacements } from './desired-state.js';
+import type { ProjectWriter } from './project-writer.js';
+
+const BETA = { beta: true } as const;
+/** Percent to LaunchDarkly's rollout weight unit (100,000 = 100%). */
+const WEIGHT_UNIT = 1000;
+
+interface TargetingVariation {
+  _id?: string;
+  id?: string;
+  key?: string;
+  name?: string;
+  value?: { _ldMeta?: { variationKey?: string } };
+}
+
+interface TargetingRule {
+  _id?: string;
+  clauses?: { attribute?: string; op?: string; values?: unknown[] }[];
+  variation?: number;
+  rollout?: { variations?: { variation: number; weight: number }[] };
+}
+
+interface TargetingEnvironment {
+  enabled?: boolean;
+  version?: number;
+  fallthrough?: { variation?: number };
+  rules?: TargetingRule[];
+}
+
+interface Targeting {
+  version?: number;
+  variations?: TargetingVariation[];
+  environments?: Record<string, TargetingEnvironment>;
+}
+
+export interface TargetingContext {
+  /** Project key, already URL-encoded. */
+  p: string;
+  environment: string;
+  manifest: Manifest;
+  manual: string[];
+}
+
+/** What a rule serves, by variation key, so rules compare across index and id changes. */
+interface RuleSignature {
+  segments: string[];
+  other: number;
+  serve: string | Record<string, number> | null;
+}
+
+/**
+ * Per AI Config: rules matching the manifest's segments in its order (fixed variations, and the
+ * experiments' 50/50 rollouts bucketed by user key) and the fallthrough. One semantic patch when anything
+ * differs; nothing when it already matches.
+ */
+export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingContext): Promise<void> {
+  for (const [key, config] of Object.entries(ctx.manifest.configs)) {
+    const path = targetingPath(ctx.p, key);
+    const targeting = await writer.read<Targeting>(path, BETA);
+    const env = targeting?.environments?.[ctx.environment];
+    const keys = (targeting?.variations ?? []).map(variationKeyOf);
+    const id = (variation: string) => {
+      const found = (targeting?.variations ?? []).find((v) => variationKeyOf(v) === variation);
+      return found?._id ?? found?.id ?? `<id of variation ${variation}>`;
+    };
+    const instructions: Record<string, unknown>[] = [];
+    const current = (env?.rules ?? []).map((rule) => existingSignature(rule, keys));
+    const desired = config.rules.map(desiredSignature);
+    if (!isDeepStrictEqual(current, desired)) {
+      instructions.push({
+        kind: 'replaceRules',
+        rules: config.rules.map((rule) => ruleInstruction(rule, id)),
+      });
+    }
+    const fallthrough = env?.fallthrough?.variation;
+    if (fallthrough === undefined || keys[fallthrough] !== config.fallthrough) {
+      instructions.push({ kind: 'updateFallthroughVariationOrRollout', variationId: id(config.fallthrough) });
+    }
+    if (instructions.length > 0) {
+      const body = { environmentKey: ctx.environment, comment: 'loadgen ld bootstrap', instructions };
+      const what = instructions.map((i) => i.kind).join(', ');
+      await writer.update('targeting', key, path, body, { ...BETA, patch: 'semantic' }, what);
+    } else {
+      writer.record('unchanged', 'targeting', key);
+    }
+    if (env?.enabled === false) {
+      ctx.manual.push(`Targeting of ${key} is off in ${ctx.environment}: turn it on in the UI.`);
+    }
+  }
+}
+
+/**
+ * Creates each manifest experiment that does not exist yet, on the AI Config rule that splits its
+ * segment, with its metrics and 50/50 treatments. Experiments are created with a draft iteration: starting
+ * one changes live traffic, so that is left to a person (printed at the end).
+ */
+export async function reconcileExperiments(writer: ProjectWriter, ctx: TargetingContext): Promise<void> {
+  const base = `/api/v2/projects/${ctx.p}/environments/${encodeURIComponent(ctx.environment)}/experiments`;
+  const existing = new Map(
+    (await writer.list<{ key: string; currentIteration?: { status?: string } }>(base)).map((x) => [x.key, x]),
+  );
+  for (const placement of experimentPlacements(ctx.manifest)) {
+    const { spec } = placement;
+    const found = existing.get(placement.key);
+    if (found) {
+      writer.record('unchanged', 'experiment', placement.key);
+      if (found.currentIteration?.status !== 'running') {
+        ctx.manual.push(`Start the experiment "${spec.name}" (${placement.key}) in ${ctx.environment}.`);
+      }
+      continue;
+    }
+    const targeting = await writer.read<Targeting>(targetingPath(ctx.p, placement.configKey), BETA);
+    const env = targeting?.environments?.[ctx.environment];
+    const keys = (targeting?.variations ?? []).map(variationKeyOf);
+    const rule = (env?.rules ?? []).find((r) =>
+      existingSignature(r, keys).segments.includes(placement.segment),
+    );
+    const id = (variation: string) => {
+      const found = (targeting?.variations ?? []).find((v) => variationKeyOf(v) === variation);
+      return found?._id ?? found?.id ?? `<id of variation ${variation}>`;
+    };
+    const treatment = (arm: { variation: string; name: string }, baseline: boolean) => ({
+      name: arm.name,
+      baseline,
+      allocationPercent: String(placement.rollout[arm.variation]),
+      parameters: [{ flagKey: placement.configKey, variationId: id(arm.variation) }],
+    });
+    const body = {
+      key: placement.key,
+      name: spec.name,
+      description: `${spec.name}: ${placement.configKey}, segment ${placement.segment} (loadgen manifest)`,
+      iteration: {
+        hypothesis: spec.hypothesis,
+        canReshuffleTraffic: true,
+        randomizationUnit: 'user',
+        primarySingleMetricKey: spec.primaryMetric,
+        metrics: [
+          { key: spec.primaryMetric, isGroup: false, primary: true },
+          ...spec.secondaryMetrics.map((key) => ({ key, isGroup: false })),
+        ],
+        treatments: [treatment(spec.control, true), treatment(spec.treatment, false)],
+        flags: {
+          [placement.configKey]: {
+            ruleId: rule?._id ?? `<id of the ${placement.segment} rule>`,
+            flagConfigVersion: env?.version ?? targeting?.version ?? 1,
+          },
+        },
+      },
+    };
+    await writer.create('experiment', placement.key, base, body, {}, async () => {
+      writer.record('unchanged', 'experiment', placement.key, 'exists');
+    });
+    ctx.manual.push(`Start the experiment "${spec.name}" (${placement.key}) in ${ctx.environment}.`);
+  }
+}
+
+function targetingPath(p: string, configKey: string): string {
+  return `/api/v2/projects/${p}/ai-configs/${encodeURIComponent(configKey)}/targeting`;
+}
+
+function variationKeyOf(v: TargetingVariation): string {
+  return v.value?._ldMeta?.variationKey || v.key || v.name || '';
+}
+
+function segmentClause(segment: string) {
+  return { attribute: 'segmentMatch', op: 'segmentMatch', values: [segment], negate: false };
+}
+
+function ruleInstruction(rule: ManifestRule, id: (variation: string) => string): Record<string, unknown> {
+  if ('variation' in rule) {
+    return {
+      description: `segment ${rule.segment}`,
+      clauses: [segmentClause(rule.segment)],
+      variationId: id(rule.variation),
+    };
+  }
+  return {
+    description: `experiment ${rule.experiment} (segment ${rule.segment})`,
+    clauses: [segmentClause(rule.segment)],
+    rolloutWeights: Object.fromEntries(
+      Object.entries(rule.rollout).map(([v, pct]) => [id(v), pct * WEIGHT_UNIT]),
+    ),
+    rolloutBucketBy: 'key',
+    rolloutContextKind: 'user',
+  };
+}
+
+function desiredSignature(rule: ManifestRule): RuleSignature {
+  if ('variation' in rule) {
+    return { segments: [rule.segment], other: 0, serve: rule.variation };
+  }
+  return {
+    segments: [rule.segment],
+    other: 0,
+    serve: sortObject(
+      Object.fromEntries(Object.entries(rule.rollout).map(([v, pct]) => [v, pct * WEIGHT_UNIT])),
+    ),
+  };
+}
+
+function existingSignature(rule: TargetingRule, keys: string[]): RuleSignature {
+  const clauses = rule.clauses ?? [];
+  const segments = clauses
+    .filter((c) => c.op === 'segmentMatch')
+    .flatMap((c) => (c.values ?? []).map(String));
+  let serve: RuleSignature['serve'] = null;
+  if (rule.variation !== undefined) {
+    serve = keys[rule.variation] ?? null;
+  } else if (rule.rollout?.variations) {
+    serve = sortObject(
+      Object.fromEntries(
+        rule.rollout.variations
+          .filter((v) => v.weight > 0)
+          .map((v) => [keys[v.variation] ?? `#${v.variation}`, v.weight]),
+      ),
+    );
+  }
+  return {
+    segments: segments.sort(),
+    other: clauses.length - clauses.filter((c) => c.op === 'segmentMatch').length,
+    serve,
+  };
+}
+
+function sortObject(o: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+}

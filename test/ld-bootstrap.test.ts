@@ -1,0 +1,232 @@
+import { PassThrough } from 'node:stream';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registerLdCommands } from '../ld/command.js';
+import { METRICS } from '../ld/desired-state.js';
+import { loadManifest } from '../shared/manifest.js';
+import { FakeLaunchDarklyApi } from './ld-fake-api.js';
+
+const TOKEN = 'api-0b5e7c1d-secret-token-do-not-print';
+const PROJECT = 'rl-hub';
+const manifest = loadManifest();
+
+async function bootstrap(api: FakeLaunchDarklyApi, extra: string[] = [], env: Record<string, string> = {}) {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (c: Buffer) => (out += c.toString()));
+  stderr.on('data', (c: Buffer) => (err += c.toString()));
+  const program = new Command('loadgen').exitOverride();
+  registerLdCommands(program, {
+    env: { LD_API_TOKEN: TOKEN, LD_API_URL: api.url, LOG_LEVEL: 'trace', ...env },
+    stdout,
+    stderr,
+  });
+  let error: Error | undefined;
+  try {
+    await program.parseAsync(['ld', 'bootstrap', '--project', PROJECT, ...extra], { from: 'user' });
+  } catch (e) {
+    error = e as Error;
+  }
+  return { out, err, error };
+}
+
+/** The writes a fresh project needs, in order, from the manifest. */
+function freshSequence(): string[] {
+  const p = `/api/v2/projects/${PROJECT}`;
+  const seq: string[] = [];
+  Object.keys(manifest.tools).forEach(() => seq.push(`POST ${p}/ai-tools`));
+  const models = new Set<string>();
+  Object.values(manifest.configs).forEach((c) =>
+    Object.values(c.variations).forEach((v) => models.add(`${v.provider}.${v.model.name}`)),
+  );
+  models.forEach(() => seq.push(`POST ${p}/ai-configs/model-configs`));
+  for (const key of Object.keys(manifest.segments)) {
+    seq.push(
+      `POST /api/v2/segments/${PROJECT}/production`,
+      `PATCH /api/v2/segments/${PROJECT}/production/${key}`,
+    );
+  }
+  METRICS.forEach(() => seq.push(`POST /api/v2/metrics/${PROJECT}`));
+  for (const [key, config] of Object.entries(manifest.configs)) {
+    seq.push(`POST ${p}/ai-configs`);
+    Object.keys(config.variations).forEach(() => seq.push(`POST ${p}/ai-configs/${key}/variations`));
+  }
+  Object.keys(manifest.configs).forEach((key) => seq.push(`PATCH ${p}/ai-configs/${key}/targeting`));
+  seq.push(`POST ${p}/environments/production/experiments`, `POST ${p}/environments/production/experiments`);
+  return seq;
+}
+
+describe('loadgen ld bootstrap against a local server that answers like the LaunchDarkly REST API', () => {
+  let api: FakeLaunchDarklyApi;
+  beforeEach(async () => {
+    api = await FakeLaunchDarklyApi.start(TOKEN, PROJECT);
+  });
+  afterEach(() => api.close());
+
+  it('creates everything on a fresh project in dependency order, with beta headers and the token only in Authorization', async () => {
+    const { out, error } = await bootstrap(api);
+    expect(error).toBeUndefined();
+    expect(api.writes().map((r) => `${r.method} ${r.path}`)).toEqual(freshSequence());
+    expect(api.requests.every((r) => r.status < 400)).toBe(true);
+    for (const r of api.requests.filter((r) => /ai-configs|ai-tools/.test(r.path))) {
+      expect(r.headers['ld-api-version']).toBe('beta');
+    }
+
+    const support = api.configs.get('support-agent')!;
+    const opus = support.variations.find((v) => v.key === 'claude-opus-treatment')!;
+    expect(opus).toMatchObject({
+      instructions: manifest.configs['support-agent']!.variations['claude-opus-treatment']!.instructions,
+      modelConfigKey: 'anthropic.claude-opus-4',
+      model: { modelName: 'claude-opus-4', custom: { max_tool_calls: 5 }, parameters: { temperature: 0.3 } },
+    });
+    expect((opus.model as { parameters: { tools: string[] } }).parameters.tools).toHaveLength(5);
+    expect((opus.tools as { key: string }[]).map((t) => t.key)).toContain('semantic_scholar');
+
+    const env = support.targeting.production!;
+    const names = ['disabled', ...support.variations.map((v) => v.key)];
+    expect(env.rules.map((r) => (r.clauses[0] as { values: string[] }).values[0])).toEqual([
+      'eu-free',
+      'eu-paid',
+      'other-free',
+      'other-paid',
+    ]);
+    const split = env.rules[3]!.rollout!;
+    expect(split.variations.map((v) => [names[v.variation], v.weight])).toEqual([
+      ['other-paid', 50_000],
+      ['claude-opus-treatment', 50_000],
+    ]);
+    expect(names[env.fallthrough.variation]).toBe('international-standard');
+    expect(api.segments.get('other-paid')!.rules).toEqual([
+      {
+        clauses: [
+          expect.objectContaining({ attribute: 'country', op: 'in', negate: true }),
+          expect.objectContaining({ attribute: 'plan', values: ['paid'], negate: false }),
+        ],
+      },
+    ]);
+    expect(api.metrics.get('user_latency')).toMatchObject({
+      eventKey: '$ld:ai:duration:total',
+      analysisType: 'percentile',
+      percentileValue: 95,
+    });
+
+    const experiment = api.experiments.get('premium-model-value') as {
+      iteration: {
+        flags: Record<string, { ruleId: string }>;
+        treatments: { baseline: boolean }[];
+        metrics: unknown[];
+      };
+    };
+    expect(experiment.iteration.flags['support-agent']!.ruleId).toBe(env.rules[3]!._id);
+    expect(experiment.iteration.treatments.map((t) => t.baseline)).toEqual([true, false]);
+    expect(experiment.iteration.metrics).toHaveLength(5);
+    expect(api.experiments.has('security-level')).toBe(true);
+
+    const posts = freshSequence().filter((c) => c.startsWith('POST')).length;
+    const patches = freshSequence().length - posts;
+    expect(out).toContain(`${posts} created, ${patches} updated, 0 unchanged`);
+    expect(out).toContain('Still to do in the LaunchDarkly UI:');
+    expect(out).toContain('Start the experiment "Security Level"');
+  });
+
+  it('makes no creating call and duplicates nothing on a second run, following every page of each list', async () => {
+    await bootstrap(api);
+    const counts = () => [api.tools.size, api.segments.size, api.metrics.size, api.experiments.size];
+    const before = counts();
+    const variations = api.configs.get('support-agent')!.variations.length;
+    api.requests.length = 0;
+
+    const { out, error } = await bootstrap(api);
+    expect(error).toBeUndefined();
+    expect(api.writes()).toEqual([]);
+    expect(counts()).toEqual(before);
+    expect(api.configs.get('support-agent')!.variations).toHaveLength(variations);
+    expect(out).toMatch(/0 created, 0 updated, \d+ unchanged/);
+    // Five metrics at two per page: three pages, reached through _links.next.
+    const metricPages = api.requests.filter((r) => r.path === `/api/v2/metrics/${PROJECT}`);
+    expect(metricPages.map((r) => r.query.get('offset'))).toEqual(['0', '2', '4']);
+  });
+
+  it('treats a 409 on create as "exists" and updates instead of duplicating', async () => {
+    await bootstrap(api);
+    const segment = api.segments.get('eu-free')!;
+    segment.rules = [];
+    api.hideFromLists('segment', 'eu-free');
+    api.requests.length = 0;
+
+    const { out, error } = await bootstrap(api);
+    expect(error).toBeUndefined();
+    const segmentWrites = api.writes().filter((r) => r.path.includes('/segments/'));
+    expect(segmentWrites.map((r) => [r.method, r.status])).toEqual([
+      ['POST', 409],
+      ['PATCH', 200],
+    ]);
+    expect(api.creates()).toEqual([]);
+    expect(api.segments.get('eu-free')!.rules).toHaveLength(1);
+    expect(out).toContain('segment eu-free already exists (409): updating it instead');
+  });
+
+  it('patches only what drifted', async () => {
+    await bootstrap(api);
+    const variation = api.configs.get('security-agent')!.variations.find((v) => v.key === 'enhanced')!;
+    variation.instructions = 'edited by hand';
+    api.requests.length = 0;
+
+    await bootstrap(api);
+    expect(api.writes().map((r) => `${r.method} ${r.path}`)).toEqual([
+      `PATCH /api/v2/projects/${PROJECT}/ai-configs/security-agent/variations/enhanced`,
+    ]);
+    expect(variation.instructions).toContain('You enforce strict privacy.');
+  });
+
+  it('retries a 429 after the rate-limit reset and finishes', async () => {
+    api.rateLimitNext(3);
+    const { out, error } = await bootstrap(api);
+    expect(error).toBeUndefined();
+    const limited = api.requests.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(3);
+    // The same call was made again and succeeded.
+    const retried = api.requests[3]!;
+    expect(`${retried.method} ${retried.path}`).toBe(`${limited[0]!.method} ${limited[0]!.path}`);
+    expect(retried.status).toBe(200);
+    expect(out).toMatch(/429 on GET .*: retry 1 in/);
+    expect(api.writes().map((r) => `${r.method} ${r.path}`)).toEqual(freshSequence());
+  });
+
+  it('never prints the token: not in output, trace logs, or errors', async () => {
+    const ok = await bootstrap(api, ['--dry-run']);
+    const run = await bootstrap(api);
+    const otherToken = 'api-wrong-token-also-secret';
+    const failed = await bootstrap(api, [], { LD_API_TOKEN: otherToken });
+    expect(failed.error?.message).toMatch(/answered 401/);
+    for (const text of [ok.out, ok.err, run.out, run.err]) {
+      expect(text).not.toContain(TOKEN);
+    }
+    expect(run.err).toContain('LaunchDarkly API call'); // trace logging was on
+    for (const text of [failed.out, failed.err, failed.error?.message ?? '', failed.error?.stack ?? '']) {
+      expect(text).not.toContain(otherToken);
+    }
+  });
+
+  it('--dry-run prints the planned calls and writes nothing', async () => {
+    const { out, error } = await bootstrap(api, ['--dry-run']);
+    expect(error).toBeUndefined();
+    expect(api.writes()).toEqual([]);
+    expect(out).toContain(`would POST /api/v2/projects/${PROJECT}/ai-configs/support-agent/variations`);
+    expect(out).toContain('"kind":"replaceRules"');
+    expect(out).toMatch(/\d+ changes planned/);
+  });
+
+  it('plans a fresh project without a token on --dry-run, and refuses a real run without one', async () => {
+    const planned = await bootstrap(api, ['--dry-run'], { LD_API_TOKEN: '' });
+    expect(planned.error).toBeUndefined();
+    expect(api.requests).toEqual([]);
+    expect(planned.out).toContain('would POST /api/v2/metrics/rl-hub');
+    const refused = await bootstrap(api, [], { LD_API_TOKEN: '' });
+    expect(refused.error?.message).toMatch(/LD_API_TOKEN/);
+    const badKey = await bootstrap(api, ['--environment', 'prod uction']);
+    expect(badKey.error?.message).toMatch(/--environment/);
+  });
+});
