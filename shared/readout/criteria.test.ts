@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { decide } from './criteria.js';
+import { loadExperiments } from './experiments.js';
+
+const experiments = loadExperiments();
+const security = experiments.find((e) => e.id === 'security-level')!;
+const premium = experiments.find((e) => e.id === 'premium-model-value')!;
+
+describe('the tutorial’s worked examples (seed-tutorial.md, "Evaluating Your Experiment Results")', () => {
+  it('security: 12% lift, 94% confidence, 1.6 s p95, +3% cost qualifies → deploy enhanced security', () => {
+    const result = decide(security, {
+      lift: 0.12,
+      probabilityToBeat: 0.94,
+      p95LatencyMs: 1600,
+      costIncrease: 0.03,
+    });
+    expect(result.verdict).toBe('pass');
+    expect(result.decision).toBe('Deploy enhanced security to all users');
+    expect(result.criteria.map((c) => [c.kind, c.display, c.pass])).toEqual([
+      ['lift', '+12.0%', true],
+      ['confidence', '94.0%', true],
+      ['cost_increase', '+3.0%', true],
+      ['p95_latency', '1.60 s', true],
+    ]);
+  });
+
+  it('security: the same result with a 2.4 s p95 does not qualify, and the reason names the latency', () => {
+    const result = decide(security, {
+      lift: 0.12,
+      probabilityToBeat: 0.94,
+      p95LatencyMs: 2400,
+      costIncrease: 0.03,
+    });
+    expect(result.verdict).toBe('fail');
+    expect(result.decision).toBe('Keep baseline security for cost efficiency');
+    expect(result.reason).toContain('p95 latency per user ≤ 2.0 s (2.40 s)');
+  });
+
+  it('premium model: $0.15 vs $0.45 per user and +20% satisfaction is a ratio of 0.1 → keep GPT-4o', () => {
+    const costIncrease = 0.45 / 0.15 - 1; // +200%
+    const result = decide(premium, { lift: 0.2, probabilityToBeat: 0.95, p95LatencyMs: null, costIncrease });
+    expect(result.verdict).toBe('fail');
+    expect(result.decision).toMatch(/^Keep GPT-4o/);
+    const ratio = result.criteria.find((c) => c.kind === 'cost_value_ratio')!;
+    expect(ratio.figure).toBeCloseTo(0.1, 10);
+    expect(ratio.display).toBe('0.10');
+    expect(ratio.pass).toBe(false);
+    // Lift and confidence pass on their own: the ratio alone sinks it.
+    expect(result.criteria.filter((c) => !c.pass).map((c) => c.kind)).toEqual(['cost_value_ratio']);
+  });
+
+  it('premium model: +20% satisfaction, 95% confidence and a 0.8 ratio qualifies', () => {
+    const result = decide(premium, {
+      lift: 0.2,
+      probabilityToBeat: 0.95,
+      p95LatencyMs: null,
+      costIncrease: 0.25,
+    });
+    expect(result.criteria.find((c) => c.kind === 'cost_value_ratio')?.figure).toBeCloseTo(0.8, 10);
+    expect(result.verdict).toBe('pass');
+    expect(result.decision).toBe('Switch premium users to Claude Opus 4');
+  });
+});
+
+describe('decide', () => {
+  it('passes the cost-value ratio when cost falls and the lift is positive, and says so', () => {
+    const result = decide(premium, {
+      lift: 0.18,
+      probabilityToBeat: 0.97,
+      p95LatencyMs: null,
+      costIncrease: -0.1,
+    });
+    const ratio = result.criteria.find((c) => c.kind === 'cost_value_ratio')!;
+    expect(ratio.pass).toBe(true);
+    expect(ratio.note).toBe('cost fell (−10.0%) with a positive lift: passes');
+    expect(result.verdict).toBe('pass');
+    const worse = decide(premium, {
+      lift: -0.05,
+      probabilityToBeat: 0.2,
+      p95LatencyMs: null,
+      costIncrease: -0.1,
+    });
+    expect(worse.criteria.find((c) => c.kind === 'cost_value_ratio')?.pass).toBe(false);
+  });
+
+  it('fails a criterion whose figure is missing rather than passing it', () => {
+    const result = decide(security, {
+      lift: 0.3,
+      probabilityToBeat: 0.99,
+      p95LatencyMs: 1000,
+      costIncrease: null,
+    });
+    expect(result.criteria.find((c) => c.kind === 'cost_increase')).toMatchObject({
+      pass: false,
+      display: 'n/a',
+    });
+    expect(result.verdict).toBe('fail');
+  });
+
+  it('gives no decision for an empty arm or a sample ratio mismatch, even when every criterion passes', () => {
+    const figures = { lift: 0.12, probabilityToBeat: 0.94, p95LatencyMs: 1600, costIncrease: 0.03 };
+    const empty = decide(security, { ...figures, users: { control: 0, treatment: 40 } });
+    expect(empty.verdict).toBe('insufficient');
+    expect(empty.decision).toBe('No decision: an arm has no users (baseline 0, enhanced 40)');
+    const srm = decide(security, { ...figures, srm: { pValue: 2e-6, flagged: true } });
+    expect(srm.verdict).toBe('invalid');
+    expect(srm.decision).toBe('No decision: sample ratio mismatch (p = 2.0e-6)');
+  });
+});

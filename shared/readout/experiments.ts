@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { z } from 'zod';
+import { dataPath } from '../paths.js';
+
+export const METRIC_KEYS = [
+  'positive_feedback',
+  'negative_feedback',
+  'user_latency',
+  'average_tokens',
+  'ai_cost',
+] as const;
+export type MetricKey = (typeof METRIC_KEYS)[number];
+
+const fraction = z.number().min(0).max(1);
+
+export const CriterionSchema = z.discriminatedUnion('kind', [
+  /** Relative lift of the positive-feedback rate, e.g. 0.10 = +10%. */
+  z.object({ kind: z.literal('lift'), min: z.number() }),
+  /** Probability that the treatment beats control on positive feedback; defaults to the experiment's. */
+  z.object({ kind: z.literal('confidence'), min: fraction.optional() }),
+  /** Relative change of the mean per-user cost, e.g. 0.05 = +5%. */
+  z.object({ kind: z.literal('cost_increase'), max: z.number() }),
+  /** The treatment's p95 across users of per-user summed duration, seconds. */
+  z.object({ kind: z.literal('p95_latency'), maxSeconds: z.number().positive() }),
+  /** Lift % / cost increase %. */
+  z.object({ kind: z.literal('cost_value_ratio'), min: z.number() }),
+]);
+export type Criterion = z.infer<typeof CriterionSchema>;
+
+export const ExperimentSchema = z
+  .object({
+    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and -'),
+    name: z.string().min(1),
+    hypothesis: z.string().default(''),
+    /** AI Config key whose variations are compared. */
+    flag: z.string().min(1),
+    control: z.string().min(1),
+    treatment: z.string().min(1),
+    /** Only users of this segment (the result record's `segment`) are in the experiment. */
+    audience: z.object({ segment: z.string().min(1) }).optional(),
+    /** Expected traffic weights by variation key, for the sample-ratio-mismatch check; 50/50 when absent. */
+    split: z.record(z.string(), z.number().positive()).optional(),
+    confidence: z.number().gt(0.5).lt(1),
+    metrics: z.array(z.enum(METRIC_KEYS)).default([...METRIC_KEYS]),
+    criteria: z.array(CriterionSchema).min(1),
+    decision: z.object({ pass: z.string().min(1), fail: z.string().min(1) }),
+  })
+  .superRefine((exp, ctx) => {
+    if (exp.control === exp.treatment) {
+      ctx.addIssue({ code: 'custom', path: ['treatment'], message: 'must differ from control' });
+    }
+    if (exp.split) {
+      for (const key of [exp.control, exp.treatment]) {
+        if (!(key in exp.split)) {
+          ctx.addIssue({ code: 'custom', path: ['split'], message: `needs a weight for "${key}"` });
+        }
+      }
+    }
+  });
+export type Experiment = z.infer<typeof ExperimentSchema>;
+
+export const ExperimentsFileSchema = z
+  .object({ experiments: z.array(ExperimentSchema).min(1) })
+  .superRefine((file, ctx) => {
+    const seen = new Set<string>();
+    file.experiments.forEach((exp, i) => {
+      if (seen.has(exp.id)) {
+        ctx.addIssue({ code: 'custom', path: ['experiments', i, 'id'], message: `duplicate id "${exp.id}"` });
+      }
+      seen.add(exp.id);
+    });
+  });
+
+/**
+ * Reads and validates an experiments file (default: the shipped `data/experiments.yaml`). A bad file throws an
+ * error naming the file and each bad field, e.g. `experiments.0.criteria.1.min`.
+ */
+export function loadExperiments(path = dataPath('experiments.yaml')): Experiment[] {
+  let raw: unknown;
+  try {
+    raw = parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`cannot read experiments file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  const result = ExperimentsFileSchema.safeParse(raw);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`invalid experiments file ${path}:\n${problems.join('\n')}`);
+  }
+  return result.data.experiments;
+}
+
+/** The experiments whose id is in `ids` (all when empty); an unknown id is an error listing the known ones. */
+export function selectExperiments(experiments: Experiment[], ids: string[]): Experiment[] {
+  if (ids.length === 0) {
+    return experiments;
+  }
+  return ids.map((id) => {
+    const found = experiments.find((exp) => exp.id === id);
+    if (!found) {
+      throw new Error(`unknown experiment "${id}" (known: ${experiments.map((e) => e.id).join(', ')})`);
+    }
+    return found;
+  });
+}

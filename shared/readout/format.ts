@@ -1,0 +1,37 @@
+/** Formatting shared by the text and HTML renderers and the criteria's display strings. */
+
+export function percent(value: number | null | undefined, digits = 1, signed = false): string {
+  if (value == null || !Number.isFinite(value)) {
+    return 'n/a';
+  }
+  const text = `${(value * 100).toFixed(digits)}%`;
+  return signed && value >= 0 ? `+${text}` : text.replace(/^-/, '−');
+}
+
+export function signedPercent(value: number | null | undefined, digits = 1): string {
+  return percent(value, digits, true);
+}
+
+export function usd(value: number | null | undefined): string {
+  if (value == null || !Number.isFinite(value)) {
+    return 'n/a';
+  }
+  const abs = Math.abs(value);
+  const digits = abs === 0 ? 2 : abs < 0.01 ? 6 : abs < 1 ? 4 : 2;
+  return `${value < 0 ? '−' : ''}$${abs.toFixed(digits)}`;
+}
+
+export function seconds(ms: number | null | undefined): string {
+  if (ms == null || !Number.isFinite(ms)) {
+    return 'n/a';
+  }
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+export function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+export function pValue(p: number): string {
+  return p < 0.0001 ? p.toExponential(1) : p.toFixed(4);
+}
