@@ -11,7 +11,11 @@ const LdEnvSchema = z.object({
   /** LaunchDarkly REST API access token (writer role, or ai-configs/segments/metrics/experiments write). */
   LD_API_TOKEN: optional,
   /** Base URL of the LaunchDarkly REST API; other instances (EU, federal) or a local test server. */
-  LD_API_URL: z.url({ protocol: /^https?$/ }).default('https://app.launchdarkly.com'),
+  LD_API_URL: z
+    .string()
+    .optional()
+    .transform((v) => (v ? v : 'https://app.launchdarkly.com'))
+    .pipe(z.url({ protocol: /^https?$/ })),
 });
 export type LdConfig = z.infer<typeof LdEnvSchema>;
 

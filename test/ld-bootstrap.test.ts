@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerLdCommands } from '../ld/command.js';
+import { loadConfig } from '../ld/config.js';
 import { METRICS } from '../ld/desired-state.js';
 import { loadManifest } from '../shared/manifest.js';
 import { FakeLaunchDarklyApi } from './ld-fake-api.js';
@@ -228,5 +229,13 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
     expect(refused.error?.message).toMatch(/LD_API_TOKEN/);
     const badKey = await bootstrap(api, ['--environment', 'prod uction']);
     expect(badKey.error?.message).toMatch(/--environment/);
+  });
+});
+
+describe('ld config', () => {
+  it('defaults LD_API_URL when unset or empty and names it when it is not a URL', () => {
+    expect(loadConfig({}).LD_API_URL).toBe('https://app.launchdarkly.com');
+    expect(loadConfig({ LD_API_URL: '' }).LD_API_URL).toBe('https://app.launchdarkly.com');
+    expect(() => loadConfig({ LD_API_URL: 'not a url' })).toThrow(/LD_API_URL/);
   });
 });
