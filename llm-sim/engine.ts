@@ -3,7 +3,7 @@ import { sample } from './distribution.js';
 import { containsPii, redact, redactOptionsFor } from './pii.js';
 import type { ModelProfile, SimProfile } from './profile.js';
 import { valueFor } from './schema-values.js';
-import { countTokens, keywords, lastMarker, prose, qualityMarker } from './text.js';
+import { countTokens, keywords, lastMarker, prose, qualityMarker, stripMarkers } from './text.js';
 
 /** The name of the structured output (OpenAI) or forced tool (Anthropic) that makes a request a judge request. */
 export const JUDGE_NAME = 'judge_verdict';
@@ -55,7 +55,7 @@ export function simulate(
   random: Random,
 ): SimResult {
   const lastUser = request.userTexts.at(-1) ?? '';
-  const keys = keywords(lastUser);
+  const keys = keywords(stripMarkers(lastUser));
   const ttftMs = sample(model.latency.ttftMs, random);
   const perTokenMs = sample(model.latency.perTokenMs, random);
   const inputTokens = Math.max(1, Math.ceil(request.promptChars / 4));

@@ -46,6 +46,11 @@ export function qualityMarker(positive: number, negative: number): string {
 
 const MARKER = /\[\[sim:p=([0-9.]+),n=([0-9.]+)\]\]/g;
 
+/** `text` without quality markers, so they do not leak into keywords. */
+export function stripMarkers(text: string): string {
+  return text.replace(MARKER, ' ');
+}
+
 /** The last quality marker in `text`, if any. */
 export function lastMarker(text: string): { positive: number; negative: number } | undefined {
   let found: { positive: number; negative: number } | undefined;
@@ -85,5 +90,11 @@ export function prose(
     parts.push(`${text}.`);
     length += text.length + 2;
   }
-  return `${parts.join(' ').slice(0, budget).trimEnd()} ${marker}`;
+  let body = parts.join(' ');
+  if (body.length > budget) {
+    // Cut at a word boundary, as a model stopped by max_tokens would.
+    const cut = body.slice(0, budget);
+    body = cut.includes(' ') ? cut.slice(0, cut.lastIndexOf(' ')) : cut;
+  }
+  return `${body.trimEnd()} ${marker}`;
 }
