@@ -1,0 +1,159 @@
+import { zValidator } from '@hono/zod-validator';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { RequestIdVariables } from 'hono/request-id';
+import { chatRequestSchema, type AgentRun, type ChatResponse } from '../shared/chat.js';
+import type { UserContext } from '../shared/jobs.js';
+import type { AgentDeps, RequestScope } from './graph/agent-context.js';
+import type { ChatGraph } from './graph/chat-graph.js';
+import type { ServiceMetrics } from './metrics.js';
+import { ServiceError } from './service-error.js';
+
+export interface ChatRouteOptions {
+  deps: AgentDeps;
+  graph: ChatGraph;
+  metrics: ServiceMetrics;
+  maxMessageChars: number;
+  maxBodyBytes: number;
+  deadlineMs: number;
+}
+
+/** LaunchDarkly reserves these context attribute names; a user attribute with one would make the context invalid. */
+const RESERVED_ATTRIBUTES = ['kind', '_meta'];
+
+function requestSchema(maxMessageChars: number) {
+  return chatRequestSchema(maxMessageChars).superRefine((body, ctx) => {
+    for (const name of RESERVED_ATTRIBUTES) {
+      if (name in body.user) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['user', name],
+          message: 'is reserved by LaunchDarkly contexts',
+        });
+      }
+    }
+    if ('anonymous' in body.user && typeof body.user.anonymous !== 'boolean') {
+      ctx.addIssue({ code: 'custom', path: ['user', 'anonymous'], message: 'must be a boolean' });
+    }
+  });
+}
+
+/** `POST /chat`: validate, run the agent graph under the request's deadline, answer per shared/chat.ts. */
+export function chatRoute(options: ChatRouteOptions) {
+  const { deps, graph, metrics } = options;
+  return new Hono<{ Variables: RequestIdVariables }>().post(
+    '/',
+    bodyLimit({
+      maxSize: options.maxBodyBytes,
+      onError: () => {
+        throw new ServiceError(
+          413,
+          'payload_too_large',
+          `the request body is larger than ${options.maxBodyBytes} bytes`,
+        );
+      },
+    }),
+    async (c, next) => {
+      const type = c.req.header('content-type') ?? '';
+      if (!/^application\/([\w.-]+\+)?json\s*(;|$)/i.test(type)) {
+        throw new ServiceError(
+          415,
+          'unsupported_media_type',
+          'send the body as JSON (Content-Type: application/json)',
+        );
+      }
+      await next();
+    },
+    zValidator('json', requestSchema(options.maxMessageChars), (result) => {
+      if (!result.success) {
+        const issues = result.error.issues;
+        const field = issues[0]?.path.join('.');
+        const message = issues
+          .map((i) => `${i.path.length ? i.path.join('.') : '(body)'}: ${i.message}`)
+          .join('; ');
+        throw new ServiceError(400, 'invalid_request', message, {
+          ...(field ? { field } : {}),
+        });
+      }
+    }),
+    async (c) => {
+      const body = c.req.valid('json');
+      const requestId = c.get('requestId');
+      const runs: AgentRun[] = [];
+      const deadline = new AbortController();
+      const logger = deps.logger.child({ requestId });
+      const scope: RequestScope = {
+        requestId,
+        context: userContext(body.user),
+        signal: deadline.signal,
+        logger,
+        onAgentRun: (run) => {
+          runs.push(run);
+          metrics.observeAgent(run);
+        },
+      };
+      const deadlineError = () =>
+        new ServiceError(
+          504,
+          'deadline_exceeded',
+          `the request did not finish within its ${options.deadlineMs} ms deadline`,
+        );
+      let timer: NodeJS.Timeout | undefined;
+      // Providers and tools get the abort signal; the race answers on time even if one of them ignores it.
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          deadline.abort(deadlineError());
+          reject(deadlineError());
+        }, options.deadlineMs);
+      });
+      try {
+        const state = await Promise.race([
+          graph.invoke(
+            { message: body.message, history: body.history, user: body.user },
+            { signal: deadline.signal, configurable: { scope } },
+          ),
+          expired,
+        ]);
+        const response: ChatResponse = {
+          requestId,
+          answer: state.answer,
+          route: state.path,
+          agents: runs,
+          totals: totals(runs),
+        };
+        return c.json(response);
+      } catch (err) {
+        throw deadline.signal.aborted && !(err instanceof ServiceError && err.status < 500)
+          ? deadlineError()
+          : err;
+      } finally {
+        clearTimeout(timer);
+        expired.catch(() => {});
+      }
+    },
+  );
+}
+
+/** The LaunchDarkly context of a request: kind `user`, the user's key and attributes. */
+export function userContext(user: UserContext) {
+  return { ...user, kind: 'user' as const };
+}
+
+function totals(runs: AgentRun[]): ChatResponse['totals'] {
+  const tokens = { input: 0, output: 0, total: 0 };
+  let durationMs = 0;
+  let cost = 0;
+  const unpriced = new Set<string>();
+  for (const run of runs) {
+    tokens.input += run.tokens.input;
+    tokens.output += run.tokens.output;
+    tokens.total += run.tokens.total;
+    durationMs += run.durationMs;
+    if (run.costUsd === null) {
+      unpriced.add(run.model);
+    } else {
+      cost += run.costUsd;
+    }
+  }
+  return { tokens, durationMs, costUsd: unpriced.size > 0 ? null : cost, unpricedModels: [...unpriced] };
+}

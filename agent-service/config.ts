@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { DEFAULT_MAX_MESSAGE_CHARS } from '../shared/chat.js';
+import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** Environment of `loadgen agent-service` (and of `startAgentService`, which gets it passed in). */
+export const AgentServiceEnvSchema = z.object({
+  ...commonEnv,
+  ...launchDarklyEnv,
+  ...llmEnv,
+  /** Knowledge-base folder the search tools index. */
+  KB_DIR: z.string().min(1).default('kb'),
+  /** Longest `message` accepted by POST /chat, in characters. */
+  AGENT_MAX_MESSAGE_CHARS: positiveInt(DEFAULT_MAX_MESSAGE_CHARS),
+  /** Largest request body accepted, in bytes (413 above it). */
+  AGENT_MAX_BODY_BYTES: positiveInt(256 * 1024),
+  /** Per-request deadline in milliseconds: a request still running then gets 504. */
+  AGENT_REQUEST_DEADLINE_MS: positiveInt(60_000),
+  /** Tool calls a support agent may make per request when its AI Config sets no `max_tool_calls`. */
+  AGENT_DEFAULT_MAX_TOOL_CALLS: positiveInt(5),
+  /** Stream model responses, which also measures time to first token (true or false). */
+  AGENT_STREAM: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Seconds sent in `Retry-After` when a provider rate-limits or is overloaded without saying how long. */
+  AGENT_RETRY_AFTER_SECONDS: positiveInt(2),
+});
+
+export type AgentServiceConfig = z.infer<typeof AgentServiceEnvSchema>;
+
+/** Parses the agent service's environment once at start; a bad value throws a `ConfigError` naming it. */
+export function loadConfig(env: Env = process.env): AgentServiceConfig {
+  return parseEnv(AgentServiceEnvSchema, env);
+}

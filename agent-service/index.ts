@@ -1,0 +1,215 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAdaptorServer } from '@hono/node-server';
+import type { LDClient } from '@launchdarkly/node-server-sdk';
+import { initAi } from '@launchdarkly/server-sdk-ai';
+import type { Env } from '../shared/config.js';
+import { coerceError } from '../shared/errors.js';
+import { writeFlagFile } from '../shared/flag-file.js';
+import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
+import {
+  assertProviderAvailable,
+  llmMode,
+  normalizeProvider,
+  type LlmSettings,
+} from '../shared/llm-clients.js';
+import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
+import { loadManifest, type Manifest } from '../shared/manifest.js';
+import { defaultPrices } from '../shared/pricing.js';
+import { createApp, type ReadinessCheck } from './app.js';
+import { loadConfig, type AgentServiceConfig } from './config.js';
+import { ProviderModelCaller } from './llm/provider-model-caller.js';
+import { ServiceMetrics } from './metrics.js';
+import { loadAgentTools } from './agent-tools.js';
+
+export { createApp, type AppDeps, type ReadinessCheck } from './app.js';
+export { loadConfig, type AgentServiceConfig } from './config.js';
+
+export interface AgentServiceOptions {
+  /** What `loadConfig` parses: LLM_SIM_URL, provider keys, LD_*, REDIS_URL, REDIS_PREFIX, KB_DIR, AGENT_*. */
+  env: Env;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+  /** Defaults to 127.0.0.1. */
+  host?: string;
+  logger?: Logger;
+}
+
+export interface AgentService {
+  /** Base URL, e.g. http://127.0.0.1:PORT (POST `${url}/chat`). */
+  url: string;
+  /** Stops the server, flushes and closes LaunchDarkly and the tools; safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the agent service in this process: loads its config from `env`, starts the LaunchDarkly client
+ * (live with LD_SDK_KEY; else the file data source, generated from the manifest into a temp file when
+ * LD_FLAGS_FILE is unset), loads the tools, and serves the Hono app. A provider that some AI Config
+ * variation needs but that has neither a key nor LLM_SIM_URL is a start-up error naming both.
+ */
+export async function startAgentService(options: AgentServiceOptions): Promise<AgentService> {
+  const config = loadConfig(options.env);
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: 'agent-service' });
+  const manifest = loadManifest();
+  const llm: LlmSettings = {
+    simUrl: config.LLM_SIM_URL,
+    openaiApiKey: config.OPENAI_API_KEY,
+    anthropicApiKey: config.ANTHROPIC_API_KEY,
+    mistralApiKey: config.MISTRAL_API_KEY,
+    timeoutMs: config.AGENT_REQUEST_DEADLINE_MS,
+  };
+  assertProvidersAvailable(manifest, llm);
+
+  const cleanups: { name: string; fn: () => Promise<void> | void }[] = [];
+  const closeAll = async () => {
+    for (const { name, fn } of cleanups.reverse()) {
+      try {
+        await fn();
+      } catch (err) {
+        logger.warn({ err: coerceError(err), step: name }, 'agent-service: cleanup step failed');
+      }
+    }
+  };
+  try {
+    const flagsFile = config.LD_SDK_KEY
+      ? undefined
+      : (config.LD_FLAGS_FILE ?? generatedFlagFile(manifest, cleanups));
+    const ldClient = await createLaunchDarklyClient({
+      sdkKey: config.LD_SDK_KEY,
+      flagsFile,
+      baseUri: config.LD_BASE_URI,
+      eventsUri: config.LD_EVENTS_URI,
+      logger,
+    });
+    cleanups.push({
+      name: 'launchdarkly',
+      fn: async () => {
+        await ldClient.flush();
+        ldClient.close();
+      },
+    });
+    const tools = await loadAgentTools(config, llm, logger);
+    cleanups.push({ name: 'tools', fn: () => tools.close() });
+
+    const models = new ProviderModelCaller(llm);
+    const app = createApp({
+      ai: initAi(ldClient),
+      models,
+      tools: tools.byName,
+      prices: defaultPrices(),
+      variables: manifest.variables,
+      defaultMaxToolCalls: config.AGENT_DEFAULT_MAX_TOOL_CALLS,
+      retryAfterSeconds: config.AGENT_RETRY_AFTER_SECONDS,
+      stream: config.AGENT_STREAM,
+      logger,
+      maxMessageChars: config.AGENT_MAX_MESSAGE_CHARS,
+      maxBodyBytes: config.AGENT_MAX_BODY_BYTES,
+      deadlineMs: config.AGENT_REQUEST_DEADLINE_MS,
+      readiness: () => readiness(ldClient, config, llm),
+      metrics: new ServiceMetrics({ defaultMetrics: true }),
+    });
+
+    const server = createAdaptorServer({ fetch: app.fetch });
+    const host = options.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: options.port ?? 0, host, backlog: 4096 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    cleanups.push({
+      name: 'http server',
+      fn: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          if ('closeAllConnections' in server) {
+            server.closeAllConnections();
+          }
+        }),
+    });
+    const { port } = server.address() as AddressInfo;
+    const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+    const url = `http://${urlHost}:${port}`;
+    logger.info(
+      {
+        url,
+        launchDarkly: config.LD_SDK_KEY ? 'live' : `local (${flagsFile})`,
+        events: config.LD_EVENTS_URI
+          ? redactUrl(config.LD_EVENTS_URI)
+          : config.LD_SDK_KEY
+            ? 'LaunchDarkly'
+            : 'not sent',
+        llm: llmMode(llm) === 'simulated' ? `simulated (${redactUrl(config.LLM_SIM_URL as string)})` : 'live',
+        tools: [...tools.byName.keys()],
+      },
+      'agent-service listening',
+    );
+    let closing: Promise<void> | undefined;
+    return { url, close: () => (closing ??= closeAll()) };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** Every provider some variation of the manifest serves must be keyed or simulated. */
+function assertProvidersAvailable(manifest: Manifest, llm: LlmSettings): void {
+  for (const [configKey, config] of Object.entries(manifest.configs)) {
+    for (const [variationKey, variation] of Object.entries(config.variations)) {
+      assertProviderAvailable(
+        llm,
+        normalizeProvider(variation.provider),
+        `AI Config ${configKey} variation ${variationKey} (${variation.provider} ${variation.model.name})`,
+      );
+    }
+  }
+}
+
+/** Local mode without LD_FLAGS_FILE: the flag file from the manifest, in a temp folder removed on close. */
+function generatedFlagFile(manifest: Manifest, cleanups: { name: string; fn: () => void }[]): string {
+  const dir = mkdtempSync(join(tmpdir(), 'loadgen-flags-'));
+  cleanups.push({ name: 'flag file', fn: () => rmSync(dir, { recursive: true, force: true }) });
+  const path = join(dir, 'flags.json');
+  writeFlagFile(manifest, path);
+  return path;
+}
+
+async function readiness(
+  ldClient: LDClient,
+  config: AgentServiceConfig,
+  llm: LlmSettings,
+): Promise<ReadinessCheck[]> {
+  const checks: ReadinessCheck[] = [
+    {
+      name: 'launchdarkly',
+      ok: ldClient.initialized(),
+      detail: ldClient.initialized() ? 'initialised' : 'not initialised',
+    },
+  ];
+  if (llm.simUrl) {
+    checks.push(await simReachable(llm.simUrl));
+  } else {
+    // Live providers are not called just to check (it costs): start-up verified a key for each one served.
+    const keyed = [
+      ['openai', config.OPENAI_API_KEY],
+      ['anthropic', config.ANTHROPIC_API_KEY],
+      ['mistral', config.MISTRAL_API_KEY],
+    ].flatMap(([name, key]) => (key ? [name] : []));
+    checks.push({ name: 'providers', ok: true, detail: `live, keyed: ${keyed.join(', ')}` });
+  }
+  return checks;
+}
+
+async function simReachable(simUrl: string): Promise<ReadinessCheck> {
+  try {
+    const res = await fetch(simUrl, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return { name: 'llm-sim', ok: true, detail: `reachable (HTTP ${res.status})` };
+  } catch (err) {
+    return { name: 'llm-sim', ok: false, detail: `unreachable: ${(err as Error).message}` };
+  }
+}

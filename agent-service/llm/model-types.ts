@@ -1,0 +1,57 @@
+import type { TokenUsage } from '../../shared/chat.js';
+import type { Provider } from '../../shared/llm-clients.js';
+
+/** A tool call the model asked for. */
+export interface ModelToolCall {
+  id: string;
+  name: string;
+  /** The arguments as the model sent them (a JSON string), parsed by the caller. */
+  arguments: string;
+}
+
+/** A provider-neutral conversation message; each provider module maps it to its wire format. */
+export type ModelMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string; toolCalls?: ModelToolCall[] }
+  | { role: 'tool'; toolCallId: string; name: string; content: string };
+
+export interface ModelToolSpec {
+  name: string;
+  description: string;
+  /** JSON Schema of the arguments (an object schema). */
+  parameters: Record<string, unknown>;
+}
+
+export interface ModelRequest {
+  provider: Provider;
+  model: string;
+  system?: string | undefined;
+  messages: ModelMessage[];
+  tools?: ModelToolSpec[];
+  /** `none` keeps the tools visible (a conversation with tool calls needs them) but forbids new calls. */
+  toolChoice?: 'auto' | 'none';
+  /** Ask for JSON matching `schema` (OpenAI: structured outputs; Anthropic: a forced tool named `name`). */
+  structured?: { name: string; schema: Record<string, unknown> } | undefined;
+  temperature?: number | undefined;
+  maxTokens?: number | undefined;
+  /** Stream the response (measures time to first token). */
+  stream?: boolean;
+  signal?: AbortSignal | undefined;
+}
+
+export interface ModelResponse {
+  /** The model's text; for structured output the JSON text. */
+  text: string;
+  toolCalls: ModelToolCall[];
+  usage: TokenUsage;
+  /** Milliseconds from sending the request to the first streamed token (streaming only). */
+  timeToFirstTokenMs?: number;
+}
+
+/** Calls an LLM provider. The real one is {@link ProviderModelCaller}; its interface keeps agents testable. */
+export interface ModelCaller {
+  call(request: ModelRequest): Promise<ModelResponse>;
+}
+
+/** Default `max_tokens` when an AI Config sets none (Anthropic requires one). */
+export const DEFAULT_MAX_TOKENS = 1024;

@@ -1,0 +1,95 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
+import { ServiceError } from '../service-error.js';
+
+export interface ProviderErrorContext {
+  provider: string;
+  model: string;
+  agent: string;
+  /** Aborted when the request's deadline passed: whatever failed then is a 504. */
+  deadline?: AbortSignal | undefined;
+  /** `Retry-After` when the provider sent none. */
+  defaultRetryAfterSeconds: number;
+}
+
+/**
+ * Maps what a provider SDK threw to the service's HTTP answer: 429 stays 429 (with the provider's
+ * `Retry-After`), overload (529, 503, `overloaded_error`) becomes 503 with `Retry-After`, a timeout or the
+ * request's deadline 504, anything else 502. A `ServiceError` passes through.
+ */
+export function providerError(err: unknown, ctx: ProviderErrorContext): ServiceError {
+  if (err instanceof ServiceError) {
+    return err;
+  }
+  const where = `${ctx.agent} agent (${ctx.provider} ${ctx.model})`;
+  if (ctx.deadline?.aborted) {
+    return new ServiceError(504, 'deadline_exceeded', `the request deadline passed while the ${where} ran`, {
+      agent: ctx.agent,
+      cause: err,
+    });
+  }
+  if (err instanceof OpenAI.APIConnectionTimeoutError || err instanceof Anthropic.APIConnectionTimeoutError) {
+    return new ServiceError(504, 'deadline_exceeded', `${where} timed out`, { agent: ctx.agent, cause: err });
+  }
+  if (
+    (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) &&
+    typeof err.status === 'number'
+  ) {
+    const retryAfterSeconds = retryAfter(err.headers) ?? ctx.defaultRetryAfterSeconds;
+    const type = errorType(err.error);
+    if (err.status === 429) {
+      return new ServiceError(429, 'rate_limited', `${where} was rate-limited by the provider`, {
+        retryAfterSeconds,
+        agent: ctx.agent,
+        cause: err,
+      });
+    }
+    if (err.status === 529 || err.status === 503 || type === 'overloaded_error') {
+      return new ServiceError(503, 'provider_overloaded', `${where}: the provider is overloaded`, {
+        retryAfterSeconds,
+        agent: ctx.agent,
+        cause: err,
+      });
+    }
+    return new ServiceError(502, 'upstream_error', `${where} failed: HTTP ${err.status} ${firstLine(err)}`, {
+      agent: ctx.agent,
+      cause: err,
+    });
+  }
+  return new ServiceError(502, 'upstream_error', `${where} failed: ${firstLine(err)}`, {
+    agent: ctx.agent,
+    cause: err,
+  });
+}
+
+/** Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date), rounded up; at least 1. */
+function retryAfter(headers: Headers | undefined): number | undefined {
+  const ms = Number(headers?.get('retry-after-ms'));
+  if (Number.isFinite(ms) && ms > 0) {
+    return Math.max(1, Math.ceil(ms / 1000));
+  }
+  const value = headers?.get('retry-after');
+  if (!value) {
+    return undefined;
+  }
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) {
+    return Math.max(1, Math.ceil(seconds));
+  }
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(1, Math.ceil((date - Date.now()) / 1000));
+}
+
+function errorType(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) {
+    return undefined;
+  }
+  const record = body as { type?: unknown; error?: { type?: unknown } };
+  const type = record.error?.type ?? record.type;
+  return typeof type === 'string' ? type : undefined;
+}
+
+function firstLine(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return (message.split('\n')[0] ?? '').slice(0, 300);
+}
