@@ -65,7 +65,9 @@ function isPhone(candidate: string): boolean {
   }
   const groups = main.split(/[ .-]/);
   const last = groups[groups.length - 1] ?? '';
-  return groups.length >= 3 && last.length >= 3;
+  // A list of years ("2017 2018 2019") is not a phone number.
+  const years = groups.every((g) => /^(19|20)\d\d$/.test(g));
+  return groups.length >= 3 && last.length >= 3 && !years;
 }
 
 function luhn(digits: string): boolean {
