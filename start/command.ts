@@ -1,0 +1,46 @@
+import type { Command } from 'commander';
+import { loadConfig } from './config.js';
+import { StartOptionsSchema } from './options.js';
+import { runStart } from './run-start.js';
+import { describeZodError } from '../shared/jobs.js';
+import { ConfigError } from '../shared/errors.js';
+
+/** Registers `loadgen start` (also `npm start`): the whole topology on this machine, no Docker. */
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description(
+      'Run everything locally without Docker: Redis (REDIS_URL or a redis-server of its own), llm-sim unless ' +
+        'provider keys are set, the agent service, the dashboard, N workers, then the producer; show progress ' +
+        'and print the readout when the run ends; keep the dashboard up until Ctrl-C (or --exit)',
+    )
+    .option('-n, --queries <n>', 'queries the producer enqueues', '200')
+    .option('-w, --workers <n>', 'worker processes', '10')
+    .option('-c, --concurrency <n>', 'jobs each worker runs at once', '10')
+    .option('--dashboard-port <port>', 'dashboard port (0 picks a free one)', '3000')
+    .option('--seed <n>', 'seed for llm-sim, the producer and the readout', '1')
+    .option('--budget-usd <usd>', 'spend limit of the run')
+    .option('--logs <dir>', 'where each process writes its log (default: a new temporary directory)')
+    .option('--exit', 'exit when the run ends instead of keeping the dashboard up', false)
+    .action(async (raw: Record<string, unknown>) => {
+      const parsed = StartOptionsSchema.safeParse(raw);
+      if (!parsed.success) {
+        throw new ConfigError(`loadgen start: ${describeZodError(parsed.error)}`);
+      }
+      const config = loadConfig(process.env);
+      // The first Ctrl-C (or SIGTERM) asks runStart to end every child; a second one exits at once.
+      let requestStop: () => void = () => {};
+      const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
+      let signals = 0;
+      const onSignal = () => (++signals === 1 ? requestStop() : process.exit(130));
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      const code = await runStart(config, parsed.data, {
+        env: process.env,
+        out: process.stdout,
+        cliPath: process.argv[1] as string,
+        stopRequested,
+      });
+      process.exit(code);
+    });
+}

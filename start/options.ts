@@ -1,0 +1,13 @@
+import { z } from 'zod';
+
+export const StartOptionsSchema = z.object({
+  queries: z.coerce.number().int().min(1, 'must be at least 1').max(1_000_000),
+  workers: z.coerce.number().int().min(1).max(64),
+  concurrency: z.coerce.number().int().min(1).max(500),
+  dashboardPort: z.coerce.number().int().min(0).max(65535),
+  seed: z.coerce.number().int(),
+  budgetUsd: z.coerce.number().positive().optional(),
+  exit: z.boolean(),
+  logs: z.string().optional(),
+});
+export type StartOptions = z.infer<typeof StartOptionsSchema>;

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SingleBar } from 'cli-progress';
+import { redactUrl } from '../shared/logger.js';
+import { freePort, waitForHttp } from '../shared/net.js';
+import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { buildReadout } from '../shared/readout/build-readout.js';
+import { loadExperiments } from '../shared/readout/experiments.js';
+import { renderText } from '../shared/readout/render-text.js';
+import { RunStore } from '../shared/runs.js';
+import { ChildProcesses, type ChildExit } from './child-processes.js';
+import type { StartConfig } from './config.js';
+import type { StartOptions } from './options.js';
+
+export interface StartIo {
+  /** The environment handed to every child (their own config parses it). */
+  env: NodeJS.ProcessEnv;
+  out: NodeJS.WriteStream;
+  /** The CLI script children are started with (`node <cli> <command>`). */
+  cliPath: string;
+  /** Resolves when the user asks to stop (Ctrl-C); `start` then ends everything. */
+  stopRequested: Promise<void>;
+}
+
+const PROGRESS_POLL_MS = 500;
+
+/**
+ * `loadgen start`: the docker-compose topology as child processes on this machine — Redis (REDIS_URL, or a
+ * redis-server of its own), llm-sim unless provider keys are set, the agent service, the dashboard, N workers,
+ * then the producer — with a progress display, and the readout when the run ends. Every child is ended on exit,
+ * on Ctrl-C and when one of them crashes (the crash is reported with the end of its log). Returns the exit code.
+ */
+export async function runStart(config: StartConfig, options: StartOptions, io: StartIo): Promise<number> {
+  const say = (line: string) => io.out.write(`${line}\n`);
+  const logDir = options.logs ?? mkdtempSync(join(tmpdir(), 'loadgen-start-'));
+  mkdirSync(logDir, { recursive: true });
+  let crashed: ChildExit | undefined;
+  let onCrash: (exit: ChildExit) => void = () => {};
+  const crash = new Promise<ChildExit>((resolve) => (onCrash = resolve));
+  const children = new ChildProcesses(logDir, (exit) => {
+    crashed ??= exit;
+    onCrash(exit);
+  });
+  const cli = (name: string, args: string[], env: NodeJS.ProcessEnv, oneShot = false) =>
+    children.spawn(name, process.execPath, [io.cliPath, ...args], { env, oneShot });
+  // Whatever happens first: the run's end, a crash, or Ctrl-C.
+  const interrupted = (async () => {
+    const reason = await Promise.race([
+      crash.then(() => 'crash' as const),
+      io.stopRequested.then(() => 'stop' as const),
+    ]);
+    return reason;
+  })();
+  const race = <T>(step: Promise<T>) =>
+    Promise.race([step, interrupted.then((reason) => Promise.reject(new StopSignal(reason)))]);
+
+  const live = Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
+  say(`loadgen start: logs in ${logDir}`);
+  try {
+    let redisUrl = config.REDIS_URL;
+    if (redisUrl) {
+      await checkRedis(redisUrl);
+      say(`  redis          ${redactUrl(redisUrl)} (REDIS_URL)`);
+    } else {
+      const port = await freePort();
+      const dir = mkdtempSync(join(tmpdir(), 'loadgen-redis-'));
+      await race(
+        children.spawn(
+          'redis',
+          'redis-server',
+          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+          { env: io.env, readyLine: 'Ready to accept connections' },
+        ) as Promise<void>,
+      );
+      redisUrl = `redis://127.0.0.1:${port}`;
+      say(`  redis          ${redisUrl} (redis-server in ${dir})`);
+    }
+
+    const env: NodeJS.ProcessEnv = { ...io.env, REDIS_URL: redisUrl, LOG_LEVEL: io.env.LOG_LEVEL ?? 'info' };
+    if (live && !config.LLM_SIM_URL) {
+      say('  LLMs           LIVE (provider keys are set)');
+      delete env.LLM_SIM_URL;
+    } else if (config.LLM_SIM_URL) {
+      say(`  LLMs           SIMULATED by ${config.LLM_SIM_URL} (LLM_SIM_URL)`);
+    } else {
+      const port = await freePort();
+      await race(
+        cli('llm-sim', ['sim', '--port', String(port), '--seed', String(options.seed)], env) as Promise<void>,
+      );
+      env.LLM_SIM_URL = `http://127.0.0.1:${port}`;
+      await race(waitForHttp(`${env.LLM_SIM_URL}/healthz`));
+      say(`  LLMs           SIMULATED by llm-sim at ${env.LLM_SIM_URL}`);
+    }
+
+    const agentPort = await freePort();
+    env.AGENT_SERVICE_URL = `http://127.0.0.1:${agentPort}`;
+    await race(cli('agent-service', ['agent-service', '--port', String(agentPort)], env) as Promise<void>);
+    await race(waitForHttp(`${env.AGENT_SERVICE_URL}/ready`, 60_000, 200));
+    say(`  agent service  ${env.AGENT_SERVICE_URL}`);
+
+    const dashboardPort = options.dashboardPort || (await freePort());
+    await race(
+      cli(
+        'dashboard',
+        ['dashboard', '--port', String(dashboardPort), '--host', '127.0.0.1'],
+        env,
+      ) as Promise<void>,
+    );
+    const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
+    await race(waitForHttp(`${dashboardUrl}/health`));
+    say(`  dashboard      ${dashboardUrl}  (Bull Board at ${dashboardUrl}/queues)`);
+
+    for (let i = 1; i <= options.workers; i++) {
+      await race(
+        cli(
+          `worker-${i}`,
+          ['worker', '--concurrency', String(options.concurrency), '--metrics-port', 'off'],
+          env,
+        ) as Promise<void>,
+      );
+    }
+    say(`  workers        ${options.workers} × concurrency ${options.concurrency}`);
+
+    const runId = `start-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`;
+    const runArgs = [
+      'run',
+      '--queries',
+      String(options.queries),
+      '--run-id',
+      runId,
+      '--seed',
+      String(options.seed),
+    ];
+    if (options.budgetUsd !== undefined) {
+      runArgs.push('--budget-usd', String(options.budgetUsd));
+    }
+    await race(cli('producer', runArgs, env, true) as Promise<void>);
+    const produced = await race(children.exitOf('producer'));
+    if (produced.code !== 0) {
+      say(`\nthe producer failed (exit ${produced.code}):\n${produced.tail}`);
+      return 1;
+    }
+    say(`  run            ${runId}: ${options.queries} queries enqueued\n`);
+
+    const redis = createRedis(redisUrl, { connectionName: 'loadgen-start' });
+    try {
+      const store = new RunStore(redis, new RedisKeys(config.REDIS_PREFIX));
+      await race(followRun(store, runId, options.queries, io.out));
+      const [run, records] = await Promise.all([store.get(runId), store.allResults(runId)]);
+      const readout = buildReadout({ records, run, experiments: loadExperiments(), seed: options.seed });
+      say(`\n${renderText(readout)}`);
+    } finally {
+      await redis.quit();
+    }
+    if (!options.exit) {
+      say(`\ndashboard: ${dashboardUrl}  (Ctrl-C to stop)`);
+      await interrupted;
+    }
+    return crashed ? 1 : 0;
+  } catch (err) {
+    if (err instanceof StopSignal && err.reason === 'stop') {
+      say('\nstopping');
+      return 130;
+    }
+    if (!(err instanceof StopSignal)) {
+      say(`\nloadgen start failed: ${(err as Error).message}`);
+    }
+    return 1;
+  } finally {
+    if (crashed) {
+      say(
+        `\n${crashed.name} crashed (${crashed.signal ?? `exit ${crashed.code}`}); stopping everything. Its last lines:\n${crashed.tail}`,
+      );
+    }
+    await children.stopAll();
+  }
+}
+
+class StopSignal extends Error {
+  constructor(readonly reason: 'crash' | 'stop') {
+    super(reason);
+  }
+}
+
+/** Polls the run's result count until every job has a result or the run was stopped; shows progress. */
+async function followRun(
+  store: RunStore,
+  runId: string,
+  total: number,
+  out: NodeJS.WriteStream,
+): Promise<void> {
+  const bar = out.isTTY
+    ? new SingleBar({ format: 'progress |{bar}| {value}/{total} results  {eta_formatted} left', stream: out })
+    : undefined;
+  bar?.start(total, 0);
+  let lastReported = -1;
+  try {
+    for (;;) {
+      const [done, state] = await Promise.all([store.resultCount(runId), store.get(runId)]);
+      bar?.update(done);
+      const decile = Math.floor((done / total) * 10);
+      if (!bar && decile !== lastReported) {
+        lastReported = decile;
+        out.write(`progress: ${done}/${total} results\n`);
+      }
+      if (done >= total || state?.status === 'stopped') {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
+    }
+  } finally {
+    bar?.stop();
+  }
+}
