@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
+import { registerRunCommand } from './producer/command.js';
 import { loadDotEnv } from './shared/config.js';
 import { ConfigError } from './shared/errors.js';
 import { packageRoot } from './shared/paths.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
     .configureHelp({ showGlobalOptions: true });
   registerLdCommands(program);
   registerSimCommand(program);
+  registerRunCommand(program);
   return program;
 }
 

@@ -1,0 +1,203 @@
+import { Option, type Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import type { Env } from '../shared/config.js';
+import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
+import { loadConfig } from './config.js';
+import { createRun, type RunPhase } from './create-run.js';
+import { ProducerError } from './errors.js';
+import { TOPIC_METHODS, type RunOptionsInput } from './options.js';
+import { formatPlan } from './plan.js';
+
+/** Where the command reads its environment and writes; tests hand in their own. */
+export interface RunCommandIo {
+  env: Env;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+interface RawOptions {
+  queries: string;
+  piiPercentage: string;
+  segments: string;
+  users?: string;
+  seed?: string;
+  runId?: string;
+  topics: string;
+  model?: string;
+  kb?: string;
+  dryRun: boolean;
+  out?: string;
+  fromFile?: string;
+  budgetUsd?: string;
+  concurrency: string;
+  chunkSize: string;
+  cacheDir: string;
+  json: boolean;
+}
+
+/** Progress as a bar on a terminal, as a log line per tenth (and phase change) otherwise. */
+function progressReporter(
+  io: RunCommandIo,
+  logger: Logger,
+): { update: (p: RunPhase, d: number, t: number) => void; stop: () => void } {
+  if (io.stderr.isTTY) {
+    let bar: SingleBar | undefined;
+    let phase: RunPhase | undefined;
+    const stop = () => {
+      bar?.stop();
+      bar = undefined;
+    };
+    return {
+      update(p, done, total) {
+        if (p !== phase) {
+          stop();
+          phase = p;
+          bar = new SingleBar({
+            format: `${p.padEnd(9)} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}`,
+            stream: io.stderr,
+            hideCursor: true,
+          });
+          bar.start(total, done);
+        }
+        bar?.update(done);
+      },
+      stop,
+    };
+  }
+  let last = { phase: '', tenth: -1 };
+  return {
+    update(phase, done, total) {
+      const tenth = Math.floor((10 * done) / Math.max(1, total));
+      if (phase !== last.phase || tenth !== last.tenth) {
+        last = { phase, tenth };
+        logger.info({ phase, done, total }, 'progress');
+      }
+    },
+    stop() {},
+  };
+}
+
+/** Registers `loadgen run`: generate a query set from the knowledge base and enqueue it. */
+export function registerRunCommand(
+  program: Command,
+  io: RunCommandIo = { env: process.env, stdout: process.stdout, stderr: process.stderr },
+): void {
+  program
+    .command('run')
+    .description(
+      'Make a run: extract topics from the knowledge base, generate questions (with PII in a share of them) for ' +
+        'users of a segment mix, print the plan and estimated cost, record the run in Redis and enqueue one ' +
+        'job per question (REDIS_URL, REDIS_PREFIX; LLM_SIM_URL or provider keys for LLM generation)',
+    )
+    .option('-n, --queries <n>', 'number of queries to generate', '200')
+    .option('--pii-percentage <pct>', 'share of queries with personal data injected, 0-100', '15')
+    .option(
+      '--segments <mix>',
+      'segment mix as segment=weight,… (e.g. other-paid=0.5,eu-paid=0.5)',
+      'other-paid=1',
+    )
+    .option(
+      '--users <n>',
+      'draw users from a pool of this many returning users (default: a fresh user per query)',
+    )
+    .option(
+      '--seed <n>',
+      'random seed: fixes topics chosen, template questions, users and order (default: random, printed)',
+    )
+    .option(
+      '--run-id <id>',
+      "run id, letters, digits, _ and - (default: generated; with --from-file, the file's)",
+    )
+    .addOption(
+      new Option(
+        '--topics <method>',
+        'topic extraction: auto = llm when a provider key is set, else extractive',
+      )
+        .choices(TOPIC_METHODS)
+        .default('auto'),
+    )
+    .option(
+      '--model <id>',
+      "model that extracts topics and writes questions in LLM mode (default: gpt-4o-mini, or the keyed provider's small model)",
+    )
+    .option('--kb <dir>', 'knowledge-base folder (default: the shipped kb/)')
+    .option('--dry-run', 'print the plan and write the query set without enqueueing', false)
+    .option(
+      '-o, --out <file>',
+      'write the query set (JSONL) here; a dry run defaults to <run-id>.queries.jsonl',
+    )
+    .option('--from-file <file>', 'enqueue this query set (JSONL of query jobs) instead of generating one')
+    .option('--budget-usd <usd>', 'spend limit stored with the run; workers stop the run when it is reached')
+    .option('--concurrency <n>', 'concurrent LLM calls while generating', '4')
+    .option('--chunk-size <n>', 'jobs per addBulk call', '1000')
+    .option(
+      '--cache-dir <dir>',
+      'where extracted topics are cached by knowledge-base hash and method',
+      '.cache/loadgen',
+    )
+    .option('--json', 'print the plan and result as JSON instead of text', false)
+    .action(async (raw: RawOptions) => {
+      const config = loadConfig(io.env);
+      const logger = createLogger({
+        level: config.logLevel,
+        name: 'producer',
+        destination: io.stderr,
+        pretty: io.stderr.isTTY === true,
+      });
+      const options: RunOptionsInput = {
+        queries: raw.queries,
+        piiPercentage: raw.piiPercentage,
+        segments: raw.segments,
+        topics: raw.topics as RunOptionsInput['topics'],
+        dryRun: raw.dryRun,
+        concurrency: raw.concurrency,
+        chunkSize: raw.chunkSize,
+        cacheDir: raw.cacheDir,
+        ...(raw.users !== undefined ? { users: raw.users } : {}),
+        ...(raw.seed !== undefined ? { seed: raw.seed } : {}),
+        ...(raw.runId !== undefined ? { runId: raw.runId } : {}),
+        ...(raw.model !== undefined ? { model: raw.model } : {}),
+        ...(raw.kb !== undefined ? { kbDir: raw.kb } : {}),
+        ...(raw.out !== undefined ? { out: raw.out } : {}),
+        ...(raw.fromFile !== undefined ? { fromFile: raw.fromFile } : {}),
+        ...(raw.budgetUsd !== undefined ? { budgetUsd: raw.budgetUsd } : {}),
+      };
+      const progress = progressReporter(io, logger);
+      logger.info({ redis: redactUrl(config.redisUrl), prefix: config.prefix }, 'producer starting');
+      try {
+        const result = await createRun(options, {
+          redisUrl: config.redisUrl,
+          prefix: config.prefix,
+          llm: config.llm,
+          logger,
+          onProgress: progress.update,
+          onPlan: (plan) => {
+            if (!raw.json) {
+              io.stdout.write(`${formatPlan(plan)}\n`);
+            }
+          },
+        });
+        progress.stop();
+        if (raw.json) {
+          const { jobs: _jobs, ...summary } = result;
+          io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+        } else if (result.dryRun) {
+          io.stdout.write(`dry run: nothing enqueued; query set in ${result.outFile}\n`);
+        } else {
+          io.stdout.write(
+            result.created
+              ? `enqueued ${result.plan.queries} jobs for run ${result.runId}\n`
+              : `run ${result.runId} existed: its jobs were added only where missing\n`,
+          );
+        }
+      } catch (err) {
+        progress.stop();
+        if (err instanceof ProducerError) {
+          io.stderr.write(`loadgen run: ${err.message}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+    });
+}

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { commonEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import type { LlmSettings } from '../shared/llm-clients.js';
+
+/** What `loadgen run` reads from the environment. */
+export const ProducerEnvSchema = z.object({
+  ...commonEnv,
+  ...llmEnv,
+});
+
+export interface ProducerConfig {
+  redisUrl: string;
+  prefix: string;
+  logLevel: string;
+  llm: LlmSettings;
+}
+
+/** Parses the producer's environment once at start; a bad variable throws a `ConfigError` naming it. */
+export function loadConfig(env: Env = process.env): ProducerConfig {
+  const parsed = parseEnv(ProducerEnvSchema, env);
+  return {
+    redisUrl: parsed.REDIS_URL,
+    prefix: parsed.REDIS_PREFIX,
+    logLevel: parsed.LOG_LEVEL,
+    llm: {
+      simUrl: parsed.LLM_SIM_URL,
+      openaiApiKey: parsed.OPENAI_API_KEY,
+      anthropicApiKey: parsed.ANTHROPIC_API_KEY,
+      mistralApiKey: parsed.MISTRAL_API_KEY,
+    },
+  };
+}

@@ -1,0 +1,300 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { join } from 'node:path';
+import { Queue } from 'bullmq';
+import { ConfigError } from '../shared/errors.js';
+import { QUERY_QUEUE, type QueryJob } from '../shared/jobs.js';
+import { loadKnowledgeBase } from '../shared/kb/loader.js';
+import type { LlmSettings } from '../shared/llm-clients.js';
+import type { Logger } from '../shared/logger.js';
+import { loadManifest, type Manifest } from '../shared/manifest.js';
+import { packageRoot } from '../shared/paths.js';
+import { defaultPrices, type PriceTable } from '../shared/pricing.js';
+import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { RunStore, type RunMeta, type RunMode } from '../shared/runs.js';
+import { enqueueJobs } from './enqueue.js';
+import { ProducerError } from './errors.js';
+import { generateQueries } from './generate.js';
+import { createJsonModel, defaultGenerationModel, type JsonModel } from './llm-json.js';
+import { parseRunOptions, type RunOptions, type RunOptionsInput } from './options.js';
+import { countJobs, estimateCost, type RunPlan } from './plan.js';
+import { readQuerySet, writeQuerySet } from './query-set.js';
+import { hasProviderKey, loadTopics, MIN_TOPICS, resolveTopicMethod } from './topic-source.js';
+import { checkSegmentMix } from './users.js';
+
+export type RunPhase = 'topics' | 'questions' | 'enqueue';
+
+export interface RunDeps {
+  /** Redis for the queue and run records; required unless `dryRun`. */
+  redisUrl?: string | undefined;
+  /** Key prefix of queues and run records (REDIS_PREFIX); default `loadgen`. */
+  prefix?: string | undefined;
+  /** Provider keys and LLM_SIM_URL; without any, the run is SIMULATED and uses no LLM. */
+  llm?: LlmSettings | undefined;
+  logger?: Logger | undefined;
+  /** The AI Config manifest (default `data/manifest.yaml`): segments and what each would be served. */
+  manifest?: Manifest | undefined;
+  prices?: PriceTable | undefined;
+  /** Called once the query set is known, before anything is enqueued. */
+  onPlan?: ((plan: RunPlan) => void) | undefined;
+  onProgress?: ((phase: RunPhase, done: number, total: number) => void) | undefined;
+  /** Clock for `createdAt` (tests). */
+  now?: (() => number) | undefined;
+}
+
+export interface RunResult {
+  runId: string;
+  plan: RunPlan;
+  /** The query set (also written to `outFile` when one was asked for, or on a dry run). */
+  jobs: QueryJob[];
+  outFile?: string;
+  dryRun: boolean;
+  /** False when a run with this id existed: its metadata was kept and only missing jobs were added. */
+  created: boolean;
+  /** USD spent on LLM calls making the query set. */
+  harnessCostUsd: number;
+}
+
+/** `run-20261101-142233-k3x9`: sortable by time, unique enough, and valid as a BullMQ job id prefix. */
+export function generateRunId(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `run-${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** SIMULATED when LLM_SIM_URL is set or no provider key is; LIVE otherwise. */
+export function runMode(llm: LlmSettings): RunMode {
+  return llm.simUrl || !hasProviderKey(llm) ? 'SIMULATED' : 'LIVE';
+}
+
+interface QuerySetOutcome {
+  jobs: QueryJob[];
+  source: RunPlan['source'];
+  costUsd: number;
+  generation?: { model: string; questionCalls: number; topicCalls: number };
+}
+
+async function generatedSet(
+  options: RunOptions,
+  runId: string,
+  seed: number,
+  deps: RunDeps,
+  manifest: Manifest,
+): Promise<QuerySetOutcome> {
+  const llm = deps.llm ?? {};
+  const kbDir = options.kbDir ?? join(packageRoot, 'kb');
+  const kb = await loadKnowledgeBase(kbDir, deps.logger ? { logger: deps.logger } : {});
+  const method = resolveTopicMethod(options.topics, llm);
+  let model: JsonModel | undefined;
+  if (method === 'llm') {
+    if (!llm.simUrl && !hasProviderKey(llm)) {
+      throw new ConfigError(
+        '--topics llm needs a provider key (OPENAI_API_KEY, ANTHROPIC_API_KEY or MISTRAL_API_KEY) or LLM_SIM_URL',
+      );
+    }
+    model = createJsonModel(
+      llm,
+      options.model ?? defaultGenerationModel(llm),
+      deps.prices ?? defaultPrices(),
+    );
+  }
+  deps.onProgress?.('topics', 0, 1);
+  const topics = await loadTopics({
+    chunks: kb.chunks,
+    kbHash: kb.hash,
+    method,
+    model,
+    cacheDir: options.cacheDir,
+    concurrency: options.concurrency,
+    logger: deps.logger,
+  });
+  deps.onProgress?.('topics', 1, 1);
+  if (topics.topics.length === 0) {
+    throw new ProducerError(`no topics could be extracted from the knowledge base in ${kb.dir}`);
+  }
+  if (topics.topics.length < MIN_TOPICS) {
+    deps.logger?.warn(
+      { topics: topics.topics.length, kb: kb.dir },
+      `only ${topics.topics.length} topics in the knowledge base (fewer than ${MIN_TOPICS}): questions will repeat subjects`,
+    );
+  }
+  const generated = await generateQueries({
+    runId,
+    seed,
+    count: options.queries,
+    piiPercentage: options.piiPercentage,
+    mix: options.segments,
+    users: options.users,
+    topics: topics.topics,
+    chunks: kb.chunks,
+    manifest,
+    model,
+    concurrency: options.concurrency,
+    logger: deps.logger,
+    onProgress: (done, total) => deps.onProgress?.('questions', done, total),
+  });
+  if (generated.llmFailures > 0) {
+    deps.logger?.warn(
+      { failures: generated.llmFailures },
+      'some questions came from templates after LLM failures',
+    );
+  }
+  return {
+    jobs: generated.jobs,
+    costUsd: topics.costUsd + generated.costUsd,
+    source: {
+      kind: 'generated',
+      topics: topics.topics.length,
+      topicMethod: topics.method,
+      topicsCached: topics.cached,
+      questions: model ? `llm (${model.model})` : 'templates',
+      kbHash: kb.hash,
+    },
+    ...(model
+      ? {
+          generation: {
+            model: model.model,
+            questionCalls: options.queries,
+            topicCalls: topics.cached || topics.method !== 'llm' ? 0 : Math.min(30, kb.chunks.length),
+          },
+        }
+      : {}),
+  };
+}
+
+async function fileSet(options: RunOptions, path: string): Promise<{ runId: string; jobs: QueryJob[] }> {
+  const jobs = await readQuerySet(path);
+  const ids = new Set(jobs.map((j) => j.runId));
+  // Replaying a saved set keeps its run id unless told otherwise; a mixed file gets a new one.
+  const runId = options.runId ?? (ids.size === 1 ? [...ids][0] : undefined) ?? generateRunId();
+  return { runId, jobs: jobs.map((j) => (j.runId === runId ? j : { ...j, runId })) };
+}
+
+/**
+ * Makes a run: loads the knowledge base, extracts grounded topics, generates the query set (or reads one with
+ * `fromFile`), reports the plan, records the run in Redis and enqueues one job per query with `addBulk`.
+ * With `dryRun` it stops after writing the query set. Re-running a run id adds no jobs that exist.
+ *
+ * Throws `ConfigError` for a bad option (named) and `ProducerError` for an empty knowledge base, an
+ * unreadable query file or an unreachable Redis (URL without password).
+ */
+export async function createRun(input: RunOptionsInput, deps: RunDeps = {}): Promise<RunResult> {
+  const options = parseRunOptions(input);
+  const manifest = deps.manifest ?? loadManifest();
+  const prices = deps.prices ?? defaultPrices();
+  const llm = deps.llm ?? {};
+  checkSegmentMix(manifest, options.segments);
+  if (!options.dryRun && !deps.redisUrl) {
+    throw new ConfigError('createRun needs deps.redisUrl (REDIS_URL) unless dryRun is set');
+  }
+  const seed = options.seed ?? randomInt(0, 0x7fffffff);
+  const mode = runMode(llm);
+
+  let runId: string;
+  let set: QuerySetOutcome;
+  if (options.fromFile) {
+    const file = await fileSet(options, options.fromFile);
+    runId = file.runId;
+    set = { jobs: file.jobs, costUsd: 0, source: { kind: 'file', path: options.fromFile } };
+  } else {
+    runId = options.runId ?? generateRunId();
+    set = await generatedSet(options, runId, seed, deps, manifest);
+  }
+
+  const counts = countJobs(set.jobs);
+  const plan: RunPlan = {
+    runId,
+    mode,
+    seed,
+    ...counts,
+    source: set.source,
+    estimate: estimateCost({ manifest, prices, jobs: set.jobs, generation: set.generation }),
+    budgetUsd: options.budgetUsd ?? null,
+  };
+  deps.onPlan?.(plan);
+
+  const outFile = options.out ?? (options.dryRun ? `${runId}.queries.jsonl` : undefined);
+  if (outFile) {
+    await writeQuerySet(outFile, set.jobs);
+    deps.logger?.info({ file: outFile, jobs: set.jobs.length }, 'query set written');
+  }
+  const result: RunResult = {
+    runId,
+    plan,
+    jobs: set.jobs,
+    dryRun: options.dryRun,
+    created: false,
+    harnessCostUsd: set.costUsd,
+    ...(outFile ? { outFile } : {}),
+  };
+  if (options.dryRun) {
+    return result;
+  }
+
+  const meta: RunMeta = {
+    runId,
+    createdAt: (deps.now ?? Date.now)(),
+    seed,
+    mode,
+    options: recordedOptions(options, plan),
+    budgetUsd: options.budgetUsd ?? null,
+    counts: {
+      queries: counts.queries,
+      pii: counts.pii,
+      bySegment: counts.bySegment,
+      byComplexity: counts.byComplexity,
+    },
+    harnessCostUsd: set.costUsd,
+  };
+  result.created = await enqueueRun(meta, set.jobs, options, deps);
+  return result;
+}
+
+/** What the run metadata keeps of the options: enough to reproduce the run, never a secret. */
+function recordedOptions(options: RunOptions, plan: RunPlan): Record<string, unknown> {
+  const { dryRun: _dryRun, cacheDir: _cacheDir, out: _out, ...kept } = options;
+  return {
+    ...kept,
+    ...(plan.source.kind === 'generated'
+      ? { topicMethod: plan.source.topicMethod, questions: plan.source.questions, kbHash: plan.source.kbHash }
+      : {}),
+    estimatedCostUsd: plan.estimate.requestsUsd,
+  };
+}
+
+async function enqueueRun(
+  meta: RunMeta,
+  jobs: QueryJob[],
+  options: RunOptions,
+  deps: RunDeps,
+): Promise<boolean> {
+  const url = deps.redisUrl as string;
+  const prefix = deps.prefix ?? 'loadgen';
+  try {
+    await checkRedis(url);
+  } catch (err) {
+    throw new ProducerError((err as Error).message, { cause: err });
+  }
+  const redis = createRedis(url, { connectionName: `${prefix}:producer` });
+  const queue = new Queue(QUERY_QUEUE, {
+    connection: bullConnection(url, `${prefix}:producer-queue`),
+    prefix,
+  });
+  try {
+    const created = await new RunStore(redis, new RedisKeys(prefix)).create(meta);
+    if (!created) {
+      deps.logger?.warn(
+        { runId: meta.runId },
+        'run exists: its metadata is kept, and only jobs that are not in the queue yet are added',
+      );
+    }
+    await enqueueJobs(queue, jobs, {
+      chunkSize: options.chunkSize,
+      onProgress: (done, total) => deps.onProgress?.('enqueue', done, total),
+    });
+    deps.logger?.info({ runId: meta.runId, jobs: jobs.length, created }, 'run enqueued');
+    return created;
+  } finally {
+    // Close both even if one fails; the queue first, since it may still be flushing.
+    await queue.close().catch(() => {});
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}

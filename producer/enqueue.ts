@@ -1,0 +1,30 @@
+import type { Queue } from 'bullmq';
+import { QUERY_JOB_NAME, QUERY_JOB_OPTIONS, queryJobId, type QueryJob } from '../shared/jobs.js';
+
+export interface EnqueueOptions {
+  /** Jobs per `addBulk` call (one Redis round trip each). */
+  chunkSize: number;
+  onProgress?: ((done: number, total: number) => void) | undefined;
+}
+
+/**
+ * Adds jobs with `addBulk` in chunks. Job ids are `${runId}.${seq}`, so adding a job that exists is a no-op
+ * and re-enqueueing a run (or resuming one that stopped half-way) adds only what is missing.
+ */
+export async function enqueueJobs(
+  queue: Queue,
+  jobs: readonly QueryJob[],
+  options: EnqueueOptions,
+): Promise<void> {
+  for (let start = 0; start < jobs.length; start += options.chunkSize) {
+    const chunk = jobs.slice(start, start + options.chunkSize);
+    await queue.addBulk(
+      chunk.map((data) => ({
+        name: QUERY_JOB_NAME,
+        data,
+        opts: { ...QUERY_JOB_OPTIONS, jobId: queryJobId(data.runId, data.seq) },
+      })),
+    );
+    options.onProgress?.(start + chunk.length, jobs.length);
+  }
+}

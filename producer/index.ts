@@ -1,0 +1,24 @@
+/**
+ * The producer as a library: `createRun(options, deps)` does what `loadgen run` does, for scripts.
+ */
+export {
+  createRun,
+  generateRunId,
+  runMode,
+  type RunDeps,
+  type RunPhase,
+  type RunResult,
+} from './create-run.js';
+export { ProducerError } from './errors.js';
+export { loadConfig, type ProducerConfig } from './config.js';
+export {
+  parseRunOptions,
+  parseSegmentMix,
+  type RunOptions,
+  type RunOptionsInput,
+  type SegmentMix,
+} from './options.js';
+export { formatPlan, type RunPlan, type CostEstimate } from './plan.js';
+export { readQuerySet, writeQuerySet } from './query-set.js';
+export { extractTopics, groundTopic, type Topic } from './topics.js';
+export { buildUsers, userForSegment } from './users.js';

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../shared/errors.js';
+import { parseRunOptions, parseSegmentMix } from './options.js';
+
+describe('run options', () => {
+  it('applies defaults and coerces the strings the CLI passes', () => {
+    expect(parseRunOptions({})).toMatchObject({
+      queries: 200,
+      piiPercentage: 15,
+      segments: { 'other-paid': 1 },
+      topics: 'auto',
+      dryRun: false,
+    });
+    expect(
+      parseRunOptions({ queries: '50', seed: '7', segments: 'other-paid=0.5,eu-paid=0.5' }),
+    ).toMatchObject({
+      queries: 50,
+      seed: 7,
+      segments: { 'other-paid': 0.5, 'eu-paid': 0.5 },
+    });
+  });
+
+  it.each([
+    [{ queries: 'lots' }, /queries \(--queries\): must be an integer from 1 to 1000000 \(got "lots"\)/],
+    [{ queries: 0 }, /queries \(--queries\)/],
+    [{ queries: 2.5 }, /queries \(--queries\)/],
+    [{ piiPercentage: 101 }, /piiPercentage \(--pii-percentage\): must be a number from 0 to 100/],
+    [{ runId: 'has.dot' }, /runId \(--run-id\): must be 1-64 letters/],
+    [{ budgetUsd: -1 }, /budgetUsd \(--budget-usd\): must be above 0/],
+  ])('rejects %j naming the option', (input, message) => {
+    expect(() => parseRunOptions(input)).toThrow(ConfigError);
+    expect(() => parseRunOptions(input)).toThrow(message);
+  });
+
+  it.each([
+    ['other-paid=abc', /"other-paid=abc" is not segment=weight/],
+    ['other-paid=-1', /is not segment=weight/],
+    ['=0.5', /is not segment=weight/],
+    ['a=1,a=2', /segment "a" is listed twice/],
+    ['other-paid=0', /at least one segment with a weight above 0/],
+    [',', /at least one segment/],
+  ])('rejects the segment spec %s', (spec, message) => {
+    expect(() => parseSegmentMix(spec)).toThrow(message);
+  });
+
+  it('reads a bare segment name as weight 1', () => {
+    expect(parseSegmentMix('other-paid, eu-paid=3')).toEqual({ 'other-paid': 1, 'eu-paid': 3 });
+  });
+});
