@@ -1,0 +1,117 @@
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { QUERY_JOB_NAME } from '../shared/jobs.js';
+import { startWorker, type WorkerHandle } from '../worker/index.js';
+import { testPrefix, testRedisUrl } from './helpers/redis.js';
+import { duplicates, WorkerStack } from './worker-stack.js';
+
+describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDarkly SDK, Redis)', () => {
+  let stack: WorkerStack | undefined;
+  const workers: WorkerHandle[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) {
+      await w.close();
+    }
+    await stack?.close();
+    stack = undefined;
+  });
+
+  it('completes every job once: a result record each, one cost event each, feedback per serving config', async () => {
+    const prefix = testPrefix('wk');
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
+    const lines: string[] = [];
+    const output = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 10, tty: true, output }));
+    await stack.createRun('r1', 40);
+    await stack.enqueue('r1', 40);
+
+    const records = await stack.waitForResults('r1', 40);
+    expect(records.every((r) => r.status === 'completed')).toBe(true);
+    const ids = new Set(records.map((r) => r.jobId));
+    expect(ids.size).toBe(40);
+
+    const expectedFeedback = records
+      .filter((r) => r.feedback === 'positive' || r.feedback === 'negative')
+      .reduce((sum, r) => sum + r.served.length, 0);
+    await stack.events.waitFor(() => {
+      const { cost, feedback } = stack!.workerEvents('r1');
+      return cost.length >= 40 && feedback.length >= expectedFeedback;
+    });
+    const { cost, feedback } = stack.workerEvents('r1');
+    expect(cost).toHaveLength(40);
+    expect(duplicates(cost)).toEqual([]);
+    expect(feedback).toHaveLength(expectedFeedback);
+    expect(duplicates(feedback)).toEqual([]);
+
+    for (const record of records) {
+      const event = cost.find((e) => e.data?.jobId === record.jobId);
+      expect(event?.metricValue).toBeCloseTo(record.requestCostUsd ?? -1, 12);
+      expect(event?.context).toMatchObject({ kind: 'user', key: record.userKey });
+      const fb = feedback.filter((e) => e.data?.jobId === record.jobId);
+      if (record.feedback === 'positive' || record.feedback === 'negative') {
+        expect(fb.map((e) => e.key)).toEqual(
+          record.served.map(() => `$ld:ai:feedback:user:${record.feedback}`),
+        );
+        expect(fb.map((e) => e.data?.configKey).sort()).toEqual(record.served.map((s) => s.configKey).sort());
+        expect(fb.every((e) => e.data?.variationKey === record.variations[String(e.data?.configKey)])).toBe(
+          true,
+        );
+      } else {
+        expect(fb).toEqual([]);
+      }
+      expect(record.harnessCostUsd).toBeGreaterThan(0);
+      expect(record.attempts).toBe(1);
+      expect(record.feedbackReason).toBeTruthy();
+    }
+    const verdicts = new Set(records.map((r) => r.feedback));
+    expect(verdicts.has('judge_error')).toBe(false);
+    expect(verdicts.size).toBeGreaterThan(1);
+
+    expect(lines).toHaveLength(40);
+    expect(lines[0]).toMatch(/^✅ \[\d+\/40\] \d+\.\ds \S+: .+/);
+    const run = await stack.runs.get('r1');
+    const spent = records.reduce((s, r) => s + (r.requestCostUsd ?? 0) + r.harnessCostUsd, 0);
+    expect(run?.spendUsd).toBeCloseTo(spent, 9);
+  });
+
+  it('fails a malformed job once, naming the field, without retrying it', async () => {
+    const prefix = testPrefix('wk');
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
+    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 2, tty: false }));
+    const bad = [
+      { runId: 'r2', seq: 0, query: 'What is TD learning?', user: { key: '' } },
+      { runId: 'r2', seq: 1, query: '   ', user: { key: 'u1' } },
+      { runId: 'r2', seq: 2, query: 'What is TD learning?', user: { key: 'u1', country: 'Germany' } },
+      { runId: 'bad id!', seq: 3, query: 'What is TD learning?', user: { key: 'u1' } },
+    ];
+    const expected = ['user.key', 'query', 'user.country', 'runId'];
+    const jobs = await stack.queue.addBulk(
+      bad.map((data, i) => ({ name: QUERY_JOB_NAME, data, opts: { jobId: `bad-${i}`, attempts: 5 } })),
+    );
+    for (const [i, job] of jobs.entries()) {
+      const failed = await waitForState(stack, job.id as string, 'failed');
+      expect(failed.failedReason).toContain(`${expected[i]}:`);
+      expect(failed.attemptsMade).toBe(1);
+    }
+    expect(stack.sim.stats().requests ?? 0).toBe(0);
+  });
+});
+
+async function waitForState(stack: WorkerStack, jobId: string, state: string, timeoutMs = 15_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await stack.queue.getJob(jobId);
+    if (job && (await job.getState()) === state) {
+      return job;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`job ${jobId} did not reach ${state}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

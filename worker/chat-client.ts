@@ -1,0 +1,115 @@
+import { ChatResponseSchema, ErrorBodySchema, type ChatRequest, type ChatResponse } from '../shared/chat.js';
+import { describeZodError } from '../shared/jobs.js';
+
+/**
+ * How a failed step should be handled: `fatal` fails the job now (a 4xx the same request would get again),
+ * `rate-limited` pauses the queue for `retryAfterMs` without using an attempt, `retryable` uses an attempt
+ * and retries with backoff (network errors, timeouts, 5xx).
+ */
+export type FailureKind = 'fatal' | 'rate-limited' | 'retryable';
+
+/** A step failure classified for the retry policy. */
+export class StepError extends Error {
+  override name = 'StepError';
+  constructor(
+    message: string,
+    readonly kind: FailureKind,
+    readonly details: { status?: number; retryAfterMs?: number; field?: string } = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Longest pause a `Retry-After` may ask for; a larger value is treated as this. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** `Retry-After` in ms (delta seconds or an HTTP date), or undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) {
+    return undefined;
+  }
+  const trimmed = value.trim();
+  const ms = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - now;
+  if (!Number.isFinite(ms)) {
+    return undefined;
+  }
+  return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
+}
+
+export interface ChatCallOptions {
+  timeoutMs: number;
+  /** Aborts the call, e.g. when the worker is force-closed. */
+  signal?: AbortSignal | undefined;
+}
+
+/**
+ * Calls `POST {baseUrl}/chat` and returns the validated response. Failures are `StepError`s: 400/413 and
+ * other 4xx (but 408) are fatal; 429, and 503 with `Retry-After`, are rate limits; 5xx, network errors, timeouts and
+ * a 200 whose body breaks the contract are retryable.
+ */
+export async function postChat(
+  baseUrl: string,
+  request: ChatRequest,
+  options: ChatCallOptions,
+): Promise<ChatResponse> {
+  const url = new URL('chat', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const signals = [AbortSignal.timeout(options.timeoutMs)];
+  if (options.signal) {
+    signals.push(options.signal);
+  }
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(request),
+      signal: AbortSignal.any(signals),
+    });
+  } catch (err) {
+    const timedOut = (err as Error).name === 'TimeoutError';
+    const reason = timedOut ? `no answer within ${options.timeoutMs} ms` : (err as Error).message;
+    throw new StepError(`agent service: ${reason}`, 'retryable', {}, { cause: err });
+  }
+  let body: unknown;
+  const text = await response.text().catch(() => '');
+  try {
+    body = text ? JSON.parse(text) : undefined;
+  } catch {
+    body = undefined;
+  }
+  if (response.ok) {
+    const parsed = ChatResponseSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new StepError(
+        `agent service: response ${response.status} breaks the chat contract: ${describeZodError(parsed.error)}`,
+        'retryable',
+        { status: response.status },
+      );
+    }
+    return parsed.data;
+  }
+  throw httpError(response, body);
+}
+
+function httpError(response: Response, body: unknown): StepError {
+  const status = response.status;
+  const error = ErrorBodySchema.safeParse(body);
+  const detail = error.success
+    ? `${error.data.error.code}: ${error.data.error.message}`
+    : response.statusText || 'no error body';
+  const message = `agent service: HTTP ${status} (${detail})`;
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  const details: StepError['details'] = { status };
+  if (error.success && error.data.error.field) {
+    details.field = error.data.error.field;
+  }
+  if (status === 429 || (status === 503 && retryAfterMs !== undefined)) {
+    return new StepError(message, 'rate-limited', { ...details, retryAfterMs: retryAfterMs ?? 1000 });
+  }
+  // 408: the service gave up waiting for our request; sending it again can succeed.
+  if (status >= 500 || status === 408) {
+    return new StepError(message, 'retryable', details);
+  }
+  return new StepError(message, 'fatal', details);
+}

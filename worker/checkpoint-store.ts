@@ -1,0 +1,175 @@
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { ChatResponseSchema } from '../shared/chat.js';
+import { VERDICTS } from '../shared/jobs.js';
+import type { RedisKeys } from '../shared/redis.js';
+
+/** Step 1 done: what the agent service answered, and how long the call took end to end. */
+export const ChatCheckpointSchema = z.object({
+  response: ChatResponseSchema,
+  latencyMs: z.number().nonnegative(),
+});
+export type ChatCheckpoint = z.infer<typeof ChatCheckpointSchema>;
+
+/** Step 2 done: the judge's verdict and what judging cost (harness cost). */
+export const JudgeCheckpointSchema = z.object({
+  verdict: z.enum(VERDICTS),
+  reason: z.string(),
+  costUsd: z.number().nonnegative(),
+  model: z.string(),
+  cached: z.boolean(),
+  /** Models the judge called that have no price (its cost is then a lower bound). */
+  unpriced: z.boolean().default(false),
+});
+export type JudgeCheckpoint = z.infer<typeof JudgeCheckpointSchema>;
+
+/** What is done of one job, read at the start of every attempt. */
+export interface Checkpoint {
+  /** When an attempt first started (ms since epoch): the end of the queue wait. */
+  firstStartedAt: number;
+  chat?: ChatCheckpoint;
+  judge?: JudgeCheckpoint;
+  /** Step 3 done: the LaunchDarkly events were delivered (the flush succeeded). */
+  reported: boolean;
+  /**
+   * A flush with this job's events was under way and never confirmed: the process died between sending
+   * and checkpointing, so LaunchDarkly may or may not have them.
+   */
+  reportInDoubt: boolean;
+}
+
+/** Checkpoints outlive their job only as a safety net; the result record is what lasts. */
+const CHECKPOINT_TTL_MS = 7 * 24 * 3600 * 1000;
+
+// Saves a step once and adds its cost to the run's spend in the same atomic script, so a job processed
+// twice at once (a lost lock) can neither overwrite a saved step nor count its cost twice.
+const SAVE_STEP_SCRIPT = `
+if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+  if tonumber(ARGV[3]) > 0 then
+    redis.call('INCRBYFLOAT', KEYS[2], ARGV[3])
+  end
+  return {1, ARGV[2]}
+end
+return {0, redis.call('HGET', KEYS[1], ARGV[1])}
+`;
+
+/**
+ * Per-job checkpoints in Redis (`<prefix>:checkpoint:<jobId>`, a hash): each step of a job is saved as it
+ * finishes, so a retry, or the worker that picks up a dead worker's job, skips what is done.
+ */
+export class CheckpointStore {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  key(jobId: string): string {
+    return this.keys.key('checkpoint', jobId);
+  }
+
+  /** Reads a job's checkpoint, noting the first start time on the job's first attempt. */
+  async begin(jobId: string, now = Date.now()): Promise<Checkpoint> {
+    const key = this.key(jobId);
+    const results = await this.redis
+      .multi()
+      .hsetnx(key, 'firstStartedAt', String(now))
+      .pexpire(key, CHECKPOINT_TTL_MS)
+      .hgetall(key)
+      .exec();
+    throwOnError(results);
+    const fields = (results?.[2]?.[1] ?? {}) as Record<string, string>;
+    const checkpoint: Checkpoint = {
+      firstStartedAt: Number(fields.firstStartedAt ?? now),
+      reported: fields.reported === '1',
+      reportInDoubt: fields.reported !== '1' && fields.reporting !== undefined,
+    };
+    if (fields.chat) {
+      checkpoint.chat = ChatCheckpointSchema.parse(JSON.parse(fields.chat));
+    }
+    if (fields.judge) {
+      checkpoint.judge = JudgeCheckpointSchema.parse(JSON.parse(fields.judge));
+    }
+    return checkpoint;
+  }
+
+  /** Saves step 1 and adds the request cost to the run's spend; returns the chat saved first. */
+  async saveChat(
+    jobId: string,
+    runId: string,
+    chat: ChatCheckpoint,
+    costUsd: number,
+  ): Promise<ChatCheckpoint> {
+    const stored = await this.saveStep(jobId, runId, 'chat', JSON.stringify(chat), costUsd);
+    return ChatCheckpointSchema.parse(JSON.parse(stored));
+  }
+
+  /** Saves step 2 and adds the judge's cost to the run's spend; returns the verdict saved first. */
+  async saveJudge(jobId: string, runId: string, judge: JudgeCheckpoint): Promise<JudgeCheckpoint> {
+    const stored = await this.saveStep(jobId, runId, 'judge', JSON.stringify(judge), judge.costUsd);
+    return JudgeCheckpointSchema.parse(JSON.parse(stored));
+  }
+
+  private async saveStep(
+    jobId: string,
+    runId: string,
+    field: string,
+    value: string,
+    costUsd: number,
+  ): Promise<string> {
+    const [, stored] = (await this.redis.eval(
+      SAVE_STEP_SCRIPT,
+      2,
+      this.key(jobId),
+      this.keys.runSpend(runId),
+      field,
+      value,
+      String(costUsd),
+      String(CHECKPOINT_TTL_MS),
+    )) as [number, string];
+    return stored;
+  }
+
+  /** Notes that a flush carrying these jobs' events is about to be sent (one round trip). */
+  async markReporting(jobIds: string[], flushId: string): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const jobId of jobIds) {
+      pipeline.hset(this.key(jobId), 'reporting', flushId);
+    }
+    throwOnError(await pipeline.exec());
+  }
+
+  /** Step 3 done for every job of a delivered flush (one round trip). */
+  async markReported(jobIds: string[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const jobId of jobIds) {
+      pipeline.hset(this.key(jobId), 'reported', '1').hdel(this.key(jobId), 'reporting');
+    }
+    throwOnError(await pipeline.exec());
+  }
+
+  /** A flush failed before delivery: nothing was sent, so the jobs are no longer in doubt. */
+  async clearReporting(jobIds: string[]): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const jobId of jobIds) {
+      pipeline.hdel(this.key(jobId), 'reporting');
+    }
+    throwOnError(await pipeline.exec());
+  }
+
+  /** Drops a job's checkpoint once its result record is stored. */
+  async clear(jobId: string): Promise<void> {
+    await this.redis.del(this.key(jobId));
+  }
+}
+
+/** A pipeline or transaction reports errors per command instead of throwing: surface the first one. */
+function throwOnError(results: [Error | null, unknown][] | null): void {
+  if (!results) {
+    throw new Error('Redis transaction was aborted');
+  }
+  const failed = results.find(([err]) => err);
+  if (failed?.[0]) {
+    throw failed[0];
+  }
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { ConfigError } from '../shared/errors.js';
+import { PROVIDERS, type Provider } from '../shared/llm-clients.js';
+import { STALL_SETTINGS } from './stall-settings.js';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+/** The longest per-request deadline allowed: the tutorial's 2,000 s. */
+export const MAX_CHAT_TIMEOUT_SECONDS = 2000;
+
+/** Environment of `loadgen worker` (and of `startWorker`). */
+export const WorkerConfigSchema = z.object({
+  ...commonEnv,
+  ...launchDarklyEnv,
+  ...llmEnv,
+  /** Base URL of the agent service (POST /chat). */
+  AGENT_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
+  /** Jobs one worker process runs at once. */
+  WORKER_CONCURRENCY: int(1, 1000).default(10),
+  /** Deadline of one chat request, seconds (the tutorial allows up to 2,000). */
+  CHAT_TIMEOUT_SECONDS: int(1, MAX_CHAT_TIMEOUT_SECONDS).default(120),
+  /** Queue-wide limit on jobs started per second, over every worker; unset = unlimited. */
+  WORKER_MAX_RPS: z.coerce.number().positive().max(100_000).optional(),
+  /** Model of the LLM judge that plays the user. */
+  JUDGE_MODEL: z.string().min(1).default('claude-3-5-haiku-latest'),
+  /** Provider of the judge model; inferred from its name when unset (claude → anthropic, gpt → openai). */
+  JUDGE_PROVIDER: z.enum(PROVIDERS).optional(),
+  /** Characters of question plus answer the judge sees; longer answers keep their start and end. */
+  JUDGE_MAX_CHARS: int(500, 200_000).default(16_000),
+  /** Deadline of one judge call, seconds. */
+  JUDGE_TIMEOUT_SECONDS: int(1, 600).default(60),
+  /** How often the LaunchDarkly reporter flushes buffered events and checkpoints them, ms. */
+  WORKER_LD_FLUSH_MS: int(10, 10_000).default(200),
+  /** BullMQ lock of an active job, ms (set the same three stall values on every worker of a queue); a dead worker's job is picked up after at most this plus the interval. */
+  WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(STALL_SETTINGS.lockDuration),
+  /** How often workers look for stalled jobs (whose worker died), ms. */
+  WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(STALL_SETTINGS.stalledInterval),
+  /** How often a job may stall (its worker died) before it fails. */
+  WORKER_MAX_STALLED_COUNT: int(0, 100).default(STALL_SETTINGS.maxStalledCount),
+  /** Seconds SIGTERM waits for in-flight jobs before closing anyway (their jobs resume on another worker). */
+  WORKER_SHUTDOWN_SECONDS: int(1, 3600).default(60),
+  /** Port of the Prometheus /metrics endpoint; `off` switches it off, 0 takes any free port. */
+  WORKER_METRICS_PORT: z
+    .union([z.literal('off'), int(0, 65535)], { error: 'must be a port number (0-65535) or off' })
+    .default(9464)
+    .transform((v) => (v === 'off' ? null : v)),
+  /** Interface the metrics endpoint listens on. */
+  WORKER_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
+});
+export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+
+/** Parses the worker's environment once at start; a bad variable throws a `ConfigError` naming it. */
+export function loadConfig(env: Env = process.env): WorkerConfig {
+  const config = parseEnv(WorkerConfigSchema, env);
+  judgeProvider(config);
+  return config;
+}
+
+/** The judge's provider: `JUDGE_PROVIDER`, or inferred from the model name. */
+export function judgeProvider(config: Pick<WorkerConfig, 'JUDGE_MODEL' | 'JUDGE_PROVIDER'>): Provider {
+  if (config.JUDGE_PROVIDER) {
+    return config.JUDGE_PROVIDER;
+  }
+  const model = config.JUDGE_MODEL.toLowerCase();
+  if (model.startsWith('claude')) {
+    return 'anthropic';
+  }
+  if (/^(gpt|o\d|chatgpt)/.test(model)) {
+    return 'openai';
+  }
+  if (/^(mistral|ministral|open-mistral|codestral)/.test(model)) {
+    return 'mistral';
+  }
+  throw new ConfigError(
+    `JUDGE_PROVIDER: cannot infer the provider of JUDGE_MODEL "${config.JUDGE_MODEL}"; set openai, anthropic or mistral`,
+  );
+}

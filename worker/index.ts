@@ -1,0 +1,199 @@
+import { Worker } from 'bullmq';
+import { QUERY_QUEUE } from '../shared/jobs.js';
+import { llmMode } from '../shared/llm-clients.js';
+import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
+import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
+import { RunStore } from '../shared/runs.js';
+import type { Env } from '../shared/config.js';
+import { BudgetGuard } from './budget-guard.js';
+import { postChat } from './chat-client.js';
+import { CheckpointStore } from './checkpoint-store.js';
+import { judgeProvider, loadConfig, type WorkerConfig } from './config.js';
+import { createWorkerEvents } from './events-client.js';
+import { createJobOutput } from './job-output.js';
+import { Judge } from './judge.js';
+import { LaunchDarklyReporter } from './launchdarkly-reporter.js';
+import { WorkerMetrics } from './metrics.js';
+import { createQueryProcessor } from './query-processor.js';
+import type { StallSettings } from './stall-settings.js';
+
+export { loadConfig, type WorkerConfig } from './config.js';
+export { STALL_SETTINGS, type StallSettings } from './stall-settings.js';
+export { BUDGET_EXHAUSTED } from './budget-guard.js';
+export { resentKey } from './query-processor.js';
+
+export interface StartWorkerOptions {
+  /** Environment to read the configuration from (the entry point passes `process.env`). */
+  env: Env;
+  /** Jobs run at once in this process; overrides `WORKER_CONCURRENCY`. */
+  concurrency?: number;
+  logger?: Logger;
+  /** Port of `/metrics`; `null` switches it off; overrides `WORKER_METRICS_PORT`. */
+  metricsPort?: number | null;
+  /** One readable line per job (terminal) instead of JSON logs; defaults to whether stdout is a TTY. */
+  tty?: boolean;
+  /** Where TTY lines go; defaults to stdout. */
+  output?: NodeJS.WritableStream;
+}
+
+export interface WorkerHandle {
+  /** Stops taking jobs, lets in-flight ones finish (up to `WORKER_SHUTDOWN_SECONDS`), flushes, closes. */
+  close(): Promise<void>;
+  /** The port `/metrics` listens on, when it is on. */
+  metricsPort: number | undefined;
+  config: WorkerConfig;
+}
+
+/** Jobs per second no run reaches; set so that `rateLimit` pauses every worker, not just the caller. */
+const UNLIMITED_RATE = 1_000_000_000;
+
+/**
+ * Starts a worker on the `queries` queue: per job it chats with the agent service, judges the answer,
+ * reports feedback and cost to LaunchDarkly and records the result, each step once. Used by
+ * `loadgen worker`, by `loadgen start` and by benchmarks (in-process).
+ */
+export async function startWorker(options: StartWorkerOptions): Promise<WorkerHandle> {
+  const config = loadConfig(options.env);
+  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+  const concurrency = options.concurrency ?? config.WORKER_CONCURRENCY;
+  const stall: StallSettings = {
+    lockDuration: config.WORKER_LOCK_DURATION_MS,
+    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
+    maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
+  };
+  const prefix = config.REDIS_PREFIX;
+  const keys = new RedisKeys(prefix);
+  const cleanups: { name: string; fn: () => Promise<unknown> }[] = [];
+  const closeAll = async () => {
+    for (const { name, fn } of cleanups.splice(0).reverse()) {
+      await fn().catch((err: unknown) => logger.error({ err, step: name }, 'worker close step failed'));
+    }
+  };
+  try {
+    const redis = createRedis(config.REDIS_URL, { connectionName: `${prefix}:worker` });
+    cleanups.push({ name: 'redis', fn: () => redis.quit() });
+    const events = await createWorkerEvents(config, logger);
+    cleanups.push({ name: 'launchdarkly', fn: () => events.close() });
+    const metrics = new WorkerMetrics();
+    const checkpoints = new CheckpointStore(redis, keys);
+    const reporter = new LaunchDarklyReporter(events.client, checkpoints, {
+      intervalMs: config.WORKER_LD_FLUSH_MS,
+      logger,
+      onFlush: ({ ok }) => metrics.flushes.inc({ result: ok ? 'delivered' : 'failed' }),
+    });
+    cleanups.push({ name: 'reporter', fn: () => reporter.close() });
+    const runs = new RunStore(redis, keys);
+    const judge = new Judge({
+      provider: judgeProvider(config),
+      model: config.JUDGE_MODEL,
+      llm: {
+        simUrl: config.LLM_SIM_URL,
+        openaiApiKey: config.OPENAI_API_KEY,
+        anthropicApiKey: config.ANTHROPIC_API_KEY,
+        mistralApiKey: config.MISTRAL_API_KEY,
+        timeoutMs: config.JUDGE_TIMEOUT_SECONDS * 1000,
+      },
+      maxChars: config.JUDGE_MAX_CHARS,
+      cache: { redis, keys },
+      logger,
+    });
+    let metricsPort: number | undefined;
+    const port = options.metricsPort !== undefined ? options.metricsPort : config.WORKER_METRICS_PORT;
+    if (port !== null) {
+      const served = await metrics.serve(port, config.WORKER_METRICS_HOST);
+      metricsPort = served.port;
+      cleanups.push({
+        name: 'metrics',
+        fn: () => new Promise<void>((resolve) => served.server.close(() => resolve())),
+      });
+    }
+
+    const holder: { worker?: Worker } = {};
+    const processor = createQueryProcessor({
+      chat: (request, signal) =>
+        postChat(config.AGENT_SERVICE_URL, request, {
+          timeoutMs: config.CHAT_TIMEOUT_SECONDS * 1000,
+          signal,
+        }),
+      judge,
+      reporter,
+      checkpoints,
+      budget: new BudgetGuard(redis, keys, runs),
+      runs,
+      redis,
+      keys,
+      metrics,
+      logger,
+      output: createJobOutput({
+        tty: options.tty ?? process.stdout.isTTY === true,
+        logger,
+        stream: options.output,
+      }),
+      worker: () => holder.worker as Worker,
+    });
+    const bull = new Worker(QUERY_QUEUE, processor, {
+      connection: bullConnection(config.REDIS_URL),
+      prefix,
+      concurrency,
+      ...stall,
+      limiter: rateLimiter(config.WORKER_MAX_RPS),
+    });
+    holder.worker = bull;
+    bull.on('error', (err) => logger.error({ err }, 'worker error'));
+    cleanups.push({
+      name: 'worker',
+      fn: () => closeWorker(bull, config.WORKER_SHUTDOWN_SECONDS * 1000, logger),
+    });
+    await bull.waitUntilReady();
+
+    logger.info(
+      {
+        mode: llmMode({ simUrl: config.LLM_SIM_URL }) === 'simulated' ? 'SIMULATED' : 'LIVE',
+        redis: redactUrl(config.REDIS_URL),
+        prefix,
+        agentService: config.AGENT_SERVICE_URL,
+        judge: `${judgeProvider(config)}/${config.JUDGE_MODEL}`,
+        launchDarklyEvents: events.description,
+        concurrency,
+        maxRps: config.WORKER_MAX_RPS ?? null,
+        stall,
+        metricsPort: metricsPort ?? null,
+      },
+      'worker started',
+    );
+    let closing: Promise<void> | undefined;
+    return {
+      close: () => (closing ??= closeAll()),
+      metricsPort,
+      config,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** `--max-rps` as a BullMQ limiter; without it a limit no one reaches, so manual rate limits apply queue-wide. */
+function rateLimiter(maxRps: number | undefined): { max: number; duration: number } {
+  if (maxRps === undefined) {
+    return { max: UNLIMITED_RATE, duration: 1000 };
+  }
+  if (maxRps >= 1) {
+    return { max: Math.round(maxRps), duration: 1000 };
+  }
+  return { max: 1, duration: Math.round(1000 / maxRps) };
+}
+
+/** Waits for in-flight jobs up to `deadlineMs`, then closes without them (their jobs resume elsewhere). */
+async function closeWorker(worker: Worker, deadlineMs: number, logger: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'deadline'>((resolve) => {
+    timer = setTimeout(() => resolve('deadline'), deadlineMs);
+  });
+  const result = await Promise.race([worker.close().then(() => 'closed' as const), deadline]);
+  clearTimeout(timer);
+  if (result === 'deadline') {
+    logger.warn({ deadlineMs }, 'in-flight jobs did not finish in time; they will resume on another worker');
+    await worker.close(true);
+  }
+}

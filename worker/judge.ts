@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import Anthropic from '@anthropic-ai/sdk';
+import type { Redis } from 'ioredis';
+import OpenAI from 'openai';
+import {
+  createAnthropicClient,
+  createOpenAIClient,
+  type LlmSettings,
+  type Provider,
+} from '../shared/llm-clients.js';
+import type { Logger } from '../shared/logger.js';
+import { defaultPrices, type PriceTable } from '../shared/pricing.js';
+import type { RedisKeys } from '../shared/redis.js';
+import { parseRetryAfter, StepError } from './chat-client.js';
+import type { JudgeCheckpoint } from './checkpoint-store.js';
+import {
+  JUDGE_OUTPUT_JSON_SCHEMA,
+  JUDGE_OUTPUT_NAME,
+  JUDGE_PROMPT_VERSION,
+  JUDGE_SYSTEM_PROMPT,
+  JudgeOutputSchema,
+  judgeUserMessage,
+  type JudgeOutput,
+} from './judge-prompt.js';
+
+export interface JudgeSettings {
+  provider: Provider;
+  model: string;
+  llm: LlmSettings;
+  /** Characters of question plus answer the judge sees. */
+  maxChars: number;
+  /** Calls per verdict when the output does not parse (then the verdict is `judge_error`). */
+  outputAttempts?: number;
+  /** Verdict cache; without it every answer is judged. */
+  cache?: { redis: Redis; keys: RedisKeys; ttlSeconds?: number };
+  prices?: PriceTable;
+  logger?: Logger;
+}
+
+interface CallResult {
+  output: JudgeOutput | undefined;
+  problem?: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+const CACHE_TTL_SECONDS = 30 * 24 * 3600;
+const MAX_OUTPUT_TOKENS = 400;
+
+/**
+ * The simulated user: an LLM that reads the question and the answer and returns positive, negative or none
+ * with a reason (structured output named `judge_verdict`; temperature 0 where the provider's API has one).
+ * Output that does not parse is asked for again, then recorded as `judge_error`, never as "none". Verdicts
+ * are cached in Redis by prompt version, model, question and answer; a cached verdict costs nothing.
+ */
+export class Judge {
+  private readonly openai: OpenAI | undefined;
+  private readonly anthropic: Anthropic | undefined;
+  private readonly prices: PriceTable;
+
+  constructor(private readonly settings: JudgeSettings) {
+    const needFor = `the judge (JUDGE_MODEL=${settings.model})`;
+    if (settings.provider === 'anthropic') {
+      this.anthropic = createAnthropicClient(settings.llm, needFor);
+    } else {
+      this.openai = createOpenAIClient(settings.llm, settings.provider, needFor);
+    }
+    this.prices = settings.prices ?? defaultPrices();
+  }
+
+  get model(): string {
+    return this.settings.model;
+  }
+
+  /**
+   * Judges one answer. Throws a `StepError` when the provider is unavailable (rate limit, 5xx, network), so
+   * the job retries; on the job's `finalAttempt` other failures than rate limits become a `judge_error`
+   * verdict instead, keeping the chat the job already paid for.
+   */
+  async judge(
+    question: string,
+    answer: string,
+    options: { finalAttempt?: boolean } = {},
+  ): Promise<JudgeCheckpoint> {
+    const cacheKey = this.cacheKey(question, answer);
+    const cached = await this.readCache(cacheKey);
+    if (cached) {
+      return { ...cached, costUsd: 0, model: this.settings.model, cached: true, unpriced: false };
+    }
+    const message = judgeUserMessage(question, answer, this.settings.maxChars);
+    const attempts = this.settings.outputAttempts ?? 3;
+    let costUsd = 0;
+    let unpriced = false;
+    let problem = 'no attempt made';
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      let result: CallResult;
+      try {
+        result = await this.call(message);
+      } catch (err) {
+        const failure = classify(err);
+        // A rate limit uses no attempt, so it is retried even on the last one.
+        if (failure.kind === 'rate-limited' || (failure.kind === 'retryable' && !options.finalAttempt)) {
+          throw failure;
+        }
+        return this.error(`judge call failed: ${failure.message}`, costUsd, unpriced);
+      }
+      const cost = this.prices.cost(this.settings.model, result.inputTokens, result.outputTokens);
+      if (cost.priced) {
+        costUsd += cost.usd;
+      } else {
+        unpriced = true;
+      }
+      if (result.output) {
+        await this.writeCache(cacheKey, result.output);
+        return { ...result.output, costUsd, model: this.settings.model, cached: false, unpriced };
+      }
+      problem = result.problem ?? 'unreadable output';
+      this.settings.logger?.warn({ attempt, problem }, 'judge output did not parse');
+    }
+    return this.error(`judge output unusable after ${attempts} attempts: ${problem}`, costUsd, unpriced);
+  }
+
+  private error(reason: string, costUsd: number, unpriced: boolean): JudgeCheckpoint {
+    return { verdict: 'judge_error', reason, costUsd, model: this.settings.model, cached: false, unpriced };
+  }
+
+  private async call(message: string): Promise<CallResult> {
+    if (this.anthropic) {
+      const response = await this.anthropic.messages.create({
+        model: this.settings.model,
+        max_tokens: MAX_OUTPUT_TOKENS,
+        // No temperature: the Messages API of @anthropic-ai/sdk 1.x has deprecated it. The forced tool call
+        // and the verdict cache keep verdicts stable instead.
+        system: JUDGE_SYSTEM_PROMPT,
+        messages: [{ role: 'user', content: message }],
+        tools: [
+          {
+            name: JUDGE_OUTPUT_NAME,
+            description: 'Record your verdict on the answer.',
+            input_schema: JUDGE_OUTPUT_JSON_SCHEMA as unknown as Anthropic.Tool.InputSchema,
+          },
+        ],
+        tool_choice: { type: 'tool', name: JUDGE_OUTPUT_NAME },
+      });
+      const block = response.content.find((b) => b.type === 'tool_use' && b.name === JUDGE_OUTPUT_NAME);
+      return {
+        ...parseOutput(block && 'input' in block ? block.input : undefined, 'no judge_verdict tool call'),
+        inputTokens: response.usage.input_tokens,
+        outputTokens: response.usage.output_tokens,
+      };
+    }
+    const client = this.openai as OpenAI;
+    const response = await client.chat.completions.create({
+      model: this.settings.model,
+      temperature: 0,
+      // OpenAI replaced max_tokens with max_completion_tokens; Mistral's compatible API knows only max_tokens.
+      ...(this.settings.provider === 'openai'
+        ? { max_completion_tokens: MAX_OUTPUT_TOKENS }
+        : { max_tokens: MAX_OUTPUT_TOKENS }),
+      messages: [
+        { role: 'system', content: JUDGE_SYSTEM_PROMPT },
+        { role: 'user', content: message },
+      ],
+      response_format: {
+        type: 'json_schema',
+        json_schema: { name: JUDGE_OUTPUT_NAME, schema: { ...JUDGE_OUTPUT_JSON_SCHEMA }, strict: true },
+      },
+    });
+    const content = response.choices[0]?.message.content;
+    let json: unknown;
+    try {
+      json = content ? JSON.parse(content) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return {
+      ...parseOutput(json, content ? `not JSON: ${content.slice(0, 80)}` : 'empty content'),
+      inputTokens: response.usage?.prompt_tokens ?? 0,
+      outputTokens: response.usage?.completion_tokens ?? 0,
+    };
+  }
+
+  private cacheKey(question: string, answer: string): string {
+    const hash = createHash('sha256')
+      .update(
+        JSON.stringify([JUDGE_PROMPT_VERSION, this.settings.provider, this.settings.model, question, answer]),
+      )
+      .digest('hex');
+    return this.settings.cache?.keys.key('judge-cache', hash) ?? hash;
+  }
+
+  private async readCache(key: string): Promise<JudgeOutput | undefined> {
+    const raw = await this.settings.cache?.redis.get(key);
+    const parsed = raw ? JudgeOutputSchema.safeParse(JSON.parse(raw)) : undefined;
+    return parsed?.success ? parsed.data : undefined;
+  }
+
+  private async writeCache(key: string, output: JudgeOutput): Promise<void> {
+    const cache = this.settings.cache;
+    if (cache) {
+      await cache.redis.set(key, JSON.stringify(output), 'EX', cache.ttlSeconds ?? CACHE_TTL_SECONDS);
+    }
+  }
+}
+
+function parseOutput(value: unknown, missing: string): Pick<CallResult, 'output' | 'problem'> {
+  if (value === undefined) {
+    return { output: undefined, problem: missing };
+  }
+  const parsed = JudgeOutputSchema.safeParse(value);
+  if (parsed.success) {
+    return { output: parsed.data };
+  }
+  return {
+    output: undefined,
+    problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+  };
+}
+
+/** Maps an SDK error to the retry policy: 429/529 rate limits, 5xx and network errors retry, other 4xx are fatal. */
+function classify(err: unknown): StepError {
+  if (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) {
+    const status = err.status;
+    const retryAfterMs = parseRetryAfter(err.headers?.get('retry-after'));
+    const message = `${status ?? 'network'}: ${err.message}`;
+    if (status === undefined || status === 408 || (status >= 500 && status !== 529)) {
+      return new StepError(message, 'retryable', {}, { cause: err });
+    }
+    if (status === 429 || status === 529) {
+      return new StepError(
+        message,
+        'rate-limited',
+        { status, retryAfterMs: retryAfterMs ?? 1000 },
+        { cause: err },
+      );
+    }
+    return new StepError(message, 'fatal', { status }, { cause: err });
+  }
+  const error = err instanceof Error ? err : new Error(String(err));
+  return new StepError(error.message, 'retryable', {}, { cause: err });
+}

@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../shared/logger.js';
+import { StepError } from './chat-client.js';
+import type { CheckpointStore } from './checkpoint-store.js';
+import { trackRequestEvents, type EventsClient, type RequestEvents } from './request-events.js';
+
+/** What reporting one request sent. */
+export interface ReportOutcome {
+  feedbackEvents: number;
+  costEvents: number;
+}
+
+interface Pending {
+  events: RequestEvents;
+  resolve: (outcome: ReportOutcome) => void;
+  reject: (err: Error) => void;
+}
+
+export interface ReporterOptions {
+  /** How often buffered requests are flushed, ms. */
+  intervalMs: number;
+  logger?: Logger | undefined;
+  /** Called after each flush attempt, for metrics. */
+  onFlush?: (result: { ok: boolean; jobs: number; feedbackEvents: number; costEvents: number }) => void;
+}
+
+/**
+ * One per process: sends LaunchDarkly events for finished requests in batches and checkpoints them.
+ *
+ * Exactly once is the goal, and the only gap is between LaunchDarkly accepting a POST and the checkpoint
+ * write that follows it. Each flush therefore (1) marks its jobs "reporting" in one pipeline, (2) tracks
+ * every job's events and starts the SDK flush in the same tick, so nothing else can send them earlier,
+ * (3) on delivery marks every job "reported" in one pipeline before any of them goes on. A process that dies
+ * inside that gap leaves jobs marked "reporting" without "reported": the next attempt knows the events are
+ * in doubt, sends them again (a missing metric is worse than a rare duplicate) and says so.
+ */
+export class LaunchDarklyReporter {
+  private pending: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private closed = false;
+
+  constructor(
+    private readonly client: EventsClient,
+    private readonly checkpoints: CheckpointStore,
+    private readonly options: ReporterOptions,
+  ) {
+    this.timer = setInterval(() => void this.flush(), options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Queues a request's events; resolves once they are delivered and checkpointed, rejects if not. */
+  report(events: RequestEvents): Promise<ReportOutcome> {
+    if (this.closed) {
+      return Promise.reject(new StepError('LaunchDarkly reporter is closed', 'retryable'));
+    }
+    return new Promise((resolve, reject) => this.pending.push({ events, resolve, reject }));
+  }
+
+  /** Flushes what is buffered now (one flush at a time; a call during a flush waits for it first). */
+  async flush(): Promise<void> {
+    while (this.flushing) {
+      await this.flushing;
+    }
+    if (this.pending.length === 0) {
+      return;
+    }
+    this.flushing = this.flushBatch(this.pending.splice(0)).finally(() => {
+      this.flushing = undefined;
+    });
+    await this.flushing;
+  }
+
+  private async flushBatch(batch: Pending[]): Promise<void> {
+    const jobIds = batch.map((p) => p.events.jobId);
+    try {
+      await this.checkpoints.markReporting(jobIds, randomUUID());
+    } catch (err) {
+      this.fail(
+        batch,
+        new StepError('cannot checkpoint LaunchDarkly reporting', 'retryable', {}, { cause: err }),
+      );
+      return;
+    }
+    const outcomes = batch.map((p) => {
+      const counts = trackRequestEvents(this.client, p.events);
+      return { feedbackEvents: counts.feedback, costEvents: counts.cost };
+    });
+    // No await between the track calls above and this flush: the SDK's own flush timer cannot take them.
+    const failure = await new Promise<Error | null>((resolve) => {
+      void this.client.flush((err) => resolve(err));
+    });
+    const feedbackEvents = outcomes.reduce((sum, o) => sum + o.feedbackEvents, 0);
+    const costEvents = outcomes.reduce((sum, o) => sum + o.costEvents, 0);
+    this.options.onFlush?.({ ok: failure === null, jobs: batch.length, feedbackEvents, costEvents });
+    if (failure) {
+      this.options.logger?.warn({ err: failure, jobs: batch.length }, 'LaunchDarkly did not accept events');
+      await this.checkpoints.clearReporting(jobIds).catch(() => {});
+      this.fail(
+        batch,
+        new StepError(
+          `LaunchDarkly events not delivered: ${failure.message}`,
+          'retryable',
+          {},
+          { cause: failure },
+        ),
+      );
+      return;
+    }
+    try {
+      await this.checkpoints.markReported(jobIds);
+    } catch (err) {
+      this.fail(batch, new StepError('cannot checkpoint delivered events', 'retryable', {}, { cause: err }));
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(outcomes[i] as ReportOutcome));
+  }
+
+  private fail(batch: Pending[], err: Error): void {
+    for (const p of batch) {
+      p.reject(err);
+    }
+  }
+
+  /** Flushes what is left and stops the timer; safe to call twice. */
+  async close(): Promise<void> {
+    if (this.closed) {
+      return;
+    }
+    this.closed = true;
+    clearInterval(this.timer);
+    await this.flush();
+  }
+}

@@ -1,0 +1,237 @@
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { ChatRequest, ChatResponse } from '../shared/chat.js';
+import { coerceError } from '../shared/errors.js';
+import { describeZodError, QueryJobSchema, type QueryJob } from '../shared/jobs.js';
+import type { Logger } from '../shared/logger.js';
+import type { RedisKeys } from '../shared/redis.js';
+import type { RunStore } from '../shared/runs.js';
+import type { BudgetGuard } from './budget-guard.js';
+import { StepError } from './chat-client.js';
+import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
+import type { JobSummary } from './job-output.js';
+import type { Judge } from './judge.js';
+import type { LaunchDarklyReporter } from './launchdarkly-reporter.js';
+import type { WorkerMetrics } from './metrics.js';
+import { buildResultRecord } from './result-record.js';
+
+export interface ProcessorDeps {
+  chat: (request: ChatRequest, signal?: AbortSignal) => Promise<ChatResponse>;
+  judge: Pick<Judge, 'judge'>;
+  reporter: Pick<LaunchDarklyReporter, 'report'>;
+  checkpoints: CheckpointStore;
+  budget: BudgetGuard;
+  runs: RunStore;
+  redis: Redis;
+  keys: RedisKeys;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  output: (summary: JobSummary) => void;
+  /** The BullMQ worker running this processor, for `rateLimit`. */
+  worker: () => Worker;
+}
+
+/** What a processed job returns (its BullMQ return value). */
+export interface JobOutcome {
+  jobId: string;
+  verdict: string | null;
+  costUsd: number | null;
+  /** True when the job's result had already been recorded by an earlier attempt. */
+  alreadyRecorded?: boolean;
+}
+
+/** The set of job ids whose LaunchDarkly events were sent again after an unconfirmed flush. */
+export function resentKey(keys: RedisKeys, runId: string): string {
+  return keys.key('run', runId, 'ld-resent');
+}
+
+/**
+ * The worker's job handler. Per job: (1) chat with the agent service, (2) judge the answer, (3) report
+ * feedback and cost to LaunchDarkly, (4) record the result; each step is checkpointed, so another attempt
+ * (a retry, or another worker after this one died) resumes after the last step done.
+ */
+export function createQueryProcessor(deps: ProcessorDeps) {
+  return async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
+    const parsed = QueryJobSchema.safeParse(job.data);
+    if (!parsed.success) {
+      deps.metrics.jobs.inc({ outcome: 'failed' });
+      deps.logger.warn({ jobId: job.id, reason: describeZodError(parsed.error) }, 'invalid query job');
+      throw new UnrecoverableError(`invalid query job: ${describeZodError(parsed.error)}`);
+    }
+    const data = parsed.data;
+    const jobId = job.id as string;
+    const attempt = job.attemptsMade + 1;
+    const log = deps.logger.child({ runId: data.runId, jobId, attempt });
+    if (await alreadyRecorded(deps, data.runId, jobId)) {
+      log.info('result already recorded; nothing to do');
+      return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
+    }
+    const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+    let checkpoint: Checkpoint | undefined;
+    deps.metrics.active.inc();
+    try {
+      checkpoint = await deps.checkpoints.begin(jobId);
+      return await runSteps(deps, job, data, checkpoint, { finalAttempt, log, signal });
+    } catch (err) {
+      const error = coerceError(err);
+      if (error instanceof StepError && error.kind === 'rate-limited') {
+        const ms = error.details.retryAfterMs ?? 1000;
+        log.warn({ retryAfterMs: ms, reason: error.message }, 'rate limited: pausing the queue');
+        deps.metrics.jobs.inc({ outcome: 'rate_limited' });
+        await deps.worker().rateLimit(ms);
+        throw Worker.RateLimitError();
+      }
+      const fatal =
+        error instanceof UnrecoverableError || (error instanceof StepError && error.kind === 'fatal');
+      if (!fatal && !finalAttempt) {
+        log.warn({ reason: error.message }, 'attempt failed; will retry');
+        deps.metrics.jobs.inc({ outcome: 'retried' });
+        throw error;
+      }
+      await recordFailure(deps, job, data, checkpoint, error.message);
+      deps.metrics.jobs.inc({ outcome: 'failed' });
+      throw fatal && !(error instanceof UnrecoverableError) ? new UnrecoverableError(error.message) : error;
+    } finally {
+      deps.metrics.active.dec();
+    }
+  };
+}
+
+async function runSteps(
+  deps: ProcessorDeps,
+  job: Job,
+  data: QueryJob,
+  checkpoint: Checkpoint,
+  options: { finalAttempt: boolean; log: Logger; signal?: AbortSignal | undefined },
+): Promise<JobOutcome> {
+  const jobId = job.id as string;
+  const { log } = options;
+  let chat = checkpoint.chat;
+  if (!chat) {
+    await deps.budget.check(data.runId);
+    const started = performance.now();
+    const response = await deps.chat({ message: data.query, user: data.user }, options.signal);
+    const latencyMs = Math.round(performance.now() - started);
+    chat = await deps.checkpoints.saveChat(
+      jobId,
+      data.runId,
+      { response, latencyMs },
+      response.totals.costUsd ?? 0,
+    );
+    deps.metrics.chatLatency.observe(latencyMs / 1000);
+    deps.metrics.spend.inc({ kind: 'request' }, response.totals.costUsd ?? 0);
+  } else {
+    log.debug('chat already done (checkpoint)');
+  }
+  let verdict = checkpoint.judge;
+  if (!verdict) {
+    const judged = await deps.judge.judge(data.query, chat.response.answer, {
+      finalAttempt: options.finalAttempt,
+    });
+    verdict = await deps.checkpoints.saveJudge(jobId, data.runId, judged);
+    deps.metrics.verdicts.inc({ verdict: verdict.verdict });
+    deps.metrics.spend.inc({ kind: 'harness' }, verdict.costUsd);
+    if (verdict.verdict === 'judge_error') {
+      log.warn({ reason: verdict.reason }, 'judge failed; recorded as judge_error');
+    }
+  }
+  if (!checkpoint.reported) {
+    if (checkpoint.reportInDoubt) {
+      // An earlier attempt died between sending and checkpointing: LaunchDarkly may already have these.
+      log.warn('earlier LaunchDarkly flush of this job was never confirmed; sending its events again');
+      await deps.redis.sadd(resentKey(deps.keys, data.runId), jobId);
+      deps.metrics.resent.inc();
+    }
+    const sent = await deps.reporter.report({
+      jobId,
+      runId: data.runId,
+      user: data.user,
+      verdict: verdict.verdict,
+      trackData: chat.response.agents.map((a) => a.trackData),
+      costUsd: chat.response.totals.costUsd,
+    });
+    deps.metrics.events.inc({ kind: 'feedback' }, sent.feedbackEvents);
+    deps.metrics.events.inc({ kind: 'cost' }, sent.costEvents);
+  }
+  if (chat.response.totals.costUsd === null) {
+    log.warn({ unpriced: chat.response.totals.unpricedModels }, 'request cost unknown: no cost event sent');
+  }
+  const record = buildResultRecord({
+    jobId,
+    job: data,
+    status: 'completed',
+    enqueuedAt: job.timestamp,
+    firstStartedAt: checkpoint.firstStartedAt,
+    attempts: job.attemptsMade + 1,
+    chat,
+    judge: verdict,
+  });
+  await deps.runs.recordResult(record);
+  await deps.checkpoints.clear(jobId);
+  deps.metrics.jobs.inc({ outcome: 'completed' });
+  await summarize(deps, data, jobId, {
+    status: 'completed',
+    latencyMs: chat.latencyMs,
+    verdict: verdict.verdict,
+    costUsd: chat.response.totals.costUsd,
+  });
+  return { jobId, verdict: verdict.verdict, costUsd: chat.response.totals.costUsd };
+}
+
+/** True when a completed result exists; a failed one is removed so a manual retry can record anew. */
+async function alreadyRecorded(deps: ProcessorDeps, runId: string, jobId: string): Promise<boolean> {
+  const raw = await deps.redis.hget(deps.keys.runResults(runId), jobId);
+  if (!raw) {
+    return false;
+  }
+  if ((JSON.parse(raw) as { status?: string }).status === 'completed') {
+    return true;
+  }
+  await deps.redis.hdel(deps.keys.runResults(runId), jobId);
+  return false;
+}
+
+async function recordFailure(
+  deps: ProcessorDeps,
+  job: Job,
+  data: QueryJob,
+  checkpoint: Checkpoint | undefined,
+  error: string,
+): Promise<void> {
+  const jobId = job.id as string;
+  try {
+    const record = buildResultRecord({
+      jobId,
+      job: data,
+      status: 'failed',
+      enqueuedAt: job.timestamp,
+      firstStartedAt: checkpoint?.firstStartedAt ?? Date.now(),
+      attempts: job.attemptsMade + 1,
+      chat: checkpoint?.chat,
+      judge: checkpoint?.judge,
+      error,
+    });
+    await deps.runs.recordResult(record);
+    await summarize(deps, data, jobId, { status: 'failed', error });
+  } catch (err) {
+    deps.logger.error({ err, jobId }, 'cannot record the failed result');
+  }
+}
+
+async function summarize(
+  deps: ProcessorDeps,
+  data: QueryJob,
+  jobId: string,
+  fields: Pick<JobSummary, 'status' | 'latencyMs' | 'verdict' | 'costUsd' | 'error'>,
+): Promise<void> {
+  const [done, info] = await Promise.all([deps.runs.resultCount(data.runId), deps.budget.info(data.runId)]);
+  deps.output({
+    jobId,
+    runId: data.runId,
+    done,
+    total: info.total,
+    segment: data.user.segment,
+    query: data.query,
+    ...fields,
+  });
+}
