@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
 import { registerRunCommand } from './producer/command.js';
+import { registerWorkerCommand } from './worker/command.js';
 import { loadDotEnv } from './shared/config.js';
 import { ConfigError } from './shared/errors.js';
 import { packageRoot } from './shared/paths.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerLdCommands(program);
   registerSimCommand(program);
   registerRunCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 
