@@ -3,6 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { registerKbCommand } from './agent-service/kb-command.js';
 import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
 import { registerRunCommand } from './producer/command.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerSimCommand(program);
   registerRunCommand(program);
   registerWorkerCommand(program);
+  registerKbCommand(program);
   return program;
 }
 
