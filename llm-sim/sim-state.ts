@@ -51,7 +51,7 @@ const zeroFaults = (): Record<FaultKind, number> =>
  * scheduled faults, counters and recent requests. One instance per server.
  */
 export class SimState {
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new Map<number, number>();
   private readonly schedule: { kind: FaultKind; model: string | undefined; skip: number; count: number }[] =
     [];
   private readonly recent: RecordedRequest[] = [];
@@ -77,7 +77,8 @@ export class SimState {
    * so answers do not depend on how requests interleave and repeated identical requests still differ.
    */
   randomFor(rawBody: string): Random {
-    const hash = createHash('sha1').update(rawBody).digest('base64');
+    // A 48-bit number key keeps the map small over millions of requests; a collision only shifts a count.
+    const hash = createHash('sha1').update(rawBody).digest().readUIntLE(0, 6);
     const n = this.seen.get(hash) ?? 0;
     this.seen.set(hash, n + 1);
     return new Random(seedFromString(`${this.seed}|${hash}|${n}`));
