@@ -121,7 +121,7 @@ describe('ground truth: judged verdicts follow the answering model’s quality',
     expect(Math.abs(opus.positive - 0.6)).toBeLessThanOrEqual(0.03);
     expect(Math.abs(opus.negative - 0.2)).toBeLessThanOrEqual(0.03);
     expect(sim.stats().byModel['gpt-4o-mini']?.verdicts.positive).toBeGreaterThan(0);
-  });
+  }, 120_000);
 
   it('marks over-redacted questions with a lower positive rate, moved to negative', async () => {
     const plain = await answer('gpt-4o', 'Why does my agent diverge?');
