@@ -52,6 +52,8 @@ const FORMAT = 1;
 const DEFAULT_TTL_SECONDS = 30 * 24 * 3600;
 const LOCK_MS = 120_000;
 const POLL_MS = 250;
+const EXTEND_LOCK =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 interface Stored {
   format: number;
@@ -105,6 +107,11 @@ export async function loadOrBuildEmbeddingIndex(options: IndexOptions): Promise<
     }
     const token = randomUUID();
     if ((await redis.set(lockKey, token, 'PX', LOCK_MS, 'NX')) === 'OK') {
+      // A big base can take longer than LOCK_MS to embed: keep the lock while we work, so nobody else starts.
+      const keepAlive = setInterval(() => {
+        redis.eval(EXTEND_LOCK, 1, lockKey, token, LOCK_MS).catch(() => {});
+      }, LOCK_MS / 3);
+      keepAlive.unref();
       try {
         // Another process may have stored the index and released the lock between our read and our lock.
         const stored = force ? undefined : await reuse();
@@ -123,6 +130,7 @@ export async function loadOrBuildEmbeddingIndex(options: IndexOptions): Promise<
         logger?.info({ key, chunks: vectors.length, dimensions: index.dimensions }, 'embeddings index stored');
         return index;
       } finally {
+        clearInterval(keepAlive);
         await releaseLock(redis, lockKey, token);
       }
     }
