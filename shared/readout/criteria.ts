@@ -1,5 +1,5 @@
 import type { Criterion, Experiment } from './experiments.js';
-import { percent, pValue, seconds, signedPercent } from './format.js';
+import { percent, probability, pValue, seconds, signedPercent } from './format.js';
 
 /** The figures an experiment's criteria are judged on; null when the data cannot give one. */
 export interface DecisionFigures {
@@ -68,7 +68,7 @@ function evaluate(criterion: Criterion, exp: Experiment, f: DecisionFigures): Cr
         label: `probability to beat control ≥ ${percent(min, 0)}`,
         figure: f.probabilityToBeat,
         threshold: min,
-        display: percent(f.probabilityToBeat),
+        display: probability(f.probabilityToBeat),
         pass: f.probabilityToBeat != null && f.probabilityToBeat >= min,
       };
     }
@@ -114,7 +114,7 @@ function evaluate(criterion: Criterion, exp: Experiment, f: DecisionFigures): Cr
         label,
         figure: ratio,
         threshold: criterion.min,
-        display: ratio == null ? 'n/a' : ratio.toFixed(2),
+        display: ratio == null ? 'n/a' : ratio.toFixed(2).replace('-', '−'),
         pass: ratio != null && ratio >= criterion.min,
         ...(ratio != null
           ? { note: `${signedPercent(f.lift)} ÷ ${signedPercent(f.costIncrease)}` }

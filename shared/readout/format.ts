@@ -35,3 +35,17 @@ export function count(value: number): string {
 export function pValue(p: number): string {
   return p < 0.0001 ? p.toExponential(1) : p.toFixed(4);
 }
+
+/** A probability as a percentage that never rounds to a certainty it is not. */
+export function probability(p: number | null | undefined): string {
+  if (p == null || !Number.isFinite(p)) {
+    return 'n/a';
+  }
+  if (p > 0.999) {
+    return '>99.9%';
+  }
+  if (p < 0.001) {
+    return '<0.1%';
+  }
+  return percent(p);
+}

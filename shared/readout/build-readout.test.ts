@@ -1,0 +1,215 @@
+import { describe, expect, it } from 'vitest';
+import type { ResultRecord } from '../jobs.js';
+import type { RunState } from '../runs.js';
+import { buildReadout } from './build-readout.js';
+import { loadExperiments } from './experiments.js';
+import { renderHtml } from './render-html.js';
+import { renderText } from './render-text.js';
+import { syntheticRecords } from './synthetic-records.js';
+
+const experiments = loadExperiments();
+const security = experiments.filter((e) => e.id === 'security-level');
+const premium = experiments.filter((e) => e.id === 'premium-model-value');
+
+const run: RunState = {
+  meta: {
+    runId: 'r1',
+    createdAt: 1,
+    seed: 42,
+    mode: 'SIMULATED',
+    options: {},
+    budgetUsd: 25,
+    counts: { queries: 1300, pii: 0, bySegment: {}, byComplexity: {} },
+    harnessCostUsd: 0.5,
+  },
+  status: 'done',
+  spendUsd: 12.34,
+};
+
+/** Security data shaped like the tutorial's qualifying example: a real lift, ~+1% cost, p95 well under 2 s. */
+const securityRecords = [
+  ...syntheticRecords({
+    seed: 1,
+    users: 1300,
+    runId: 'r1',
+    failureRate: 0.02,
+    judgeErrorRate: 0.01,
+    flags: {
+      'security-agent': {
+        baseline: { positive: 0.5, negative: 0.2, durationMs: 500, tokens: 400, costUsd: 0.01 },
+        enhanced: { positive: 0.64, negative: 0.12, durationMs: 560, tokens: 420, costUsd: 0.0103 },
+      },
+      'support-agent': { 'other-paid': { positive: 0, durationMs: 400, tokens: 1500, costUsd: 0.02 } },
+    },
+  }),
+];
+
+function record(overrides: Partial<ResultRecord>): ResultRecord {
+  return {
+    jobId: 'x',
+    runId: 'r',
+    seq: 0,
+    status: 'completed',
+    userKey: 'u',
+    segment: 'other-paid',
+    variations: { 'security-agent': 'baseline' },
+    served: [],
+    route: [],
+    durationMs: 1000,
+    tokens: { input: 60, output: 40, total: 100 },
+    requestCostUsd: 0.01,
+    unpricedModels: [],
+    harnessCostUsd: 0.001,
+    feedback: 'none',
+    attempts: 1,
+    finishedAt: 0,
+    ...overrides,
+  };
+}
+
+describe('buildReadout', () => {
+  it('qualifies the security treatment on data like the tutorial example and deploys it', () => {
+    const readout = buildReadout({ records: securityRecords, run, experiments: security, seed: 1 });
+    const [exp] = readout.experiments;
+    expect(exp?.verdict).toBe('pass');
+    expect(exp?.decision).toBe('Deploy enhanced security to all users');
+    expect(exp?.criteria.map((c) => c.kind)).toEqual(['lift', 'confidence', 'cost_increase', 'p95_latency']);
+    expect(exp?.positiveFeedback.lift.lower).toBeLessThan(0.28);
+    expect(exp?.positiveFeedback.lift.upper).toBeGreaterThan(0.28);
+    expect(exp?.cost.relative?.estimate).toBeGreaterThan(0);
+    expect(exp?.cost.relative?.estimate).toBeLessThan(0.05);
+    expect(exp?.latencyP95.treatment.value).toBeLessThan(2000);
+    expect(exp?.srm.flagged).toBe(false);
+  });
+
+  it('keeps GPT-4o on the tutorial’s premium example: $0.15 vs $0.45 per user and +20% satisfaction', () => {
+    const records = [
+      ...syntheticRecords({
+        seed: 2,
+        users: 4000,
+        flags: {
+          'support-agent': {
+            'other-paid': { positive: 0.5, costUsd: 0.15 },
+            'claude-opus-treatment': { positive: 0.6, costUsd: 0.45 },
+          },
+        },
+      }),
+    ];
+    const [exp] = buildReadout({ records, experiments: premium, seed: 1 }).experiments;
+    expect(exp?.cost.control.mean).toBeCloseTo(0.15, 2);
+    expect(exp?.cost.treatment.mean).toBeCloseTo(0.45, 2);
+    expect(exp?.costValueRatio).toBeGreaterThan(0.07);
+    expect(exp?.costValueRatio).toBeLessThan(0.13);
+    expect(exp?.criteria.find((c) => c.kind === 'cost_value_ratio')?.pass).toBe(false);
+    expect(exp?.criteria.find((c) => c.kind === 'confidence')?.pass).toBe(true);
+    expect(exp?.verdict).toBe('fail');
+    expect(exp?.decision).toBe('Keep GPT-4o for cost efficiency');
+  });
+
+  it('aggregates per user as the tutorial defines the metrics', () => {
+    const records = [
+      // u1: two requests, one positive → converts once; durations, tokens and cost summed.
+      record({ userKey: 'u1', feedback: 'positive', durationMs: 700 }),
+      record({ userKey: 'u1', feedback: 'negative', durationMs: 900 }),
+      // u2: a judge error is "no feedback"; a failed job is not part of the metrics.
+      record({ userKey: 'u2', feedback: 'judge_error' }),
+      record({ userKey: 'u2', status: 'failed', feedback: null, variations: {} }),
+      // u3: an unpriced request leaves the user out of cost, not out of the rates.
+      record({
+        userKey: 'u3',
+        variations: { 'security-agent': 'enhanced' },
+        feedback: 'positive',
+        requestCostUsd: null,
+      }),
+      record({ userKey: 'u4', variations: { 'security-agent': 'enhanced' }, requestCostUsd: 0.03 }),
+      // Outside the audience, another variation, and a user seen in both arms.
+      record({ userKey: 'u5', segment: 'eu-free', feedback: 'positive' }),
+      record({ userKey: 'u6', variations: { 'security-agent': 'strict' } }),
+      record({ userKey: 'u7' }),
+      record({ userKey: 'u7', variations: { 'security-agent': 'enhanced' } }),
+    ];
+    const readout = buildReadout({ records, experiments: security, seed: 1 });
+    const exp = readout.experiments[0]!;
+    expect(exp.users).toMatchObject({
+      control: 2,
+      treatment: 2,
+      requests: { control: 3, treatment: 2 },
+      unpriced: { control: 0, treatment: 1 },
+      otherVariationRecords: 1,
+      outsideAudienceRecords: 1,
+      mixedUsers: 1,
+    });
+    expect(exp.positiveFeedback.control).toMatchObject({ users: 2, conversions: 1, rate: 0.5 });
+    expect(exp.negativeFeedback.control).toMatchObject({ users: 2, conversions: 1 });
+    expect(exp.positiveFeedback.treatment).toMatchObject({ users: 2, conversions: 1 });
+    expect(exp.tokens.control.mean).toBe(150); // u1 200, u2 100
+    expect(exp.cost.control.mean).toBeCloseTo(0.015, 12); // u1 0.02, u2 0.01
+    expect(exp.cost.treatment).toMatchObject({ n: 1, mean: 0.03 });
+    expect(exp.latencyP95.control.value).toBe(1600); // u1 700 + 900 is the larger of the two users
+    expect(readout.run.counts).toMatchObject({
+      records: 10,
+      completed: 9,
+      failed: 1,
+      judgeErrors: 1,
+      users: 7,
+    });
+    expect(readout.run.counts.unpricedRequests).toBe(1);
+    expect(readout.warnings).toContain('security-level: 1 user(s) saw both variations and are left out');
+  });
+
+  it('gives the same numbers for the same seed, and a JSON-serialisable result', () => {
+    const a = buildReadout({ records: securityRecords, run, experiments, seed: 9 });
+    const b = buildReadout({ records: securityRecords, run, experiments, seed: 9 });
+    expect(b).toEqual(a);
+    expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+  });
+
+  it('flags a sample ratio mismatch and gives no decision', () => {
+    const records = [
+      ...syntheticRecords({
+        seed: 3,
+        users: 1000,
+        flags: { 'security-agent': { baseline: { positive: 0.5 }, enhanced: { positive: 0.7 } } },
+      }),
+    ].filter((r) => r.variations['security-agent'] === 'baseline' || r.seq % 3 !== 0);
+    const readout = buildReadout({ records, experiments: security, seed: 1 });
+    const exp = readout.experiments[0]!;
+    expect(exp.srm.flagged).toBe(true);
+    expect(exp.verdict).toBe('invalid');
+    expect(exp.decision).toMatch(/^No decision: sample ratio mismatch \(p = /);
+    expect(readout.warnings.some((w) => w.startsWith('security-level: sample ratio mismatch'))).toBe(true);
+  });
+
+  it('states mode, seeds, counts, failures, judge errors, budget and spend, then each criterion and the decision', () => {
+    const text = renderText(buildReadout({ records: securityRecords, run, experiments: security, seed: 1 }));
+    expect(text).toContain('Run r1 · mode SIMULATED · run seed 42 · readout seed 1 · status done');
+    expect(text).toMatch(
+      /Records 1,300 of 1,300 queries · completed 1,2\d\d · failed \d+ · judge errors \d+ · users 1,300/,
+    );
+    expect(text).toMatch(/Spend \$12\.34 \(requests \$\d+\.\d+, harness \$\d\.\d+\) · budget \$25\.00/);
+    expect(text).toMatch(/PASS\s+lift in positive feedback rate per user ≥ \+10%\s+\+\d+\.\d%/);
+    expect(text).toMatch(/PASS\s+probability to beat control ≥ 90%\s+(>99\.9|\d+\.\d)%/);
+    expect(text).toMatch(/PASS\s+cost increase per user ≤ \+5%\s+\+\d\.\d%/);
+    expect(text).toMatch(/PASS\s+p95 latency per user ≤ 2\.0 s\s+1\.\d\d s/);
+    expect(text).toContain('decision: Deploy enhanced security to all users');
+    const noRun = renderText(buildReadout({ records: securityRecords, experiments: security, seed: 1 }));
+    expect(noRun).toContain('mode UNKNOWN');
+    expect(noRun).toContain('budget none');
+  });
+
+  it('renders one self-contained HTML file with the three charts per experiment and escaped text', () => {
+    const readout = buildReadout({ records: securityRecords, run, experiments, seed: 1 });
+    readout.experiments[0]!.hypothesis = '<script>alert(1)</script>';
+    const html = renderHtml(readout);
+    expect(html.startsWith('<!doctype html>')).toBe(true);
+    expect(html).not.toMatch(/<script|<link|src=|href=|@import/i);
+    expect(html.replaceAll('http://www.w3.org/2000/svg', '')).not.toMatch(/https?:\/\//);
+    expect(html).toContain('&#60;script&#62;alert(1)&#60;/script&#62;');
+    expect(html.match(/<svg /g)).toHaveLength(3 * experiments.length);
+    expect(html).toContain('Feedback rates per user, 90% intervals');
+    expect(html).toContain('Mean cost per user, 90% intervals');
+    expect(html).toContain('Latency per user (summed agent duration), share of users');
+    expect(html).toContain('Deploy enhanced security to all users');
+    expect(html).toContain('SIMULATED');
+  });
+});

@@ -1,0 +1,182 @@
+import type { ExperimentReadout, Readout } from './build-readout.js';
+import { count, percent, probability, pValue, seconds, signedPercent, usd } from './format.js';
+import { normalInv } from './distributions.js';
+import { escapeHtml as e, histogramChart, intervalChart, type IntervalRow } from './svg-charts.js';
+
+const STYLE = `
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#222}
+h1{font-size:1.4rem}h2{font-size:1.2rem;margin-top:2.5rem;border-top:1px solid #ddd;padding-top:1rem}
+table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .6rem;text-align:left;border-bottom:1px solid #eee;vertical-align:top}
+th{font-weight:600}.pass{color:#1e7d32;font-weight:600}.fail{color:#b71c1c;font-weight:600}
+.decision{padding:.7rem 1rem;border-radius:6px;font-size:1.1rem;margin:1rem 0}
+.decision.pass{background:#e8f5e9}.decision.fail{background:#ffebee}.decision.invalid,.decision.insufficient{background:#fff8e1;color:#8d6e00}
+.warn{background:#fff8e1;padding:.5rem 1rem;border-radius:6px}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
+.muted{color:#666}.decision .muted{font-size:.95rem;font-weight:normal}`;
+
+function runSection(readout: Readout): string {
+  const { run } = readout;
+  const c = run.counts;
+  const rows: [string, string][] = [
+    ['run', run.runId ?? '(several runs)'],
+    ['mode', run.mode],
+    ['run seed / readout seed', `${run.runSeed ?? 'n/a'} / ${readout.seed}`],
+    ['status', run.status ? `${run.status}${run.stopReason ? ` (${run.stopReason})` : ''}` : 'n/a'],
+    ['records', `${count(c.records)}${c.queries != null ? ` of ${count(c.queries)} queries` : ''}`],
+    ['completed / failed', `${count(c.completed)} / ${count(c.failed)}`],
+    ['judge errors', count(c.judgeErrors)],
+    [
+      'feedback',
+      `positive ${count(c.feedback.positive)}, negative ${count(c.feedback.negative)}, none ${count(c.feedback.none)}`,
+    ],
+    ['users', count(c.users)],
+    [
+      'request spend',
+      usd(run.requestCostUsd) + (c.unpricedRequests > 0 ? ` (+ ${c.unpricedRequests} unpriced)` : ''),
+    ],
+    ['harness spend', usd(run.harnessCostUsd)],
+    [
+      'run spend / budget',
+      `${run.spendUsd != null ? usd(run.spendUsd) : 'n/a'} / ${run.budgetUsd != null ? usd(run.budgetUsd) : 'none'}`,
+    ],
+  ];
+  const warnings = readout.warnings.length
+    ? `<div class="warn"><strong>Warnings</strong><ul>${readout.warnings.map((w) => `<li>${e(w)}</li>`).join('')}</ul></div>`
+    : '';
+  return `<table>${rows.map(([k, v]) => `<tr><th>${e(k)}</th><td>${e(v)}</td></tr>`).join('')}</table>${warnings}`;
+}
+
+function meanInterval(m: { n: number; mean: number; sd: number }, confidence: number): [number, number] {
+  const half = m.n > 1 ? (normalInv(1 - (1 - confidence) / 2) * m.sd) / Math.sqrt(m.n) : 0;
+  return [Math.max(0, m.mean - half), m.mean + half];
+}
+
+function charts(exp: ExperimentReadout): string {
+  const { positiveFeedback: pos, negativeFeedback: neg } = exp;
+  const rates: IntervalRow[] = [
+    {
+      label: `positive · ${exp.control}`,
+      value: pos.control.rate,
+      lower: pos.control.lower,
+      upper: pos.control.upper,
+      series: 0,
+    },
+    {
+      label: `positive · ${exp.treatment}`,
+      value: pos.treatment.rate,
+      lower: pos.treatment.lower,
+      upper: pos.treatment.upper,
+      series: 1,
+    },
+    {
+      label: `negative · ${exp.control}`,
+      value: neg.control.rate,
+      lower: neg.control.lower,
+      upper: neg.control.upper,
+      series: 0,
+    },
+    {
+      label: `negative · ${exp.treatment}`,
+      value: neg.treatment.rate,
+      lower: neg.treatment.lower,
+      upper: neg.treatment.upper,
+      series: 1,
+    },
+  ];
+  const cost = [exp.cost.control, exp.cost.treatment].map((m, i): IntervalRow => {
+    const [lower, upper] = meanInterval(m, exp.confidence);
+    return { label: i === 0 ? exp.control : exp.treatment, value: m.mean, lower, upper, series: i };
+  });
+  const p95 = exp.criteria.find((c) => c.kind === 'p95_latency');
+  const conf = percent(exp.confidence, 0);
+  return `<div class="charts">${intervalChart(rates, (v) => percent(v), `Feedback rates per user, ${conf} intervals`)}${intervalChart(
+    cost,
+    usd,
+    `Mean cost per user, ${conf} intervals`,
+  )}${histogramChart(
+    exp.latencyHistogram.edgesMs,
+    [
+      { label: exp.control, counts: exp.latencyHistogram.control, marker: exp.latencyP95.control.value },
+      {
+        label: exp.treatment,
+        counts: exp.latencyHistogram.treatment,
+        marker: exp.latencyP95.treatment.value,
+      },
+    ],
+    seconds,
+    'Latency per user (summed agent duration), share of users',
+    p95 ? { value: p95.threshold * 1000, label: `limit ${p95.threshold} s` } : undefined,
+  )}</div>`;
+}
+
+function metricsTable(exp: ExperimentReadout): string {
+  const iv = (lo: number, hi: number, f: (v: number) => string) =>
+    `<span class="muted">[${e(f(lo))}, ${e(f(hi))}]</span>`;
+  const conv = (label: string, m: ExperimentReadout['positiveFeedback'], lowerIsBetter = false) =>
+    `<tr><td>${label}</td><td>${e(percent(m.control.rate))} ${iv(m.control.lower, m.control.upper, (v) => percent(v))}</td>` +
+    `<td>${e(percent(m.treatment.rate))} ${iv(m.treatment.lower, m.treatment.upper, (v) => percent(v))}</td>` +
+    `<td>${e(signedPercent(m.lift.estimate))} ${iv(m.lift.lower, m.lift.upper, (v) => signedPercent(v))}; ${e(
+      lowerIsBetter
+        ? `P(lower) ${probability(1 - m.probabilityToBeat)}`
+        : `P(beat) ${probability(m.probabilityToBeat)}`,
+    )}</td></tr>`;
+  const mean = (label: string, m: ExperimentReadout['cost'], f: (v: number) => string) =>
+    `<tr><td>${label}</td><td>${m.control.n ? e(f(m.control.mean)) : 'n/a'}</td><td>${m.treatment.n ? e(f(m.treatment.mean)) : 'n/a'}</td><td>${
+      m.relative
+        ? `${e(signedPercent(m.relative.estimate))} ${iv(m.relative.lower, m.relative.upper, (v) => signedPercent(v))}`
+        : 'n/a'
+    }</td></tr>`;
+  const q = exp.latencyP95;
+  return (
+    `<table><tr><th>metric (per user)</th><th>${e(exp.control)} (${count(exp.users.control)} users)</th><th>${e(exp.treatment)} (${count(
+      exp.users.treatment,
+    )} users)</th><th>change</th></tr>` +
+    conv('positive feedback rate', exp.positiveFeedback) +
+    conv('negative feedback rate', exp.negativeFeedback, true) +
+    `<tr><td>p95 latency</td><td>${e(seconds(q.control.value))} ${iv(q.control.lower, q.control.upper, seconds)}</td><td>${e(
+      seconds(q.treatment.value),
+    )} ${iv(q.treatment.lower, q.treatment.upper, seconds)}</td><td></td></tr>` +
+    mean('tokens (mean)', exp.tokens, (v) => count(Math.round(v))) +
+    mean('cost (mean)', exp.cost, usd) +
+    `</table><p class="muted">Sample ratio: ${count(exp.users.control)} vs ${count(exp.users.treatment)} users, χ² = ${exp.srm.chiSquare.toFixed(
+      2,
+    )}, p = ${e(pValue(exp.srm.pValue))}${exp.srm.flagged ? ' — <strong>mismatch</strong>' : ''}.</p>`
+  );
+}
+
+function experimentSection(exp: ExperimentReadout): string {
+  const criteria = exp.criteria
+    .map(
+      (c) =>
+        `<tr><td class="${c.pass ? 'pass' : 'fail'}">${c.pass ? 'PASS' : 'FAIL'}</td><td>${e(c.label)}</td><td>${e(c.display)}</td><td class="muted">${e(
+          c.note ?? '',
+        )}</td></tr>`,
+    )
+    .join('');
+  return (
+    `<section id="${e(exp.id)}"><h2>${e(exp.name)} <span class="muted">(${e(exp.id)})</span></h2>` +
+    `<p>${e(exp.hypothesis)}</p><p class="muted">${e(exp.flag)}: ${e(exp.control)} (control) vs ${e(exp.treatment)}, audience ${e(
+      exp.audience ?? 'everyone',
+    )}, ${e(percent(exp.confidence, 0))} confidence</p>` +
+    `<table><tr><th></th><th>criterion</th><th>figure</th><th></th></tr>${criteria}</table>` +
+    `<div class="decision ${exp.verdict}"><strong>${e(exp.decision)}</strong><br><span class="muted">${e(exp.reason)}</span></div>` +
+    metricsTable(exp) +
+    charts(exp) +
+    `</section>`
+  );
+}
+
+/**
+ * The readout as one self-contained HTML file: inline CSS and SVG charts (feedback rates with intervals, cost
+ * per user, latency distribution), no scripts and no external requests, so it can be mailed or archived.
+ */
+export function renderHtml(readout: Readout): string {
+  const title = `Experiment readout${readout.run.runId ? ` · ${readout.run.runId}` : ''}`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${e(title)}</title><style>${STYLE}</style></head>
+<body><h1>${e(title)} <span class="muted">· ${e(readout.run.mode)}</span></h1>
+${runSection(readout)}
+${readout.experiments.map(experimentSection).join('\n')}
+</body></html>
+`;
+}
