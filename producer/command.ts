@@ -13,6 +13,8 @@ export interface RunCommandIo {
   env: Env;
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Sets the exit code after a reported failure; defaults to `process.exitCode`. */
+  setExitCode?: (code: number) => void;
 }
 
 interface RawOptions {
@@ -194,7 +196,7 @@ export function registerRunCommand(
         progress.stop();
         if (err instanceof ProducerError) {
           io.stderr.write(`loadgen run: ${err.message}\n`);
-          process.exitCode = 1;
+          (io.setExitCode ?? ((code) => (process.exitCode = code)))(1);
           return;
         }
         throw err;

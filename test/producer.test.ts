@@ -146,14 +146,16 @@ describe('loadgen run', () => {
   async function runCli(args: string[], env: Record<string, string>) {
     let stdout = '';
     let stderr = '';
+    let exitCode: number | undefined;
     const program = new Command('loadgen').exitOverride();
     registerRunCommand(program, {
       env,
       stdout: { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WritableStream,
       stderr: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
+      setExitCode: (code) => (exitCode = code),
     });
     await program.parseAsync(['node', 'loadgen', 'run', ...args]);
-    return { stdout, stderr };
+    return { stdout, stderr, exitCode };
   }
 
   it('prints the plan and enqueues; logs progress as JSON when not on a terminal', async () => {
@@ -198,6 +200,19 @@ describe('loadgen run', () => {
     });
     closers.push(() => queue.close());
     expect(await queue.getWaitingCount()).toBe(30);
+  });
+
+  it('reports an unreachable Redis in one line, without its password, and exits 1', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'producer-cli-'));
+    closers.push(() => rm(dir, { recursive: true, force: true }));
+    const { stderr, exitCode } = await runCli(['--queries', '3', '--cache-dir', dir], {
+      REDIS_URL: 'redis://:hunter2secret@127.0.0.1:1',
+      LOG_LEVEL: 'silent',
+    });
+    expect(exitCode).toBe(1);
+    expect(stderr).toMatch(/^loadgen run: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/?: /);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).not.toContain('hunter2');
   });
 
   it('rejects a bad count before doing anything', async () => {
