@@ -69,7 +69,6 @@ interface QuerySetOutcome {
   jobs: QueryJob[];
   source: RunPlan['source'];
   costUsd: number;
-  generation?: { model: string; questionCalls: number; topicCalls: number };
 }
 
 async function generatedSet(
@@ -148,15 +147,6 @@ async function generatedSet(
       questions: model ? `llm (${model.model})` : 'templates',
       kbHash: kb.hash,
     },
-    ...(model
-      ? {
-          generation: {
-            model: model.model,
-            questionCalls: options.queries,
-            topicCalls: topics.cached || topics.method !== 'llm' ? 0 : Math.min(30, kb.chunks.length),
-          },
-        }
-      : {}),
   };
 }
 
@@ -206,7 +196,8 @@ export async function createRun(input: RunOptionsInput, deps: RunDeps = {}): Pro
     seed,
     ...counts,
     source: set.source,
-    estimate: estimateCost({ manifest, prices, jobs: set.jobs, generation: set.generation }),
+    estimate: estimateCost({ manifest, prices, jobs: set.jobs }),
+    harnessCostUsd: set.costUsd,
     budgetUsd: options.budgetUsd ?? null,
   };
   deps.onPlan?.(plan);

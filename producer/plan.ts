@@ -14,11 +14,6 @@ export const TOKEN_ESTIMATES = {
   supportOutput: 400,
   toolContextInput: 1500,
   toolCallOutput: 40,
-  /** Query generation (LLM mode): prompt with a passage, and a question back. */
-  generationInput: 450,
-  generationOutput: 60,
-  topicInput: 400,
-  topicOutput: 80,
 };
 
 /** Variation key → share (0–1) that a user of `segment` is served, from the config's rules. */
@@ -51,16 +46,12 @@ export interface CostEstimate {
   bySegment: Record<string, SegmentEstimate>;
   /** Models a served variation uses that have no price: their cost is not in the totals. */
   unpricedModels: string[];
-  /** Expected USD of generating topics and questions with an LLM (0 for templates). */
-  generationUsd: number;
 }
 
 export interface EstimateInput {
   manifest: Manifest;
   prices: PriceTable;
   jobs: QueryJob[];
-  /** Model that writes questions and topics, when an LLM does. */
-  generation?: { model: string; questionCalls: number; topicCalls: number } | undefined;
 }
 
 function tokens(text: string): number {
@@ -105,18 +96,7 @@ export function estimateCost(input: EstimateInput): CostEstimate {
     bySegment[segment] = estimate;
     requestsUsd += estimate.usd;
   }
-  let generationUsd = 0;
-  if (input.generation) {
-    const { model, questionCalls, topicCalls } = input.generation;
-    const q = prices.cost(model, TOKEN_ESTIMATES.generationInput, TOKEN_ESTIMATES.generationOutput);
-    const t = prices.cost(model, TOKEN_ESTIMATES.topicInput, TOKEN_ESTIMATES.topicOutput);
-    if (q.priced && t.priced) {
-      generationUsd = q.usd * questionCalls + t.usd * topicCalls;
-    } else {
-      unpriced.add(model);
-    }
-  }
-  return { requestsUsd, bySegment, unpricedModels: [...unpriced].sort(), generationUsd };
+  return { requestsUsd, bySegment, unpricedModels: [...unpriced].sort() };
 }
 
 function agentTokens(
@@ -166,6 +146,8 @@ export interface RunPlan {
       }
     | { kind: 'file'; path: string };
   estimate: CostEstimate;
+  /** USD already spent on LLM calls making the query set (topics not from the cache, questions). */
+  harnessCostUsd: number;
   budgetUsd: number | null;
 }
 
@@ -236,7 +218,7 @@ export function formatPlan(plan: RunPlan): string {
   const e = plan.estimate;
   lines.push(
     `estimated cost: ${usd(e.requestsUsd)} for requests` +
-      (e.generationUsd > 0 ? ` + ${usd(e.generationUsd)} for query generation` : '') +
+      (plan.harnessCostUsd > 0 ? ` (query generation spent ${usd(plan.harnessCostUsd)})` : '') +
       (plan.budgetUsd !== null ? `  (budget ${usd(plan.budgetUsd)})` : ''),
   );
   for (const [segment, s] of Object.entries(e.bySegment)) {
