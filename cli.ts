@@ -3,6 +3,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
+import { registerAgentServiceCommand } from './agent-service/command.js';
 import { registerKbCommand } from './agent-service/kb-command.js';
 import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerWorkerCommand(program);
   registerKbCommand(program);
+  registerAgentServiceCommand(program);
   return program;
 }
 

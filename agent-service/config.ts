@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_CHARS } from '../shared/chat.js';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { kbEnv } from '../shared/kb/kb-env.js';
+import { mcpEnv } from './tools/tools-env.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -9,8 +11,8 @@ export const AgentServiceEnvSchema = z.object({
   ...commonEnv,
   ...launchDarklyEnv,
   ...llmEnv,
-  /** Knowledge-base folder the search tools index. */
-  KB_DIR: z.string().min(1).default('kb'),
+  ...kbEnv,
+  ...mcpEnv,
   /** Longest `message` accepted by POST /chat, in characters. */
   AGENT_MAX_MESSAGE_CHARS: positiveInt(DEFAULT_MAX_MESSAGE_CHARS),
   /** Largest request body accepted, in bytes (413 above it). */

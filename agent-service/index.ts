@@ -91,14 +91,14 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
         ldClient.close();
       },
     });
-    const tools = await loadAgentTools(config, llm, logger);
+    const tools = await loadAgentTools(config, options.env, llm, logger);
     cleanups.push({ name: 'tools', fn: () => tools.close() });
 
     const models = new ProviderModelCaller(llm);
     const app = createApp({
       ai: initAi(ldClient),
       models,
-      tools: tools.byName,
+      tools,
       prices: defaultPrices(),
       variables: manifest.variables,
       defaultMaxToolCalls: config.AGENT_DEFAULT_MAX_TOOL_CALLS,
@@ -144,7 +144,7 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
             ? 'LaunchDarkly'
             : 'not sent',
         llm: llmMode(llm) === 'simulated' ? `simulated (${redactUrl(config.LLM_SIM_URL as string)})` : 'live',
-        tools: [...tools.byName.keys()],
+        tools: [...tools.keys()],
       },
       'agent-service listening',
     );

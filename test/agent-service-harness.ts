@@ -5,9 +5,7 @@ import type { LDClient } from '@launchdarkly/node-server-sdk';
 import { initAi } from '@launchdarkly/server-sdk-ai';
 import { createApp, type AppDeps } from '../agent-service/app.js';
 import { ProviderModelCaller } from '../agent-service/llm/provider-model-caller.js';
-import { createRerankingTool } from '../agent-service/tools/reranking.js';
-import { createSearchV1Tool } from '../agent-service/tools/search-v1.js';
-import type { AgentTool } from '../agent-service/tools/types.js';
+import { createKbTools } from '../agent-service/tools/create-kb-tools.js';
 import { writeFlagFile, type FlagDataOptions } from '../shared/flag-file.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../shared/kb/loader.js';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
@@ -66,12 +64,11 @@ export class AgentHarness {
     const events = await EventsEndpoint.start();
     const ldClient = await createLaunchDarklyClient({ flagsFile, eventsUri: events.url });
     const kb = await sampleKb();
-    const tools: AgentTool[] = [createSearchV1Tool(kb), createRerankingTool(kb)];
     const logger = createLogger({ level: 'silent' });
     const deps: AppDeps = {
       ai: initAi(ldClient),
       models: new ProviderModelCaller({ simUrl: sim.url }),
-      tools: new Map(tools.map((t) => [t.name, t])),
+      tools: createKbTools({ kb, logger }),
       prices: defaultPrices(),
       variables: manifest.variables,
       defaultMaxToolCalls: 5,

@@ -24,8 +24,8 @@ export interface AgentDeps {
   /** The AI SDK client (`initAi(ldClient)`), or anything with its `agentConfig`. */
   ai: Pick<LDAIClient, 'agentConfig'>;
   models: ModelCaller;
-  /** Tools by name; an AI Config names the ones its agent may call. */
-  tools: ReadonlyMap<string, AgentTool>;
+  /** The tools on offer; an AI Config names the ones its agent may call (agent-service/tools ToolRegistry). */
+  tools: { pick(names: readonly string[]): AgentTool[] };
   prices: PriceTable;
   /** Variables for the instructions' `{{placeholders}}` (the manifest's `variables`). */
   variables: Record<string, string>;

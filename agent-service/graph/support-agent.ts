@@ -30,7 +30,7 @@ export async function runSupport(
     );
   }
   return tracked(recorder, async () => {
-    const tools = toolsOf(deps, scope, recorder);
+    const tools = toolsOf(deps, recorder);
     const maxToolCalls = maxToolCallsOf(deps, recorder);
     const specs: ModelToolSpec[] = tools.map((t) => ({
       name: t.name,
@@ -115,24 +115,10 @@ async function runTool(
   }
 }
 
-function toolsOf(deps: AgentDeps, scope: RequestScope, recorder: AgentRecorder): AgentTool[] {
+/** The tools the config names that this service offers; the registry logs each missing one once. */
+function toolsOf(deps: AgentDeps, recorder: AgentRecorder): AgentTool[] {
   const names = recorder.config.model?.parameters?.tools;
-  if (!Array.isArray(names)) {
-    return [];
-  }
-  const tools: AgentTool[] = [];
-  for (const name of names) {
-    const tool = typeof name === 'string' ? deps.tools.get(name) : undefined;
-    if (tool) {
-      tools.push(tool);
-    } else {
-      scope.logger.warn(
-        { configKey: recorder.config.key, variationKey: recorder.trackData.variationKey, tool: name },
-        'AI Config names a tool this service does not have; it is left out',
-      );
-    }
-  }
-  return tools;
+  return Array.isArray(names) ? deps.tools.pick(names.filter((n): n is string => typeof n === 'string')) : [];
 }
 
 function maxToolCallsOf(deps: AgentDeps, recorder: AgentRecorder): number {
