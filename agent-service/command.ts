@@ -5,8 +5,8 @@ import { ShutdownManager } from '../shared/shutdown.js';
 import { loadConfig } from './config.js';
 import { startAgentService } from './index.js';
 
-/** Default port; the worker's AGENT_SERVICE_URL defaults to http://127.0.0.1:3000. */
-export const DEFAULT_PORT = '3000';
+/** Default port (the tutorial's; the dashboard has 3000); the worker's AGENT_SERVICE_URL defaults to http://127.0.0.1:8000. */
+export const DEFAULT_PORT = '8000';
 
 function parsePort(value: string): number {
   const port = Number(value);
