@@ -8,6 +8,7 @@ import { registerKbCommand } from './agent-service/kb-command.js';
 import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
 import { registerRunCommand } from './producer/command.js';
+import { registerReadoutCommands } from './readout/command.js';
 import { registerWorkerCommand } from './worker/command.js';
 import { loadDotEnv } from './shared/config.js';
 import { ConfigError } from './shared/errors.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerKbCommand(program);
   registerAgentServiceCommand(program);
+  registerReadoutCommands(program);
   return program;
 }
 

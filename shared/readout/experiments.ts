@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { ConfigError } from '../errors.js';
 import { dataPath } from '../paths.js';
+import { ReadoutError } from './readout-error.js';
 
 export const METRIC_KEYS = [
   'positive_feedback',
@@ -81,17 +83,17 @@ export function loadExperiments(path = dataPath('experiments.yaml')): Experiment
   try {
     raw = parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new Error(`cannot read experiments file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new ReadoutError(`cannot read experiments file ${path}: ${(err as Error).message}`, { cause: err });
   }
   const result = ExperimentsFileSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
-    throw new Error(`invalid experiments file ${path}:\n${problems.join('\n')}`);
+    throw new ReadoutError(`invalid experiments file ${path}:\n${problems.join('\n')}`);
   }
   return result.data.experiments;
 }
 
-/** The experiments whose id is in `ids` (all when empty); an unknown id is an error listing the known ones. */
+/** The experiments whose id is in `ids` (all when empty); an unknown id is a ConfigError listing the known ones. */
 export function selectExperiments(experiments: Experiment[], ids: string[]): Experiment[] {
   if (ids.length === 0) {
     return experiments;
@@ -99,7 +101,7 @@ export function selectExperiments(experiments: Experiment[], ids: string[]): Exp
   return ids.map((id) => {
     const found = experiments.find((exp) => exp.id === id);
     if (!found) {
-      throw new Error(`unknown experiment "${id}" (known: ${experiments.map((e) => e.id).join(', ')})`);
+      throw new ConfigError(`unknown experiment "${id}" (known: ${experiments.map((e) => e.id).join(', ')})`);
     }
     return found;
   });

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describeZodError, ResultRecordSchema, type ResultRecord } from '../jobs.js';
+import { ReadoutError } from './readout-error.js';
 
 /**
  * Reads a `loadgen export` file: one result record per line (blank lines skipped), streamed so a large
@@ -20,17 +21,17 @@ export async function readResultsJsonl(path: string): Promise<ResultRecord[]> {
       try {
         raw = JSON.parse(line);
       } catch (err) {
-        throw new Error(`${path}:${lineNumber}: not JSON (${(err as Error).message})`, { cause: err });
+        throw new ReadoutError(`${path}:${lineNumber}: not JSON (${(err as Error).message})`, { cause: err });
       }
       const parsed = ResultRecordSchema.safeParse(raw);
       if (!parsed.success) {
-        throw new Error(`${path}:${lineNumber}: ${describeZodError(parsed.error)}`);
+        throw new ReadoutError(`${path}:${lineNumber}: ${describeZodError(parsed.error)}`);
       }
       records.push(parsed.data);
     }
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new Error(`cannot read ${path}: no such file`, { cause: err });
+      throw new ReadoutError(`cannot read ${path}: no such file`, { cause: err });
     }
     throw err;
   } finally {

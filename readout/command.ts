@@ -1,0 +1,270 @@
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
+import type { Command } from 'commander';
+import type { Env } from '../shared/config.js';
+import type { ResultRecord } from '../shared/jobs.js';
+import { loadManifest } from '../shared/manifest.js';
+import { defaultPrices } from '../shared/pricing.js';
+import { buildReadout } from '../shared/readout/build-readout.js';
+import { loadExperiments, selectExperiments } from '../shared/readout/experiments.js';
+import { planExperiment } from '../shared/readout/plan.js';
+import { readResultsJsonl } from '../shared/readout/read-jsonl.js';
+import { ReadoutError } from '../shared/readout/readout-error.js';
+import { renderHtml } from '../shared/readout/render-html.js';
+import { renderPlanText } from '../shared/readout/render-plan.js';
+import { renderText } from '../shared/readout/render-text.js';
+import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { RunStore, type RunState } from '../shared/runs.js';
+import { ConfigError } from '../shared/errors.js';
+import { loadConfig, type ReadoutConfig } from './config.js';
+import {
+  ExportOptionsSchema,
+  parseOptions,
+  PlanOptionsSchema,
+  ReportOptionsSchema,
+  type ExportOptions,
+  type PlanOptions,
+  type ReportOptions,
+} from './options.js';
+
+/** Exit code of `report --check` when an experiment's criteria are not met (1 stays "an error"). */
+export const EXIT_CRITERIA_NOT_MET = 3;
+
+/** Where the commands write and what they read; tests pass their own. */
+export interface ReadoutIo {
+  stdout: Writable;
+  stderr: Writable;
+  env: Env;
+  setExitCode(code: number): void;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** Registers `loadgen report`, `loadgen export` and `loadgen plan`. */
+export function registerReadoutCommands(program: Command, io: Partial<ReadoutIo> = {}): void {
+  const ctx: ReadoutIo = {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    setExitCode: (code) => {
+      process.exitCode = code;
+    },
+    ...io,
+  };
+
+  program
+    .command('report')
+    .description(
+      'Read out the experiments of a run: per-user metrics per arm, each criterion with its figure and ' +
+        'pass/fail, and the decision. Reads the run from Redis (REDIS_URL, REDIS_PREFIX), or an export with --input',
+    )
+    .argument('[runId]', 'the run to read from Redis')
+    .option('--input <file>', 'analyse a `loadgen export` JSONL file instead of Redis')
+    .option('--json', 'print the readout as JSON', false)
+    .option('--html <file>', 'also write a self-contained HTML report with charts')
+    .option('--check', `exit ${EXIT_CRITERIA_NOT_MET} unless every experiment's criteria are met`, false)
+    .option('--experiment <id>', 'only this experiment (repeatable; default: all)', collect, [])
+    .option('--experiments-file <file>', 'experiments definition (default: data/experiments.yaml)')
+    .option(
+      '--seed <n>',
+      "seed of the bootstrap: the same data and seed give the same numbers (default: the run's seed, as on the " +
+        'dashboard; 1 with --input)',
+    )
+    .action(async (runId: string | undefined, raw: Record<string, unknown>) => {
+      await guarded('report', ctx, () => report(parseOptions(ReportOptionsSchema, { ...raw, runId }), ctx));
+    });
+
+  program
+    .command('export')
+    .description("Write a run's result records as JSONL (one record per line, in no particular order)")
+    .argument('<runId>', 'the run to export')
+    .option('-o, --output <file>', 'write to this file instead of stdout')
+    .action(async (runId: string, raw: Record<string, unknown>) => {
+      await guarded('export', ctx, () =>
+        exportRun(parseOptions(ExportOptionsSchema, { ...raw, runId }), ctx),
+      );
+    });
+
+  program
+    .command('plan')
+    .description(
+      'Before paying for a run: users per arm needed to detect a lift at the confidence, and the expected ' +
+        'request spend from data/pricing.json and token estimates',
+    )
+    .option('--experiment <id>', 'only this experiment (repeatable; default: all)', collect, [])
+    .option('--experiments-file <file>', 'experiments definition (default: data/experiments.yaml)')
+    .option('--baseline <rate>', "control's expected positive-feedback rate per user", '0.5')
+    .option(
+      '--lift <fraction>',
+      "relative lift to detect, 0.2 = +20% (default: the experiment's lift criterion)",
+    )
+    .option('--confidence <p>', "confidence (default: the experiment's)")
+    .option('--power <p>', 'chance of reaching the confidence when the lift is real', '0.8')
+    .option('--requests-per-user <n>', 'requests each user makes', '1')
+    .option('--input-tokens <n>', 'input tokens per agent call', '1000')
+    .option('--output-tokens <n>', 'output tokens per agent call', '300')
+    .option('--json', 'print the plan as JSON', false)
+    .action(async (raw: Record<string, unknown>) => {
+      await guarded('plan', ctx, () => plan(parseOptions(PlanOptionsSchema, raw), ctx));
+    });
+}
+
+/** Expected failures print one line and exit 1; option errors (ConfigError) and bugs go to the CLI's handler. */
+async function guarded(command: string, io: ReadoutIo, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (!(err instanceof ReadoutError)) {
+      throw err;
+    }
+    io.stderr.write(`loadgen ${command}: ${err.message}\n`);
+    io.setExitCode(1);
+  }
+}
+
+async function write(stream: Writable, text: string): Promise<void> {
+  if (!stream.write(text)) {
+    await once(stream, 'drain');
+  }
+}
+
+/** Opens the run store for one command and always closes its connection. */
+async function withRunStore<T>(
+  env: Env,
+  fn: (store: RunStore, config: ReadoutConfig) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig(env);
+  await checkRedis(config.REDIS_URL).catch((err: Error) => {
+    throw new ReadoutError(err.message, { cause: err });
+  });
+  const redis = createRedis(config.REDIS_URL, {
+    connectionName: `${config.REDIS_PREFIX}:readout`,
+    maxRetriesPerRequest: 1,
+  });
+  try {
+    return await fn(new RunStore(redis, new RedisKeys(config.REDIS_PREFIX)), config);
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+async function getRun(store: RunStore, runId: string, config: ReadoutConfig): Promise<RunState> {
+  const run = await store.get(runId);
+  if (!run) {
+    throw new ReadoutError(
+      `run "${runId}" not found (REDIS_PREFIX=${config.REDIS_PREFIX}); see the runs on the dashboard`,
+    );
+  }
+  return run;
+}
+
+async function report(options: ReportOptions, io: ReadoutIo): Promise<void> {
+  if (Boolean(options.runId) === Boolean(options.input)) {
+    throw new ConfigError(
+      'report: give either a run id (read from Redis) or --input FILE (an export), not both',
+    );
+  }
+  const experiments = selectExperiments(loadExperiments(options.experimentsFile), options.experiment);
+  let records: ResultRecord[];
+  let run: RunState | undefined;
+  if (options.input) {
+    records = await readResultsJsonl(options.input);
+  } else {
+    const runId = options.runId as string;
+    [records, run] = await withRunStore(io.env, async (store, config) => {
+      const state = await getRun(store, runId, config);
+      return [await store.allResults(runId), state] as const;
+    });
+  }
+  const seed = options.seed ?? run?.meta.seed ?? 1;
+  const readout = buildReadout({ records, experiments, seed, ...(run ? { run } : {}) });
+  if (options.html) {
+    await writeFile(options.html, renderHtml(readout));
+  }
+  if (options.json) {
+    await write(io.stdout, JSON.stringify(readout, null, 2) + '\n');
+  } else {
+    await write(io.stdout, renderText(readout) + (options.html ? `\nHTML report: ${options.html}\n` : ''));
+  }
+  if (options.check && readout.experiments.some((exp) => exp.verdict !== 'pass')) {
+    io.setExitCode(EXIT_CRITERIA_NOT_MET);
+  }
+}
+
+async function exportRun(options: ExportOptions, io: ReadoutIo): Promise<void> {
+  await withRunStore(io.env, async (store, config) => {
+    await getRun(store, options.runId, config);
+    const out = options.output ? createWriteStream(options.output) : io.stdout;
+    let written = 0;
+    let chunk = '';
+    try {
+      for await (const record of store.results(options.runId)) {
+        chunk += JSON.stringify(record) + '\n';
+        written++;
+        // Batch lines so a large export is a few hundred writes, not one per record.
+        if (chunk.length > 1 << 16) {
+          await write(out, chunk);
+          chunk = '';
+        }
+      }
+      await write(out, chunk);
+    } finally {
+      if (options.output) {
+        out.end();
+        await once(out, 'close');
+      }
+    }
+    if (options.output) {
+      await write(
+        io.stdout,
+        `exported ${written} result records of run ${options.runId} to ${options.output}\n`,
+      );
+    }
+  });
+}
+
+/** The plan's own checks (e.g. a lift that pushes the rate past 100%) are option errors: exit 2. */
+function planOrExplain(input: Parameters<typeof planExperiment>[0]): ReturnType<typeof planExperiment> {
+  try {
+    return planExperiment(input);
+  } catch (err) {
+    throw new ConfigError(`plan ${input.experiment.id}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function plan(options: PlanOptions, io: ReadoutIo): Promise<void> {
+  const experiments = selectExperiments(loadExperiments(options.experimentsFile), options.experiment);
+  const manifest = loadManifest();
+  const prices = defaultPrices();
+  const plans = experiments.map((experiment) => ({
+    name: experiment.name,
+    plan: planOrExplain({
+      experiment,
+      baselineRate: options.baseline,
+      power: options.power,
+      requestsPerUser: options.requestsPerUser,
+      tokensPerCall: { input: options.inputTokens, output: options.outputTokens },
+      manifest,
+      prices,
+      ...(options.lift !== undefined ? { lift: options.lift } : {}),
+      ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
+    }),
+  }));
+  if (options.json) {
+    await write(
+      io.stdout,
+      JSON.stringify(
+        plans.map((p) => p.plan),
+        null,
+        2,
+      ) + '\n',
+    );
+    return;
+  }
+  await write(
+    io.stdout,
+    plans.map((p) => renderPlanText(p.plan, p.name)).join('\n') + `prices checked ${prices.checked}\n`,
+  );
+}
