@@ -12,3 +12,4 @@ export type { Plan, PlanInput } from './plan.js';
 export { readResultsJsonl } from './read-jsonl.js';
 export { syntheticRecords } from './synthetic-records.js';
 export type { SyntheticArm, SyntheticOptions } from './synthetic-records.js';
+export { ReadoutError } from './readout-error.js';
