@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { registerAgentServiceCommand } from './agent-service/command.js';
 import { registerKbCommand } from './agent-service/kb-command.js';
+import { registerDashboardCommand } from './dashboard/command.js';
 import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
 import { registerRunCommand } from './producer/command.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerWorkerCommand(program);
   registerKbCommand(program);
   registerAgentServiceCommand(program);
+  registerDashboardCommand(program);
   registerReadoutCommands(program);
   return program;
 }

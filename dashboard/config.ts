@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { commonEnv, parseEnv, type Env } from '../shared/config.js';
+
+const flag = z
+  .enum(['true', 'false', '1', '0', ''], { error: 'must be true or false' })
+  .optional()
+  .transform((v) => v === 'true' || v === '1');
+
+/** What `loadgen dashboard` reads from the environment. */
+export const DashboardEnvSchema = z.object({
+  ...commonEnv,
+  /** Basic-auth user name of the dashboard. */
+  DASHBOARD_USER: z.string().min(1, 'must not be empty').default('admin'),
+  /** Basic-auth password; required unless the dashboard listens on loopback only. */
+  DASHBOARD_PASSWORD: z
+    .string()
+    .optional()
+    .transform((v) => (v === '' ? undefined : v)),
+  /** Allow Bull Board's destructive and mutating actions (clean, empty, obliterate, retry, pause). */
+  DASHBOARD_ALLOW_DESTRUCTIVE: flag,
+  /** How often the run pages refresh themselves, seconds. */
+  DASHBOARD_REFRESH_SECONDS: z.coerce
+    .number({ error: 'must be a number of seconds from 1 to 3600' })
+    .int('must be a whole number of seconds')
+    .min(1, 'must be a number of seconds from 1 to 3600')
+    .max(3600, 'must be a number of seconds from 1 to 3600')
+    .default(5),
+});
+
+export interface DashboardConfig {
+  redisUrl: string;
+  prefix: string;
+  logLevel: string;
+  user: string;
+  /** Undefined means no authentication (allowed on loopback only). */
+  password: string | undefined;
+  allowDestructive: boolean;
+  refreshSeconds: number;
+}
+
+/** Parses the dashboard's environment once at start; a bad variable throws a `ConfigError` naming it. */
+export function loadConfig(env: Env = process.env): DashboardConfig {
+  const parsed = parseEnv(DashboardEnvSchema, env);
+  return {
+    redisUrl: parsed.REDIS_URL,
+    prefix: parsed.REDIS_PREFIX,
+    logLevel: parsed.LOG_LEVEL,
+    user: parsed.DASHBOARD_USER,
+    password: parsed.DASHBOARD_PASSWORD,
+    allowDestructive: parsed.DASHBOARD_ALLOW_DESTRUCTIVE,
+    refreshSeconds: parsed.DASHBOARD_REFRESH_SECONDS,
+  };
+}

@@ -1,0 +1,134 @@
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { Queue } from 'bullmq';
+import { loadConfig as loadProducerConfig } from '../producer/index.js';
+import type { Env } from '../shared/config.js';
+import { QUERY_QUEUE } from '../shared/jobs.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
+import { RunStore } from '../shared/runs.js';
+import { createDashboardApp } from './app.js';
+import { assertSafeBinding } from './auth.js';
+import { loadConfig } from './config.js';
+import { readoutBuilder } from './readout.js';
+import { producerStartRun } from './start-run.js';
+
+export { createDashboardApp, type DashboardDeps, type ReadoutBuilder } from './app.js';
+export { assertSafeBinding, isLoopbackHost } from './auth.js';
+export { loadConfig, type DashboardConfig } from './config.js';
+export { readoutBuilder } from './readout.js';
+export { producerStartRun } from './start-run.js';
+export { RunRequestSchema, type RunRequest } from './run-request.js';
+export type { RunListItem } from './run-reader.js';
+export type { RunSummary } from './run-summary.js';
+
+export const DEFAULT_DASHBOARD_PORT = 3000;
+export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
+
+export interface DashboardOptions {
+  /** The environment to read (`loadConfig`); entry points pass `process.env`. */
+  env: Env;
+  /** 0 picks a free port; defaults to 3000. */
+  port?: number;
+  /** Defaults to 127.0.0.1; a non-loopback host needs DASHBOARD_PASSWORD. */
+  host?: string;
+  logger?: Logger;
+}
+
+export interface Dashboard {
+  /** Base URL, e.g. http://127.0.0.1:3000 */
+  url: string;
+  /** Stops listening, drops open connections, closes the queue and Redis. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the dashboard: Bull Board at `/queues`, the run pages at `/`, the JSON API at `/api/runs`, all
+ * behind basic auth. Throws a `ConfigError` on a bad variable or a non-loopback host without a password.
+ */
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const config = loadConfig(options.env);
+  const host = options.host ?? DEFAULT_DASHBOARD_HOST;
+  assertSafeBinding(host, config.password);
+  const readout = readoutBuilder();
+  // POST /api/runs runs the producer in this process, with the LLM settings of this environment.
+  const producer = loadProducerConfig(options.env);
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'dashboard' });
+  if (config.password === undefined) {
+    logger.warn({ host }, 'DASHBOARD_PASSWORD is not set: no authentication (loopback only)');
+  }
+
+  const redis = createRedis(config.redisUrl, { connectionName: `${config.prefix}:dashboard` });
+  const queue = new Queue(QUERY_QUEUE, {
+    connection: bullConnection(config.redisUrl, `${config.prefix}:dashboard-queue`),
+    prefix: config.prefix,
+  });
+  const store = new RunStore(redis, new RedisKeys(config.prefix));
+  const app = createDashboardApp({
+    store,
+    queue,
+    auth: { user: config.user, password: config.password },
+    allowDestructive: config.allowDestructive,
+    refreshMs: config.refreshSeconds * 1000,
+    readout,
+    startRun: producerStartRun({
+      redisUrl: config.redisUrl,
+      prefix: config.prefix,
+      llm: producer.llm,
+      logger: logger.child({ component: 'producer' }),
+    }),
+    logger,
+  });
+
+  const server = createAdaptorServer({ fetch: app.fetch });
+  const cleanup = async () => {
+    const steps: [string, () => Promise<unknown>][] = [
+      ['queue', () => queue.close()],
+      ['redis', () => redis.quit()],
+    ];
+    for (const [name, step] of steps) {
+      try {
+        await step();
+      } catch (err) {
+        logger.warn({ err, step: name }, 'dashboard cleanup step failed');
+      }
+    }
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ port: options.port ?? DEFAULT_DASHBOARD_PORT, host }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await cleanup();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const url = `http://${urlHost}:${port}`;
+  logger.info(
+    { url, auth: config.password !== undefined, destructive: config.allowDestructive },
+    'dashboard up',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Browsers keep connections open; without this close() waits for them to time out.
+          if ('closeAllConnections' in server) {
+            server.closeAllConnections();
+          }
+        });
+        await cleanup();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,212 @@
+import { VERDICTS, type ResultRecord } from '../shared/jobs.js';
+import type { RunMode, RunState } from '../shared/runs.js';
+
+/** What the run pages call a run's state: `enqueued` is shown as running until every result is in. */
+export type RunDisplayStatus = 'running' | 'done' | 'stopped by budget' | 'stopped';
+
+export interface ThroughputBucket {
+  /** Start of the interval, epoch ms. */
+  start: number;
+  completed: number;
+  failed: number;
+}
+
+export interface FailureGroup {
+  reason: string;
+  count: number;
+  /** A few job ids with this reason, to look up in Bull Board. */
+  examples: string[];
+}
+
+/** Everything the run page shows; `/api/runs/:id` returns it as JSON. */
+export interface RunSummary {
+  runId: string;
+  createdAt: number;
+  mode: RunMode;
+  seed: number;
+  status: RunDisplayStatus;
+  stopReason?: string;
+  progress: { total: number; recorded: number; completed: number; failed: number; percent: number };
+  spend: {
+    /** Request plus harness spend recorded by workers, USD. */
+    spentUsd: number;
+    budgetUsd: number | null;
+    /** Spent as a share of the budget, percent; null without a budget. */
+    percentOfBudget: number | null;
+    requestCostUsd: number;
+    harnessCostUsd: number;
+    /** Results whose cost could not be priced (an unknown model): never counted as $0. */
+    unpricedResults: number;
+  };
+  feedback: Record<string, number>;
+  latencyMs: { p50: number | null; p95: number | null };
+  throughput: { intervalMs: number; buckets: ThroughputBucket[] };
+  failures: FailureGroup[];
+  options: Record<string, unknown>;
+  counts: RunState['meta']['counts'];
+}
+
+/** The interval widths the throughput chart may use; the smallest that gives at most `maxBuckets` wins. */
+const INTERVALS_MS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21_600, 86_400].map(
+  (s) => s * 1000,
+);
+
+/** Option names that could carry a secret are never shown, even though the producer should not store one. */
+const SECRET_OPTION = /key|token|secret|password|authorization/i;
+
+/** The display status of a run from its stored status and how many results are in. */
+export function displayStatus(state: RunState, recorded: number): RunDisplayStatus {
+  if (state.status === 'stopped') {
+    return /budget/i.test(state.stopReason ?? '') ? 'stopped by budget' : 'stopped';
+  }
+  if (state.status === 'done' || (state.meta.counts.queries > 0 && recorded >= state.meta.counts.queries)) {
+    return 'done';
+  }
+  return 'running';
+}
+
+/** Counts finished jobs per interval from each record's `finishedAt`, filling empty intervals with zeros. */
+export function throughputBuckets(
+  records: readonly ResultRecord[],
+  maxBuckets = 60,
+): { intervalMs: number; buckets: ThroughputBucket[] } {
+  if (records.length === 0) {
+    return { intervalMs: INTERVALS_MS[0] as number, buckets: [] };
+  }
+  let first = Infinity;
+  let last = -Infinity;
+  for (const r of records) {
+    first = Math.min(first, r.finishedAt);
+    last = Math.max(last, r.finishedAt);
+  }
+  const span = last - first;
+  const intervalMs =
+    INTERVALS_MS.find((ms) => Math.floor(last / ms) - Math.floor(first / ms) < maxBuckets) ??
+    Math.ceil(span / maxBuckets);
+  const origin = Math.floor(first / intervalMs) * intervalMs;
+  const count = Math.floor((last - origin) / intervalMs) + 1;
+  const buckets: ThroughputBucket[] = Array.from({ length: count }, (_, i) => ({
+    start: origin + i * intervalMs,
+    completed: 0,
+    failed: 0,
+  }));
+  for (const r of records) {
+    const bucket = buckets[Math.floor((r.finishedAt - origin) / intervalMs)] as ThroughputBucket;
+    bucket[r.status] += 1;
+  }
+  return { intervalMs, buckets };
+}
+
+/**
+ * The reason a job failed, as a grouping key: the first line of its error, with ids, long or decimal numbers
+ * and quoted values masked so that "timeout after 30012 ms" and "timeout after 30020 ms" fall in one group
+ * (short numbers such as HTTP statuses stay: a 429 and a 503 are different reasons).
+ */
+export function failureReason(error: string | undefined): string {
+  const line = (error ?? '').split('\n')[0]?.trim() ?? '';
+  if (line === '') {
+    return '(no error recorded)';
+  }
+  return line
+    .replace(/"[^"]{0,200}"/g, '"…"')
+    .replace(/\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b/gi, '<id>')
+    .replace(/\b\d+\.\d+\b|\b\d{4,}\b/g, 'N')
+    .slice(0, 200);
+}
+
+/** Failed records grouped by {@link failureReason}, most frequent first. */
+export function groupFailures(records: readonly ResultRecord[], examples = 3): FailureGroup[] {
+  const groups = new Map<string, FailureGroup>();
+  for (const r of records) {
+    if (r.status !== 'failed') {
+      continue;
+    }
+    const reason = failureReason(r.error);
+    const group = groups.get(reason) ?? { reason, count: 0, examples: [] };
+    group.count += 1;
+    if (group.examples.length < examples) {
+      group.examples.push(r.jobId);
+    }
+    groups.set(reason, group);
+  }
+  return [...groups.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
+
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) {
+    return null;
+  }
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+/** Options without anything that looks like a secret. */
+export function visibleOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(options).filter(([name]) => !SECRET_OPTION.test(name)));
+}
+
+/** Summarises a run from its state and result records (what the run page and `/api/runs/:id` show). */
+export function summarizeRun(state: RunState, records: readonly ResultRecord[]): RunSummary {
+  const { meta } = state;
+  let completed = 0;
+  let failed = 0;
+  let requestCostUsd = 0;
+  let harnessCostUsd = 0;
+  let unpricedResults = 0;
+  const feedback: Record<string, number> = Object.fromEntries(VERDICTS.map((v) => [v, 0]));
+  const latencies: number[] = [];
+  for (const r of records) {
+    if (r.status === 'completed') {
+      completed += 1;
+    } else {
+      failed += 1;
+    }
+    if (r.requestCostUsd === null) {
+      unpricedResults += 1;
+    } else {
+      requestCostUsd += r.requestCostUsd;
+    }
+    harnessCostUsd += r.harnessCostUsd;
+    if (r.feedback !== null) {
+      feedback[r.feedback] = (feedback[r.feedback] ?? 0) + 1;
+    }
+    if (r.latencyMs !== undefined && r.status === 'completed') {
+      latencies.push(r.latencyMs);
+    }
+  }
+  latencies.sort((a, b) => a - b);
+  const total = meta.counts.queries;
+  const recorded = records.length;
+  const summary: RunSummary = {
+    runId: meta.runId,
+    createdAt: meta.createdAt,
+    mode: meta.mode,
+    seed: meta.seed,
+    status: displayStatus(state, recorded),
+    progress: {
+      total,
+      recorded,
+      completed,
+      failed,
+      percent: total > 0 ? Math.min(100, (recorded / total) * 100) : 0,
+    },
+    spend: {
+      spentUsd: state.spendUsd,
+      budgetUsd: meta.budgetUsd,
+      percentOfBudget: meta.budgetUsd ? (state.spendUsd / meta.budgetUsd) * 100 : null,
+      requestCostUsd,
+      harnessCostUsd: harnessCostUsd + meta.harnessCostUsd,
+      unpricedResults,
+    },
+    feedback,
+    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+    throughput: throughputBuckets(records),
+    failures: groupFailures(records),
+    options: visibleOptions(meta.options),
+    counts: meta.counts,
+  };
+  if (state.stopReason) {
+    summary.stopReason = state.stopReason;
+  }
+  return summary;
+}

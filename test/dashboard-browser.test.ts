@@ -1,0 +1,141 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startDashboard, type Dashboard } from '../dashboard/index.js';
+import { startWorker } from '../worker/index.js';
+import { PASSWORD, USER } from './dashboard-fixtures.js';
+import { testPrefix, testRedisUrl } from './helpers/redis.js';
+import { WorkerStack } from './worker-stack.js';
+
+const ARTIFACTS = 'test-artifacts';
+
+/** Debian's Chromium, headless, with a fresh profile and no background traffic. */
+async function openBrowser(
+  cleanups: (() => Promise<unknown>)[],
+  credentials?: { username: string; password: string },
+): Promise<BrowserContext> {
+  const profile = mkdtempSync(join(tmpdir(), 'loadgen-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+    viewport: { width: 1280, height: 900 },
+    ...(credentials ? { httpCredentials: credentials } : {}),
+  });
+  cleanups.push(async () => {
+    await context.close();
+    rmSync(profile, { recursive: true, force: true });
+  });
+  return context;
+}
+
+describe('dashboard in a browser', () => {
+  const cleanups: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup();
+    }
+  });
+
+  it('answers 401 without credentials; during a live run Bull Board and the run page show the completed count rise', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const prefix = testPrefix('dashb');
+    // Slow enough that the page sees the run in progress: two jobs at a time, each several LLM calls.
+    const stack = await WorkerStack.start({
+      redisUrl: testRedisUrl(),
+      prefix,
+      sim: { allModels: { latency: { ttftMs: 150, perTokenMs: 0 } } },
+    });
+    cleanups.push(() => stack.close());
+    const dashboard: Dashboard = await startDashboard({
+      env: {
+        REDIS_URL: testRedisUrl(),
+        REDIS_PREFIX: prefix,
+        LLM_SIM_URL: stack.sim.url,
+        LOG_LEVEL: 'silent',
+        DASHBOARD_USER: USER,
+        DASHBOARD_PASSWORD: PASSWORD,
+        DASHBOARD_REFRESH_SECONDS: '1',
+      },
+      port: 0,
+    });
+    cleanups.push(() => dashboard.close());
+
+    // Headless Chromium turns a page navigation's auth challenge into a network error, so ask through the
+    // browser context's request API, which shows the status the server sent.
+    const anonymous = await openBrowser(cleanups);
+    for (const path of ['/', '/runs/live', '/runs/live/report', '/queues', '/api/runs']) {
+      const res = await anonymous.request.get(`${dashboard.url}${path}`);
+      expect(res.status(), path).toBe(401);
+      expect(res.headers()['www-authenticate'], path).toMatch(/^Basic/);
+    }
+
+    const browser = await openBrowser(cleanups, { username: USER, password: PASSWORD });
+    // Start the run over HTTP, as a script would.
+    const queries = 12;
+    const started = await browser.request.post(`${dashboard.url}/api/runs`, {
+      data: { runId: 'live', queries, seed: 3, segments: 'other-paid=1', budgetUsd: 5 },
+    });
+    expect(started.status()).toBe(201);
+
+    const page = await browser.newPage();
+    await page.goto(`${dashboard.url}/runs/live`);
+    const completed = async () => Number(await page.locator('#completed').textContent());
+    expect(await completed()).toBe(0);
+
+    const worker = await startWorker({ env: stack.workerEnv(), concurrency: 2 });
+    cleanups.push(() => worker.close());
+
+    // The page polls the API: the count rises without a reload, first above 0, then above that.
+    await expect.poll(completed, { timeout: 60_000, interval: 200 }).toBeGreaterThan(0);
+    const first = await completed();
+    await expect.poll(completed, { timeout: 60_000, interval: 200 }).toBeGreaterThan(first);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-run-live.png'), fullPage: true });
+
+    // Bull Board's queue page, with the completed jobs of the run counted on its tab.
+    const board = await browser.newPage();
+    await board.goto(`${dashboard.url}/queues/queue/queries`);
+    await board.getByText('queries', { exact: true }).first().waitFor();
+    const boardCompleted = async () => {
+      const text =
+        (await board
+          .getByRole('link', { name: /completed/i })
+          .first()
+          .textContent()) ?? '';
+      return Number(/\d+/.exec(text)?.[0] ?? 0);
+    };
+    await expect.poll(boardCompleted, { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
+    const seenOnBoard = await boardCompleted();
+    await board.screenshot({ path: join(ARTIFACTS, 'dashboard-bull-board.png') });
+
+    await stack.waitForResults('live', queries, 90_000);
+    await expect.poll(completed, { timeout: 30_000, interval: 200 }).toBe(queries);
+    await expect.poll(() => page.locator('[data-status="status"]').textContent()).toBe('done');
+    // Bull Board polls on its own: its count climbs from what it showed mid-run to every job of the run.
+    expect(seenOnBoard).toBeLessThanOrEqual(queries);
+    await expect.poll(boardCompleted, { timeout: 30_000, interval: 200 }).toBe(queries);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-run-done.png'), fullPage: true });
+
+    // The readout page: one decision per experiment in data/experiments.yaml.
+    await page.goto(`${dashboard.url}/runs/live/report`);
+    for (const name of ['Security Level', 'Premium Model Value']) {
+      await page
+        .getByRole('heading', { name: new RegExp(name) })
+        .first()
+        .waitFor();
+    }
+    expect(await page.locator('.decision').count()).toBe(2);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-readout.png'), fullPage: true });
+  });
+});
