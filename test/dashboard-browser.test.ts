@@ -127,6 +127,12 @@ describe('dashboard in a browser', () => {
     await expect.poll(boardCompleted, { timeout: 30_000, interval: 200 }).toBe(queries);
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard-run-done.png'), fullPage: true });
 
+    // The runs list links the run with its status and progress.
+    await page.goto(dashboard.url);
+    const row = page.getByRole('row', { name: /live/ });
+    await expect.poll(() => row.textContent()).toMatch(/done.*12 \/ 12/);
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-runs.png'), fullPage: true });
+
     // The readout page: one decision per experiment in data/experiments.yaml.
     await page.goto(`${dashboard.url}/runs/live/report`);
     for (const name of ['Security Level', 'Premium Model Value']) {
