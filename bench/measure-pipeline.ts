@@ -1,0 +1,93 @@
+import type { BenchLine } from './bench-table.js';
+import { Pipeline, type PipelineOptions } from './pipeline.js';
+
+type Common = Pick<PipelineOptions, 'redisUrl' | 'eventsUrl' | 'cpuProfDir'>;
+
+/**
+ * (2) Throughput: producer -> worker (one process, concurrency 50, as the ceiling) -> agent service ->
+ * llm-sim answering at once. Timed from the producer's start to the last result record; compared with (1).
+ */
+export async function measureThroughput(
+  common: Common,
+  ceilingJobsPerSecond: number | null,
+  jobs = 5000,
+): Promise<BenchLine> {
+  const pipeline = await Pipeline.start({
+    ...common,
+    prefix: 'bench',
+    simLatencyMs: 0,
+    workers: [50],
+    label: 'throughput',
+  });
+  try {
+    const runId = 'bench-throughput';
+    const started = performance.now();
+    await pipeline.produce(runId, jobs);
+    await pipeline.waitForResults(runId, jobs);
+    const seconds = (performance.now() - started) / 1000;
+    const jobsPerSecond = jobs / seconds;
+    return {
+      id: 2,
+      name: `pipeline throughput at zero LLM latency, ${jobs.toLocaleString('en-US')} jobs, ratio to (1)`,
+      value: ceilingJobsPerSecond ? jobsPerSecond / ceilingJobsPerSecond : null,
+      unit: 'ratio',
+      target: { op: '>=', value: 0.05 },
+      details: {
+        'jobs/s': jobsPerSecond,
+        seconds,
+        'failed jobs': await pipeline.failedResults(runId),
+        'LLM calls/job': (await pipeline.simRequests()) / jobs,
+      },
+      ...(ceilingJobsPerSecond ? {} : { error: 'no ceiling (1) to compare with' }),
+    };
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+/**
+ * (3) Efficiency at a fixed LLM latency: every llm-sim call takes `latencyMs`, total concurrency 200 (two
+ * workers of 100). A job's LLM calls are sequential, so no schedule can beat (calls x latency / concurrency);
+ * the figure is that ideal over the measured time, producer start to last result.
+ */
+export async function measureEfficiency(
+  common: Common,
+  jobs = 4000,
+  latencyMs = 500,
+  workers = [100, 100],
+): Promise<BenchLine> {
+  const pipeline = await Pipeline.start({
+    ...common,
+    prefix: 'bench',
+    simLatencyMs: latencyMs,
+    workers,
+    label: 'efficiency',
+  });
+  try {
+    const runId = 'bench-efficiency';
+    const callsBefore = await pipeline.simRequests();
+    const started = performance.now();
+    await pipeline.produce(runId, jobs);
+    await pipeline.waitForResults(runId, jobs);
+    const seconds = (performance.now() - started) / 1000;
+    const calls = (await pipeline.simRequests()) - callsBefore;
+    const concurrency = workers.reduce((a, b) => a + b, 0);
+    const idealSeconds = (calls * latencyMs) / 1000 / concurrency;
+    return {
+      id: 3,
+      name: `efficiency at ${latencyMs} ms per LLM call, concurrency ${concurrency}, ${jobs.toLocaleString('en-US')} jobs`,
+      value: idealSeconds / seconds,
+      unit: 'ratio',
+      target: { op: '>=', value: 0.95 },
+      details: {
+        'ideal s': idealSeconds,
+        'measured s': seconds,
+        'LLM calls/job': calls / jobs,
+        'jobs/s': jobs / seconds,
+        'failed jobs': await pipeline.failedResults(runId),
+      },
+    };
+  } finally {
+    await pipeline.stop();
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * `npm run bench`: measures the pipeline against its physical limits on this machine, all in one run, and
+ * prints one line per measurement with its figure, target and PASS/FAIL (`--json` for machines).
+ *
+ *   --json           print the result as JSON on stdout (progress still goes to stderr)
+ *   --only 1,3       run only these measurements (the ratio of 2 needs 1)
+ *   --profile DIR    write CPU profiles (--cpu-prof) of the worker and agent-service processes to DIR
+ *   --check          exit 3 when a line fails its target (1 stays "could not measure")
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { formatTable, judge, toJson, type BenchLine } from './bench-table.js';
+import { EventSink } from './event-sink.js';
+import { measureCeiling } from './measure-ceiling.js';
+import { measureEnqueue } from './measure-enqueue.js';
+import { measureMemory } from './measure-memory.js';
+import { measureEfficiency, measureThroughput } from './measure-pipeline.js';
+import { measureReadout } from './measure-readout.js';
+import { BenchRedis } from './redis-server.js';
+
+const NAMES: Record<number, string> = {
+  1: 'ceiling',
+  2: 'pipeline throughput',
+  3: 'efficiency at fixed latency',
+  4: 'enqueue',
+  5: 'worker memory',
+  6: 'readout',
+};
+
+function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      profile: { type: 'string' },
+      check: { type: 'boolean', default: false },
+    },
+  });
+  const only = values.only ? new Set(values.only.split(',').map((s) => Number(s.trim()))) : undefined;
+  if (only && [...only].some((id) => !(id in NAMES))) {
+    throw new Error(`--only: give measurement numbers from 1 to 6, e.g. --only 2,3 (got "${values.only}")`);
+  }
+  const wanted = (id: number) => !only || only.has(id);
+  const started = performance.now();
+  const redis = await BenchRedis.start();
+  const sink = await EventSink.start();
+  const common = { redisUrl: redis.url, eventsUrl: sink.url, cpuProfDir: values.profile };
+  const lines: BenchLine[] = [];
+  let ceiling: number | null = null;
+
+  const step = async (id: number, fn: () => Promise<BenchLine>) => {
+    if (!wanted(id)) {
+      return;
+    }
+    progress(`(${id}) ${NAMES[id]} ...`);
+    const stepStarted = performance.now();
+    try {
+      lines.push(await fn());
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      lines.push({ id, name: NAMES[id] ?? String(id), value: null, unit: '', error: message });
+    }
+    progress(`(${id}) done in ${((performance.now() - stepStarted) / 1000).toFixed(1)} s`);
+  };
+
+  try {
+    await step(1, async () => {
+      const result = await measureCeiling(redis.url);
+      ceiling = result.jobsPerSecond;
+      return result.line;
+    });
+    await step(2, () => measureThroughput(common, ceiling));
+    await step(3, () => measureEfficiency(common));
+    await step(5, () => measureMemory(common));
+    // Last of the Redis measurements: it empties the database on each side of its comparison.
+    await step(4, () => measureEnqueue(redis.url));
+    await step(6, () => measureReadout());
+  } finally {
+    await sink.close();
+    await redis.stop();
+  }
+
+  const judged = lines.sort((a, b) => a.id - b.id).map(judge);
+  const elapsedSeconds = (performance.now() - started) / 1000;
+  process.stdout.write(
+    values.json
+      ? toJson(judged, { elapsedSeconds, cpus: cpus().length, node: process.version })
+      : formatTable(judged, elapsedSeconds),
+  );
+  if (values.profile) {
+    progress(`CPU profiles in ${values.profile} (open in Chrome DevTools or speedscope)`);
+  }
+  if (judged.some((l) => l.verdict === 'ERROR')) {
+    return 1;
+  }
+  return values.check && judged.some((l) => l.verdict === 'FAIL') ? 3 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,47 @@
+/**
+ * Child-process entry of the bench: `node dist/bench/serve.js llm-sim '{"latencyMs":0}'` or
+ * `node dist/bench/serve.js agent-service` (environment as `loadgen agent-service` reads it). It starts the
+ * service exactly as its command does, reports the URL over IPC and closes on SIGTERM, so each process of
+ * the pipeline runs (and is profiled, with --cpu-prof) on its own as deployed.
+ */
+import { startAgentService } from '../agent-service/index.js';
+import { startLlmSim } from '../llm-sim/index.js';
+import { createLogger } from '../shared/logger.js';
+
+interface SimArgs {
+  /** Fixed time of every call (to first token, then tokens at once); 0 answers at once. */
+  latencyMs: number;
+  seed?: number;
+}
+
+async function main(): Promise<void> {
+  const [role, json] = process.argv.slice(2);
+  let service: { url: string; close(): Promise<void> };
+  if (role === 'llm-sim') {
+    const args = JSON.parse(json ?? '{}') as SimArgs;
+    service = await startLlmSim({
+      seed: args.seed ?? 7,
+      overrides: { allModels: { latency: { ttftMs: args.latencyMs, perTokenMs: 0 } } },
+    });
+  } else if (role === 'agent-service') {
+    const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', name: 'agent-service' });
+    service = await startAgentService({ env: process.env, port: 0, logger });
+  } else {
+    throw new Error(`bench serve: unknown role "${role}" (llm-sim or agent-service)`);
+  }
+  let closing = false;
+  process.on('SIGTERM', () => {
+    if (closing) {
+      return;
+    }
+    closing = true;
+    // process.exit (not a natural end) so that --cpu-prof writes its profile even with sockets still open.
+    void service.close().finally(() => process.exit(0));
+  });
+  process.send?.({ ready: service.url });
+}
+
+main().catch((err: unknown) => {
+  process.send?.({ error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  process.exit(1);
+});
