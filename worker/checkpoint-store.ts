@@ -31,11 +31,6 @@ export interface Checkpoint {
   judge?: JudgeCheckpoint;
   /** Step 3 done: the LaunchDarkly events were delivered (the flush succeeded). */
   reported: boolean;
-  /**
-   * A flush with this job's events was under way and never confirmed: the process died between sending
-   * and checkpointing, so LaunchDarkly may or may not have them.
-   */
-  reportInDoubt: boolean;
 }
 
 /** Checkpoints outlive their job only as a safety net; the result record is what lasts. */
@@ -52,6 +47,30 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   return {1, ARGV[2]}
 end
 return {0, redis.call('HGET', KEYS[1], ARGV[1])}
+`;
+
+// Atomically: skip a job already reported; otherwise mark it as being reported by this flush, and note when
+// an earlier flush had marked it and never confirmed (so a duplicate can only ever happen to a noted job).
+const CLAIM_REPORTING_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'reported') == '1' then
+  return 'done'
+end
+local previous = redis.call('HGET', KEYS[1], 'reporting')
+redis.call('HSET', KEYS[1], 'reporting', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if previous then
+  redis.call('SADD', KEYS[2], ARGV[2])
+  return 'in-doubt'
+end
+return 'fresh'
+`;
+
+// Removes this flush's claim only: another worker's claim on the same job stays.
+const RELEASE_REPORTING_SCRIPT = `
+if redis.call('HGET', KEYS[1], 'reporting') == ARGV[1] then
+  redis.call('HDEL', KEYS[1], 'reporting')
+end
+return 1
 `;
 
 /**
@@ -82,7 +101,6 @@ export class CheckpointStore {
     const checkpoint: Checkpoint = {
       firstStartedAt: Number(fields.firstStartedAt ?? now),
       reported: fields.reported === '1',
-      reportInDoubt: fields.reported !== '1' && fields.reporting !== undefined,
     };
     if (fields.chat) {
       checkpoint.chat = ChatCheckpointSchema.parse(JSON.parse(fields.chat));
@@ -130,13 +148,31 @@ export class CheckpointStore {
     return stored;
   }
 
-  /** Notes that a flush carrying these jobs' events is about to be sent (one round trip). */
-  async markReporting(jobIds: string[], flushId: string): Promise<void> {
+  /**
+   * Claims step 3 for the jobs of a flush about to be sent (one round trip). Per job: `done` when its events
+   * were already delivered (send nothing), `in-doubt` when an earlier flush of it was never confirmed (its
+   * worker died after sending, or another worker is sending it right now: the job id is added to
+   * `resentKey`), else `fresh`.
+   */
+  async claimReporting(
+    jobs: { jobId: string; resentKey: string }[],
+    flushId: string,
+  ): Promise<('fresh' | 'in-doubt' | 'done')[]> {
     const pipeline = this.redis.pipeline();
-    for (const jobId of jobIds) {
-      pipeline.hset(this.key(jobId), 'reporting', flushId);
+    for (const job of jobs) {
+      pipeline.eval(
+        CLAIM_REPORTING_SCRIPT,
+        2,
+        this.key(job.jobId),
+        job.resentKey,
+        flushId,
+        job.jobId,
+        String(CHECKPOINT_TTL_MS),
+      );
     }
-    throwOnError(await pipeline.exec());
+    const results = await pipeline.exec();
+    throwOnError(results);
+    return (results ?? []).map(([, value]) => value as 'fresh' | 'in-doubt' | 'done');
   }
 
   /** Step 3 done for every job of a delivered flush (one round trip). */
@@ -148,11 +184,11 @@ export class CheckpointStore {
     throwOnError(await pipeline.exec());
   }
 
-  /** A flush failed before delivery: nothing was sent, so the jobs are no longer in doubt. */
-  async clearReporting(jobIds: string[]): Promise<void> {
+  /** A flush failed before delivery: nothing was sent, so its jobs are no longer in doubt. */
+  async releaseReporting(jobIds: string[], flushId: string): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const jobId of jobIds) {
-      pipeline.hdel(this.key(jobId), 'reporting');
+      pipeline.eval(RELEASE_REPORTING_SCRIPT, 1, this.key(jobId), flushId);
     }
     throwOnError(await pipeline.exec());
   }

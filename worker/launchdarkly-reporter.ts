@@ -8,10 +8,17 @@ import { trackRequestEvents, type EventsClient, type RequestEvents } from './req
 export interface ReportOutcome {
   feedbackEvents: number;
   costEvents: number;
+  /** An earlier flush of this job was never confirmed, so its events were sent again (and noted). */
+  resent: boolean;
+}
+
+/** A request to report, and the set its job id goes into if its events must be sent again. */
+export interface ReportRequest extends RequestEvents {
+  resentKey: string;
 }
 
 interface Pending {
-  events: RequestEvents;
+  request: ReportRequest;
   resolve: (outcome: ReportOutcome) => void;
   reject: (err: Error) => void;
 }
@@ -28,11 +35,12 @@ export interface ReporterOptions {
  * One per process: sends LaunchDarkly events for finished requests in batches and checkpoints them.
  *
  * Exactly once is the goal, and the only gap is between LaunchDarkly accepting a POST and the checkpoint
- * write that follows it. Each flush therefore (1) marks its jobs "reporting" in one pipeline, (2) tracks
- * every job's events and starts the SDK flush in the same tick, so nothing else can send them earlier,
- * (3) on delivery marks every job "reported" in one pipeline before any of them goes on. A process that dies
- * inside that gap leaves jobs marked "reporting" without "reported": the next attempt knows the events are
- * in doubt, sends them again (a missing metric is worse than a rare duplicate) and says so.
+ * write that follows it. Each flush therefore (1) claims its jobs in one pipeline, atomically skipping
+ * jobs already reported, (2) tracks every claimed job's events and starts the SDK flush in the same tick,
+ * so nothing else can send them earlier, (3) on delivery marks every job "reported" in one pipeline before
+ * any of them goes on. A process that dies inside that gap leaves a claim without "reported": the next
+ * claim finds it, sends the events again (a missing metric is worse than a rare duplicate) and adds the
+ * job id to the run's `ld-resent` set, so a duplicate can only happen to a job listed there.
  */
 export class LaunchDarklyReporter {
   private pending: Pending[] = [];
@@ -50,11 +58,11 @@ export class LaunchDarklyReporter {
   }
 
   /** Queues a request's events; resolves once they are delivered and checkpointed, rejects if not. */
-  report(events: RequestEvents): Promise<ReportOutcome> {
+  report(request: ReportRequest): Promise<ReportOutcome> {
     if (this.closed) {
       return Promise.reject(new StepError('LaunchDarkly reporter is closed', 'retryable'));
     }
-    return new Promise((resolve, reject) => this.pending.push({ events, resolve, reject }));
+    return new Promise((resolve, reject) => this.pending.push({ request, resolve, reject }));
   }
 
   /** Flushes what is buffered now (one flush at a time; a call during a flush waits for it first). */
@@ -72,9 +80,13 @@ export class LaunchDarklyReporter {
   }
 
   private async flushBatch(batch: Pending[]): Promise<void> {
-    const jobIds = batch.map((p) => p.events.jobId);
+    const flushId = randomUUID();
+    let claims: ('fresh' | 'in-doubt' | 'done')[];
     try {
-      await this.checkpoints.markReporting(jobIds, randomUUID());
+      claims = await this.checkpoints.claimReporting(
+        batch.map((p) => ({ jobId: p.request.jobId, resentKey: p.request.resentKey })),
+        flushId,
+      );
     } catch (err) {
       this.fail(
         batch,
@@ -82,20 +94,24 @@ export class LaunchDarklyReporter {
       );
       return;
     }
-    const outcomes = batch.map((p) => {
-      const counts = trackRequestEvents(this.client, p.events);
-      return { feedbackEvents: counts.feedback, costEvents: counts.cost };
+    const outcomes: ReportOutcome[] = batch.map((p, i) => {
+      if (claims[i] === 'done') {
+        return { feedbackEvents: 0, costEvents: 0, resent: false };
+      }
+      const counts = trackRequestEvents(this.client, p.request);
+      return { feedbackEvents: counts.feedback, costEvents: counts.cost, resent: claims[i] === 'in-doubt' };
     });
     // No await between the track calls above and this flush: the SDK's own flush timer cannot take them.
     const failure = await new Promise<Error | null>((resolve) => {
       void this.client.flush((err) => resolve(err));
     });
+    const claimed = batch.map((p) => p.request.jobId).filter((_, i) => claims[i] !== 'done');
     const feedbackEvents = outcomes.reduce((sum, o) => sum + o.feedbackEvents, 0);
     const costEvents = outcomes.reduce((sum, o) => sum + o.costEvents, 0);
-    this.options.onFlush?.({ ok: failure === null, jobs: batch.length, feedbackEvents, costEvents });
+    this.options.onFlush?.({ ok: failure === null, jobs: claimed.length, feedbackEvents, costEvents });
     if (failure) {
       this.options.logger?.warn({ err: failure, jobs: batch.length }, 'LaunchDarkly did not accept events');
-      await this.checkpoints.clearReporting(jobIds).catch(() => {});
+      await this.checkpoints.releaseReporting(claimed, flushId).catch(() => {});
       this.fail(
         batch,
         new StepError(
@@ -108,7 +124,7 @@ export class LaunchDarklyReporter {
       return;
     }
     try {
-      await this.checkpoints.markReported(jobIds);
+      await this.checkpoints.markReported(claimed);
     } catch (err) {
       this.fail(batch, new StepError('cannot checkpoint delivered events', 'retryable', {}, { cause: err }));
       return;

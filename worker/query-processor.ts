@@ -40,7 +40,10 @@ export interface JobOutcome {
   alreadyRecorded?: boolean;
 }
 
-/** The set of job ids whose LaunchDarkly events were sent again after an unconfirmed flush. */
+/**
+ * The set of a run's job ids whose LaunchDarkly events were sent again after an unconfirmed flush: the only
+ * jobs whose events LaunchDarkly may have twice.
+ */
 export function resentKey(keys: RedisKeys, runId: string): string {
   return keys.key('run', runId, 'ld-resent');
 }
@@ -136,12 +139,6 @@ async function runSteps(
     }
   }
   if (!checkpoint.reported) {
-    if (checkpoint.reportInDoubt) {
-      // An earlier attempt died between sending and checkpointing: LaunchDarkly may already have these.
-      log.warn('earlier LaunchDarkly flush of this job was never confirmed; sending its events again');
-      await deps.redis.sadd(resentKey(deps.keys, data.runId), jobId);
-      deps.metrics.resent.inc();
-    }
     const sent = await deps.reporter.report({
       jobId,
       runId: data.runId,
@@ -149,7 +146,12 @@ async function runSteps(
       verdict: verdict.verdict,
       trackData: chat.response.agents.map((a) => a.trackData),
       costUsd: chat.response.totals.costUsd,
+      resentKey: resentKey(deps.keys, data.runId),
     });
+    if (sent.resent) {
+      log.warn('an earlier LaunchDarkly flush of this job was never confirmed; its events were sent again');
+      deps.metrics.resent.inc();
+    }
     deps.metrics.events.inc({ kind: 'feedback' }, sent.feedbackEvents);
     deps.metrics.events.inc({ kind: 'cost' }, sent.costEvents);
   }

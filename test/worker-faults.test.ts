@@ -1,0 +1,120 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BUDGET_EXHAUSTED, startWorker, type WorkerHandle } from '../worker/index.js';
+import { testPrefix, testRedisUrl } from './helpers/redis.js';
+import { WorkerStack } from './worker-stack.js';
+
+/** A counter's value from a Prometheus text exposition, 0 when absent. */
+function metric(text: string, name: string, labels: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
+describe('worker under faults, rate limits and a budget (llm-sim, agent service, LaunchDarkly SDK, Redis)', () => {
+  let stack: WorkerStack | undefined;
+  const workers: WorkerHandle[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) {
+      await w.close();
+    }
+    await stack?.close();
+    stack = undefined;
+  });
+
+  it('a 429 pauses the queue for Retry-After and uses no attempt', async () => {
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
+    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 1, tty: false }));
+    stack.sim.scheduleFault({ kind: '429', count: 2 });
+    await stack.enqueue('rl', 1);
+    const [record] = await stack.waitForResults('rl', 1, 30_000);
+    expect(record?.status).toBe('completed');
+    expect(record?.attempts).toBe(1);
+    const job = await stack.queue.getJob('rl.0');
+    // Started three times (two 429s, then success) but only the successful run counts as an attempt.
+    expect(job?.attemptsStarted).toBe(3);
+    expect(job?.attemptsMade).toBe(1);
+    expect(stack.sim.stats().faults['429']).toBe(2);
+  });
+
+  it('with 10% llm-sim faults (429, 500, hang) every job ends: completed, or failed with its reason', async () => {
+    stack = await WorkerStack.start({
+      redisUrl: testRedisUrl(),
+      prefix: testPrefix('wf'),
+      sim: { allModels: { faults: { '429': 0.04, '500': 0.03, hang: 0.03, retryAfterSeconds: 1 } } },
+      // A hung model call becomes a 504 from the agent service after this deadline.
+      agentEnv: { AGENT_REQUEST_DEADLINE_MS: '2000' },
+    });
+    const handle = await startWorker({
+      env: stack.workerEnv({ JUDGE_TIMEOUT_SECONDS: '2' }),
+      concurrency: 20,
+      tty: false,
+      metricsPort: 0,
+    });
+    workers.push(handle);
+    const jobs = 120;
+    await stack.createRun('faults', jobs);
+    await stack.enqueue('faults', jobs, {
+      attempts: 4,
+      backoff: { type: 'exponential', delay: 200, jitter: 0.5 },
+    });
+
+    const records = await stack.waitForResults('faults', jobs, 90_000);
+    expect(records).toHaveLength(jobs);
+    const stats = stack.sim.stats();
+    expect(stats.faults['429']).toBeGreaterThan(0);
+    expect(stats.faults['500']).toBeGreaterThan(0);
+    expect(stats.faults.hang).toBeGreaterThan(0);
+
+    const completed = records.filter((r) => r.status === 'completed');
+    expect(completed.length).toBeGreaterThan(jobs * 0.8);
+    for (const record of records) {
+      const job = await stack.queue.getJob(record.jobId);
+      const state = await job?.getState();
+      if (record.status === 'completed') {
+        expect(state).toBe('completed');
+        expect(record.feedback).not.toBeNull();
+      } else {
+        // Out of attempts (or a 4xx): failed, with the reason in the record and in BullMQ.
+        expect(state).toBe('failed');
+        expect(record.error).toMatch(/agent service|judge|LaunchDarkly/);
+        expect(job?.failedReason).toBe(record.error);
+      }
+    }
+    // Retries happened, 429s paused the queue, and events match the records exactly.
+    const text = await (await fetch(`http://127.0.0.1:${handle.metricsPort}/metrics`)).text();
+    expect(metric(text, 'loadgen_worker_jobs_total', 'outcome="retried"')).toBeGreaterThan(0);
+    expect(metric(text, 'loadgen_worker_jobs_total', 'outcome="rate_limited"')).toBeGreaterThan(0);
+    expect(metric(text, 'loadgen_worker_jobs_total', 'outcome="completed"')).toBe(completed.length);
+    const { cost } = stack.workerEvents('faults');
+    expect(new Set(cost.map((e) => e.data?.jobId)).size).toBe(cost.length);
+    expect(cost.length).toBe(completed.length);
+  });
+
+  it('stops a run at its $0.50 budget: the rest fail "budget exhausted" at once', async () => {
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
+    const concurrency = 10;
+    workers.push(await startWorker({ env: stack.workerEnv(), concurrency, tty: false }));
+    const jobs = 400;
+    await stack.createRun('budget', jobs, 0.5);
+    await stack.enqueue('budget', jobs);
+
+    const records = await stack.waitForResults('budget', jobs, 90_000);
+    const run = await stack.runs.get('budget');
+    expect(run?.status).toBe('stopped');
+    expect(run?.stopReason).toBe(BUDGET_EXHAUSTED);
+    const completed = records.filter((r) => r.status === 'completed');
+    const refused = records.filter((r) => r.status === 'failed');
+    expect(completed.length).toBeGreaterThan(0);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((r) => r.error === BUDGET_EXHAUSTED && r.requestCostUsd === 0)).toBe(true);
+
+    const jobCost = completed.map((r) => (r.requestCostUsd ?? 0) + r.harnessCostUsd);
+    const spent = jobCost.reduce((a, b) => a + b, 0);
+    expect(run?.spendUsd).toBeCloseTo(spent, 9);
+    // At most the budget plus what the jobs already in flight spent.
+    expect(spent).toBeLessThanOrEqual(0.5 + concurrency * Math.max(...jobCost));
+    expect(spent).toBeGreaterThanOrEqual(0.5);
+    const failedJob = await stack.queue.getJob(refused[0]?.jobId ?? '');
+    expect(failedJob?.attemptsMade).toBe(1);
+    expect(failedJob?.failedReason).toBe(BUDGET_EXHAUSTED);
+  });
+});
