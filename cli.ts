@@ -2,7 +2,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { registerAgentServiceCommand } from './agent-service/command.js';
 import { registerKbCommand } from './agent-service/kb-command.js';
 import { registerDashboardCommand } from './dashboard/command.js';
@@ -10,6 +10,7 @@ import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
 import { registerRunCommand } from './producer/command.js';
 import { registerReadoutCommands } from './readout/command.js';
+import { registerStartCommand } from './start/command.js';
 import { registerWorkerCommand } from './worker/command.js';
 import { loadDotEnv } from './shared/config.js';
 import { ConfigError } from './shared/errors.js';
@@ -28,7 +29,10 @@ export function buildProgram(): Command {
     )
     .version(version, '-V, --version', 'print the version')
     .showHelpAfterError()
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({ showGlobalOptions: true })
+    // Throw instead of exiting, so that a bad option exits 2 like any configuration error (set before the
+    // subcommands are added: they inherit it).
+    .exitOverride();
   registerLdCommands(program);
   registerSimCommand(program);
   registerRunCommand(program);
@@ -37,6 +41,7 @@ export function buildProgram(): Command {
   registerAgentServiceCommand(program);
   registerDashboardCommand(program);
   registerReadoutCommands(program);
+  registerStartCommand(program);
   return program;
 }
 
@@ -49,6 +54,11 @@ async function main(): Promise<void> {
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url)) {
   main().catch((err: unknown) => {
+    if (err instanceof CommanderError) {
+      // Commander has printed the message (or the help/version) already.
+      const informational = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
+      process.exit(informational.includes(err.code) ? 0 : 2);
+    }
     if (err instanceof ConfigError) {
       console.error(`loadgen: ${err.message}`);
       process.exit(2);

@@ -22,6 +22,7 @@ export function registerStartCommand(program: Command): void {
     .option('--budget-usd <usd>', 'spend limit of the run')
     .option('--logs <dir>', 'where each process writes its log (default: a new temporary directory)')
     .option('--exit', 'exit when the run ends instead of keeping the dashboard up', false)
+    .option('--zero-latency', 'llm-sim answers at once (a quick rehearsal; ignored in live mode)', false)
     .action(async (raw: Record<string, unknown>) => {
       const parsed = StartOptionsSchema.safeParse(raw);
       if (!parsed.success) {

@@ -8,6 +8,7 @@ export const StartOptionsSchema = z.object({
   seed: z.coerce.number().int(),
   budgetUsd: z.coerce.number().positive().optional(),
   exit: z.boolean(),
+  zeroLatency: z.boolean(),
   logs: z.string().optional(),
 });
 export type StartOptions = z.infer<typeof StartOptionsSchema>;

@@ -86,9 +86,11 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       say(`  LLMs           SIMULATED by ${config.LLM_SIM_URL} (LLM_SIM_URL)`);
     } else {
       const port = await freePort();
-      await race(
-        cli('llm-sim', ['sim', '--port', String(port), '--seed', String(options.seed)], env) as Promise<void>,
-      );
+      const simArgs = ['sim', '--port', String(port), '--seed', String(options.seed)];
+      if (options.zeroLatency) {
+        simArgs.push('--zero-latency');
+      }
+      await race(cli('llm-sim', simArgs, env) as Promise<void>);
       env.LLM_SIM_URL = `http://127.0.0.1:${port}`;
       await race(waitForHttp(`${env.LLM_SIM_URL}/healthz`));
       say(`  LLMs           SIMULATED by llm-sim at ${env.LLM_SIM_URL}`);
