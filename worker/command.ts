@@ -37,7 +37,7 @@ export function registerWorkerCommand(program: Command): void {
     .option(
       '--agent-service-url <url>',
       'agent service base URL (AGENT_SERVICE_URL)',
-      'http://127.0.0.1:3000',
+      'http://127.0.0.1:8000',
     )
     .option(
       '--timeout <seconds>',

@@ -5,6 +5,9 @@ import { PROVIDERS, type Provider } from '../shared/llm-clients.js';
 import { STALL_SETTINGS } from './stall-settings.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+/** An empty value (as `.env.example` leaves optional ones) means unset. */
+const unsetIfEmpty = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (v === '' ? undefined : v), schema);
 
 /** The longest per-request deadline allowed: the tutorial's 2,000 s. */
 export const MAX_CHAT_TIMEOUT_SECONDS = 2000;
@@ -15,17 +18,17 @@ export const WorkerConfigSchema = z.object({
   ...launchDarklyEnv,
   ...llmEnv,
   /** Base URL of the agent service (POST /chat). */
-  AGENT_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:3000'),
+  AGENT_SERVICE_URL: z.url({ protocol: /^https?$/ }).default('http://127.0.0.1:8000'),
   /** Jobs one worker process runs at once. */
   WORKER_CONCURRENCY: int(1, 1000).default(10),
   /** Deadline of one chat request, seconds (the tutorial allows up to 2,000). */
   CHAT_TIMEOUT_SECONDS: int(1, MAX_CHAT_TIMEOUT_SECONDS).default(120),
   /** Queue-wide limit on jobs started per second, over every worker; unset = unlimited. */
-  WORKER_MAX_RPS: z.coerce.number().positive().max(100_000).optional(),
+  WORKER_MAX_RPS: unsetIfEmpty(z.coerce.number().positive().max(100_000).optional()),
   /** Model of the LLM judge that plays the user. */
   JUDGE_MODEL: z.string().min(1).default('claude-3-5-haiku-latest'),
   /** Provider of the judge model; inferred from its name when unset (claude → anthropic, gpt → openai). */
-  JUDGE_PROVIDER: z.enum(PROVIDERS).optional(),
+  JUDGE_PROVIDER: unsetIfEmpty(z.enum(PROVIDERS).optional()),
   /** Characters of question plus answer the judge sees; longer answers keep their start and end. */
   JUDGE_MAX_CHARS: int(500, 200_000).default(16_000),
   /** Deadline of one judge call, seconds. */

@@ -223,16 +223,17 @@ function classify(err: unknown): StepError {
     const status = err.status;
     const retryAfterMs = parseRetryAfter(err.headers?.get('retry-after'));
     const message = `${status ?? 'network'}: ${err.message}`;
-    if (status === undefined || status === 408 || (status >= 500 && status !== 529)) {
-      return new StepError(message, 'retryable', {}, { cause: err });
-    }
-    if (status === 429 || status === 529) {
+    // As for the agent service: 429, 529 (overloaded) and a 503 that says when to come back pause the queue.
+    if (status === 429 || status === 529 || (status === 503 && retryAfterMs !== undefined)) {
       return new StepError(
         message,
         'rate-limited',
         { status, retryAfterMs: retryAfterMs ?? 1000 },
         { cause: err },
       );
+    }
+    if (status === undefined || status === 408 || status >= 500) {
+      return new StepError(message, 'retryable', {}, { cause: err });
     }
     return new StepError(message, 'fatal', { status }, { cause: err });
   }

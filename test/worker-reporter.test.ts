@@ -1,0 +1,118 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { LDClient } from '@launchdarkly/node-server-sdk';
+import type { Redis } from 'ioredis';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
+import { createRedis, RedisKeys } from '../shared/redis.js';
+import { CheckpointStore } from '../worker/checkpoint-store.js';
+import { LaunchDarklyReporter, type ReportRequest } from '../worker/launchdarkly-reporter.js';
+import { EventsEndpoint } from './helpers/events-endpoint.js';
+import { testPrefix, testRedisUrl } from './helpers/redis.js';
+
+const trackData = (configKey: string, variationKey: string) => ({
+  configKey,
+  variationKey,
+  version: 1,
+  modelName: 'gpt-4o',
+  providerName: 'openai',
+});
+
+describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoints)', () => {
+  let endpoint: EventsEndpoint | undefined;
+  let client: LDClient | undefined;
+  let redis: Redis | undefined;
+  let reporter: LaunchDarklyReporter | undefined;
+  afterEach(async () => {
+    await reporter?.close();
+    reporter = undefined;
+    client?.close();
+    client = undefined;
+    await endpoint?.close();
+    endpoint = undefined;
+    await redis?.quit();
+    redis = undefined;
+  });
+
+  async function setUp(eventsUri?: string) {
+    endpoint = await EventsEndpoint.start();
+    const dir = mkdtempSync(join(tmpdir(), 'reporter-'));
+    writeFileSync(join(dir, 'flags.json'), JSON.stringify({ flags: {}, segments: {} }));
+    client = await createLaunchDarklyClient({
+      flagsFile: join(dir, 'flags.json'),
+      eventsUri: eventsUri ?? endpoint.url,
+    });
+    const prefix = testPrefix('wr');
+    redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:reporter` });
+    const keys = new RedisKeys(prefix);
+    const checkpoints = new CheckpointStore(redis, keys);
+    reporter = new LaunchDarklyReporter(client, checkpoints, { intervalMs: 20 });
+    const request = (jobId: string, verdict: ReportRequest['verdict'] = 'positive'): ReportRequest => ({
+      jobId,
+      runId: 'r',
+      user: { key: `user-${jobId}`, country: 'US', plan: 'paid' },
+      verdict,
+      trackData: [trackData('supervisor-agent', 'default'), trackData('support-agent', 'gpt-4o')],
+      costUsd: 0.0125,
+      resentKey: keys.key('run', 'r', 'ld-resent'),
+    });
+    return { checkpoints, keys, request, redis };
+  }
+
+  it('sends feedback per serving config and one cost event, each with the job id, then checkpoints them', async () => {
+    const { checkpoints, request } = await setUp();
+    const outcomes = await Promise.all([
+      reporter!.report(request('r.1')),
+      reporter!.report(request('r.2', 'negative')),
+      reporter!.report(request('r.3', 'none')),
+    ]);
+    expect(outcomes).toEqual([
+      { feedbackEvents: 2, costEvents: 1, resent: false },
+      { feedbackEvents: 2, costEvents: 1, resent: false },
+      { feedbackEvents: 0, costEvents: 1, resent: false },
+    ]);
+    // Delivered before the promises resolved: the endpoint has them now.
+    const positive = endpoint!.custom('$ld:ai:feedback:user:positive');
+    expect(positive.map((e) => e.data)).toEqual([
+      { ...trackData('supervisor-agent', 'default'), jobId: 'r.1' },
+      { ...trackData('support-agent', 'gpt-4o'), jobId: 'r.1' },
+    ]);
+    expect(positive[0]?.metricValue).toBe(1);
+    expect(positive[0]?.context).toEqual({ kind: 'user', key: 'user-r.1', country: 'US', plan: 'paid' });
+    expect(endpoint!.custom('$ld:ai:feedback:user:negative')).toHaveLength(2);
+    const cost = endpoint!.custom('ai_cost_per_request');
+    expect(cost.map((e) => [e.data?.jobId, e.metricValue])).toEqual([
+      ['r.1', 0.0125],
+      ['r.2', 0.0125],
+      ['r.3', 0.0125],
+    ]);
+    expect((await checkpoints.begin('r.1')).reported).toBe(true);
+
+    // A retry of a reported job sends nothing again.
+    const again = await reporter!.report(request('r.1'));
+    expect(again).toEqual({ feedbackEvents: 0, costEvents: 0, resent: false });
+    expect(endpoint!.custom('ai_cost_per_request')).toHaveLength(3);
+  });
+
+  it('re-sends a job whose earlier flush was never confirmed, and lists it as re-sent', async () => {
+    const { checkpoints, keys, request, redis } = await setUp();
+    // What a worker killed after claiming the job (and maybe after sending) leaves behind.
+    await redis.hset(checkpoints.key('r.7'), 'reporting', 'flush-of-a-dead-worker');
+    const outcome = await reporter!.report(request('r.7'));
+    expect(outcome.resent).toBe(true);
+    expect(await redis.smembers(keys.key('run', 'r', 'ld-resent'))).toEqual(['r.7']);
+    expect(endpoint!.custom('ai_cost_per_request')).toHaveLength(1);
+    expect((await checkpoints.begin('r.7')).reported).toBe(true);
+  });
+
+  it('rejects (so the job retries) and checkpoints nothing when LaunchDarkly does not take the events', async () => {
+    const unreachable = 'http://127.0.0.1:9';
+    const { checkpoints, request, redis } = await setUp(unreachable);
+    const result = await reporter!.report(request('r.9')).catch((err: unknown) => err as Error);
+    expect(result).toBeInstanceOf(Error);
+    expect((result as Error).message).toMatch(/LaunchDarkly events not delivered/);
+    expect((await checkpoints.begin('r.9')).reported).toBe(false);
+    expect(await redis.hget(checkpoints.key('r.9'), 'reporting')).toBeNull();
+  });
+});
