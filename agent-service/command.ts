@@ -3,7 +3,6 @@ import { ConfigError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { ShutdownManager } from '../shared/shutdown.js';
 import { loadConfig } from './config.js';
-import { startAgentService } from './index.js';
 
 /** Default port (the tutorial's; the dashboard has 3000); the worker's AGENT_SERVICE_URL defaults to http://127.0.0.1:8000. */
 export const DEFAULT_PORT = '8000';
@@ -32,6 +31,8 @@ export function registerAgentServiceCommand(program: Command): void {
       const config = loadConfig(process.env);
       const logger = createLogger({ level: config.LOG_LEVEL, name: 'agent-service' });
       const shutdown = new ShutdownManager({ logger }).listen();
+      // Loaded here, not at the top: every `loadgen` process (a worker too) would otherwise carry the graph.
+      const { startAgentService } = await import('./index.js');
       const service = await startAgentService({ env: process.env, port, host: options.host, logger });
       shutdown.register('agent-service', () => service.close());
     });

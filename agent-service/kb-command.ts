@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { commonEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
-import { loadOrBuildEmbeddingIndex } from '../shared/kb/embedding-index.js';
 import { kbEnv } from '../shared/kb/kb-env.js';
-import { loadKnowledgeBase } from '../shared/kb/loader.js';
 import { createOpenAIClient, llmMode } from '../shared/llm-clients.js';
 import { createLogger, redactUrl } from '../shared/logger.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
@@ -45,6 +43,8 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
     .action(async (opts: { dir?: string; json: boolean }) => {
       const config = loadKbConfig(env);
       const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr });
+      // Loaded here, not at the top: the PDF parser would otherwise sit in every `loadgen` process.
+      const { loadKnowledgeBase } = await import('../shared/kb/loader.js');
       const base = await loadKnowledgeBase(opts.dir ?? config.KB_DIR, { logger });
       const headings = new Set(base.chunks.map((c) => `${c.docId}#${c.heading ?? ''}`));
       const summary = {
@@ -77,6 +77,8 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
       const model = opts.model ?? config.KB_EMBEDDING_MODEL;
       const llm = { simUrl: config.LLM_SIM_URL, openaiApiKey: config.OPENAI_API_KEY };
       const openai = createOpenAIClient(llm, 'openai', 'loadgen kb index (embeddings)');
+      const { loadKnowledgeBase } = await import('../shared/kb/loader.js');
+      const { loadOrBuildEmbeddingIndex } = await import('../shared/kb/embedding-index.js');
       const base = await loadKnowledgeBase(opts.dir ?? config.KB_DIR, { logger });
       logger.info({ mode: llmMode(llm), redis: redactUrl(config.REDIS_URL), model }, 'kb index');
       const redis = createRedis(config.REDIS_URL, { connectionName: `${config.REDIS_PREFIX}:kb-index` });

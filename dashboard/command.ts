@@ -1,8 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { createLogger } from '../shared/logger.js';
 import { ShutdownManager } from '../shared/shutdown.js';
-import { loadConfig } from './config.js';
-import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, startDashboard } from './index.js';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, loadConfig } from './config.js';
 
 function parsePort(value: string): number {
   const port = Number(value);
@@ -30,6 +29,8 @@ export function registerDashboardCommand(program: Command): void {
     .action(async (options: { port: number; host: string }) => {
       const config = loadConfig(process.env);
       const logger = createLogger({ level: config.logLevel, name: 'dashboard' });
+      // Loaded here, not at the top: other `loadgen` processes (workers) need not carry Bull Board.
+      const { startDashboard } = await import('./index.js');
       const dashboard = await startDashboard({
         env: process.env,
         port: options.port,

@@ -6,6 +6,9 @@ const flag = z
   .optional()
   .transform((v) => v === 'true' || v === '1');
 
+export const DEFAULT_DASHBOARD_PORT = 3000;
+export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
+
 /** What `loadgen dashboard` reads from the environment. */
 export const DashboardEnvSchema = z.object({
   ...commonEnv,

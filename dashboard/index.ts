@@ -9,7 +9,7 @@ import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
 import { createDashboardApp } from './app.js';
 import { assertSafeBinding } from './auth.js';
-import { loadConfig } from './config.js';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, loadConfig } from './config.js';
 import { readoutBuilder } from './readout.js';
 import { producerStartRun } from './start-run.js';
 
@@ -22,8 +22,7 @@ export { RunRequestSchema, type RunRequest } from './run-request.js';
 export type { RunListItem } from './run-reader.js';
 export type { RunSummary } from './run-summary.js';
 
-export const DEFAULT_DASHBOARD_PORT = 3000;
-export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
+export { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './config.js';
 
 export interface DashboardOptions {
   /** The environment to read (`loadConfig`); entry points pass `process.env`. */

@@ -3,7 +3,7 @@ import { SingleBar } from 'cli-progress';
 import type { Env } from '../shared/config.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
 import { loadConfig } from './config.js';
-import { createRun, type RunPhase } from './create-run.js';
+import type { RunPhase } from './create-run.js';
 import { ProducerError } from './errors.js';
 import { TOPIC_METHODS, type RunOptionsInput } from './options.js';
 import { formatPlan } from './plan.js';
@@ -167,6 +167,8 @@ export function registerRunCommand(
       const progress = progressReporter(io, logger);
       logger.info({ redis: redactUrl(config.redisUrl), prefix: config.prefix }, 'producer starting');
       try {
+        // Loaded here, not at the top: other `loadgen` processes (workers) need not carry the generator.
+        const { createRun } = await import('./create-run.js');
         const result = await createRun(options, {
           redisUrl: config.redisUrl,
           prefix: config.prefix,
