@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { startWorker, type WorkerHandle } from '../worker/index.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { WorkerProcess } from './worker-processes.js';
 import { duplicates, WorkerStack } from './worker-stack.js';
@@ -8,7 +9,10 @@ const JOBS = 500;
 describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
   let stack: WorkerStack | undefined;
   let processes: WorkerProcess[] = [];
+  let inProcess: WorkerHandle | undefined;
   afterEach(async () => {
+    await inProcess?.close();
+    inProcess = undefined;
     await Promise.all(processes.map((p) => p.stop('SIGKILL')));
     processes = [];
     await stack?.close();
@@ -52,4 +56,66 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
       expect(exits.map((e) => e.code)).toEqual([0, 0, 0]);
     },
   );
+
+  it('fails a job whose worker died more often than maxStalledCount allows, and records why', async () => {
+    const prefix = testPrefix('ws');
+    // Slow answers, so the job is still in its chat when its worker is killed.
+    stack = await WorkerStack.start({
+      redisUrl: testRedisUrl(),
+      prefix,
+      sim: { allModels: { latency: { ttftMs: 3000, perTokenMs: 0 } } },
+    });
+    const env = stack.workerEnv({
+      WORKER_LOCK_DURATION_MS: '1000',
+      WORKER_STALLED_INTERVAL_MS: '500',
+      WORKER_MAX_STALLED_COUNT: '0',
+    });
+    const doomed = WorkerProcess.spawn(env, 1);
+    processes = [doomed];
+    await doomed.ready;
+    await stack.enqueue('stall', 1);
+    for (let state = ''; state !== 'active';) {
+      state = (await (await stack.queue.getJob('stall.0'))?.getState()) ?? '';
+    }
+    await doomed.stop('SIGKILL');
+    inProcess = await startWorker({ env, concurrency: 1, tty: false });
+    const [record] = await stack.waitForResults('stall', 1, 30_000);
+    expect(record).toMatchObject({ status: 'failed', error: 'job stalled more than allowable limit' });
+    const job = await stack.queue.getJob('stall.0');
+    expect(await job?.getState()).toBe('failed');
+  });
+
+  it("resumes a SIGKILLed worker's job on another worker after the last step done: the chat is not paid twice", async () => {
+    const prefix = testPrefix('ws');
+    // The judge (Haiku on llm-sim) is slow, so the worker dies after the chat was checkpointed.
+    stack = await WorkerStack.start({
+      redisUrl: testRedisUrl(),
+      prefix,
+      sim: { models: { 'claude-haiku-3-5': { latency: { ttftMs: 4000, perTokenMs: 0 } } } },
+    });
+    const env = stack.workerEnv({ WORKER_LOCK_DURATION_MS: '1500', WORKER_STALLED_INTERVAL_MS: '500' });
+    const doomed = WorkerProcess.spawn(env, 1);
+    processes = [doomed];
+    await doomed.ready;
+    await stack.createRun('resume', 1);
+    await stack.enqueue('resume', 1);
+    const checkpoint = stack.keys.key('checkpoint', 'resume.0');
+    while (!(await stack.redis.hexists(checkpoint, 'chat'))) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const chatCalls = () =>
+      stack!.sim.requests().filter((r) => !JSON.stringify(r.body).includes('judge_verdict')).length;
+    const paid = chatCalls();
+    await doomed.stop('SIGKILL');
+
+    inProcess = await startWorker({ env, concurrency: 1, tty: false });
+    const [record] = await stack.waitForResults('resume', 1, 30_000);
+    expect(record?.status).toBe('completed');
+    expect(chatCalls()).toBe(paid);
+    const run = await stack.runs.get('resume');
+    expect(run?.spendUsd).toBeCloseTo((record?.requestCostUsd ?? 0) + (record?.harnessCostUsd ?? 0), 12);
+    expect(stack.workerEvents('resume').cost).toHaveLength(1);
+    // It was the other worker that finished it: the job stalled once.
+    expect((await stack.queue.getJob('resume.0'))?.stalledCounter).toBe(1);
+  });
 });

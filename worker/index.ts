@@ -14,7 +14,7 @@ import { createJobOutput } from './job-output.js';
 import { Judge } from './judge.js';
 import { LaunchDarklyReporter } from './launchdarkly-reporter.js';
 import { WorkerMetrics } from './metrics.js';
-import { createQueryProcessor } from './query-processor.js';
+import { createQueryProcessor, recordBypassedFailure, type ProcessorDeps } from './query-processor.js';
 import type { StallSettings } from './stall-settings.js';
 
 export { loadConfig, type WorkerConfig } from './config.js';
@@ -109,7 +109,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     }
 
     const holder: { worker?: Worker } = {};
-    const processor = createQueryProcessor({
+    const deps: ProcessorDeps = {
       chat: (request, signal) =>
         postChat(config.AGENT_SERVICE_URL, request, {
           timeoutMs: config.CHAT_TIMEOUT_SECONDS * 1000,
@@ -130,7 +130,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         stream: options.output,
       }),
       worker: () => holder.worker as Worker,
-    });
+    };
+    const processor = createQueryProcessor(deps);
     const bull = new Worker(QUERY_QUEUE, processor, {
       connection: bullConnection(config.REDIS_URL),
       prefix,
@@ -140,6 +141,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     });
     holder.worker = bull;
     bull.on('error', (err) => logger.error({ err }, 'worker error'));
+    bull.on('failed', (job, err) => {
+      void recordBypassedFailure(deps, job, err).catch((error: unknown) =>
+        logger.error({ err: error, jobId: job?.id }, 'cannot record the failed result'),
+      );
+    });
     cleanups.push({
       name: 'worker',
       fn: () => closeWorker(bull, config.WORKER_SHUTDOWN_SECONDS * 1000, logger),

@@ -100,6 +100,27 @@ export function createQueryProcessor(deps: ProcessorDeps) {
   };
 }
 
+/**
+ * Records jobs that BullMQ failed without running the processor (a job that stalled more than
+ * `maxStalledCount` times fails on its next pick-up), so every job of a run still ends with a record.
+ */
+export async function recordBypassedFailure(
+  deps: ProcessorDeps,
+  job: Job | undefined,
+  err: Error,
+): Promise<void> {
+  if (!job?.id || !/more than allowable limit/.test(err.message)) {
+    return;
+  }
+  const parsed = QueryJobSchema.safeParse(job.data);
+  if (!parsed.success) {
+    return;
+  }
+  const checkpoint = await deps.checkpoints.begin(job.id).catch(() => undefined);
+  deps.metrics.jobs.inc({ outcome: 'failed' });
+  await recordFailure(deps, job, parsed.data, checkpoint, err.message);
+}
+
 async function runSteps(
   deps: ProcessorDeps,
   job: Job,
