@@ -2,7 +2,6 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createLogger } from '../shared/logger.js';
 import { ShutdownManager } from '../shared/shutdown.js';
 import { loadConfig } from './config.js';
-import { startWorker } from './index.js';
 
 function positiveInt(name: string) {
   return (value: string): string => {
@@ -77,6 +76,8 @@ export function registerWorkerCommand(program: Command): void {
         logger,
         deadlineMs: (config.WORKER_SHUTDOWN_SECONDS + 15) * 1000,
       });
+      // Loaded here, not at `loadgen` start-up: other commands do not need BullMQ, the SDKs or prom-client.
+      const { startWorker } = await import('./index.js');
       const handle = await startWorker({ env, logger });
       shutdown.register('worker', () => handle.close());
       shutdown.listen();
