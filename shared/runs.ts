@@ -29,6 +29,17 @@ export const RunMetaSchema = z.object({
 });
 export type RunMeta = z.infer<typeof RunMetaSchema>;
 
+/** HSETNX the record; when the run then has a result per query and is still enqueued, mark it done. */
+const RECORD_RESULT_SCRIPT = `
+local added = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+if added == 1 then
+  local queries = tonumber(redis.call('HGET', KEYS[1], 'queries') or '')
+  if queries and redis.call('HLEN', KEYS[2]) >= queries and redis.call('HGET', KEYS[1], 'status') == 'enqueued' then
+    redis.call('HSET', KEYS[1], 'status', 'done')
+  end
+end
+return added`;
+
 export interface RunState {
   meta: RunMeta;
   status: RunStatus;
@@ -58,7 +69,7 @@ export class RunStore {
     if (created === 1) {
       await this.redis
         .multi()
-        .hset(this.keys.run(meta.runId), 'status', 'enqueued')
+        .hset(this.keys.run(meta.runId), { status: 'enqueued', queries: String(meta.counts.queries) })
         .zadd(this.keys.runs(), meta.createdAt, meta.runId)
         .exec();
     }
@@ -102,13 +113,19 @@ export class RunStore {
     return Number(await this.redis.incrbyfloat(this.keys.runSpend(runId), usd));
   }
 
-  /** Stores a job's result once; a second record for the same job id is ignored (returns false). */
+  /**
+   * Stores a job's result once; a second record for the same job id is ignored (returns false). The result
+   * that completes the run marks it `done` (unless it was stopped), atomically, whichever worker records it.
+   */
   async recordResult(record: ResultRecord): Promise<boolean> {
-    const added = await this.redis.hsetnx(
+    const added = (await this.redis.eval(
+      RECORD_RESULT_SCRIPT,
+      2,
+      this.keys.run(record.runId),
       this.keys.runResults(record.runId),
       record.jobId,
       JSON.stringify(ResultRecordSchema.parse(record)),
-    );
+    )) as number;
     return added === 1;
   }
 

@@ -50,7 +50,9 @@ describe('RunStore', () => {
 
     expect(await store.recordResult(record('r1', 0))).toBe(true);
     expect(await store.recordResult({ ...record('r1', 0), feedback: 'negative' })).toBe(false);
+    expect((await store.get('r1'))?.status).toBe('enqueued');
     expect(await store.recordResult(record('r1', 1))).toBe(true);
+    expect((await store.get('r1'))?.status).toBe('done');
     const results = await store.allResults('r1');
     expect(results.map((r) => r.feedback).sort()).toEqual(['positive', 'positive']);
 
