@@ -10,13 +10,27 @@ export interface CeilingResult {
 
 /**
  * (1) The ceiling: a bare BullMQ worker (concurrency 50) whose processor does nothing, on `jobs` jobs
- * enqueued beforehand with the pipeline's job options. Timed from the worker's start to the last completion.
+ * enqueued beforehand with the pipeline's job options. Timed from the worker's start to the last completion;
+ * best of `rounds`, since one round lasts about half a second and a neighbour's burst would decide it.
  */
 export async function measureCeiling(
   redisUrl: string,
   jobs = 10_000,
   concurrency = 50,
+  rounds = 3,
 ): Promise<CeilingResult> {
+  let best: CeilingResult | undefined;
+  for (let round = 0; round < rounds; round++) {
+    const result = await ceilingRound(redisUrl, jobs, concurrency);
+    if (!best || result.jobsPerSecond > best.jobsPerSecond) {
+      best = result;
+    }
+  }
+  const line = (best as CeilingResult).line;
+  return { ...(best as CeilingResult), line: { ...line, name: `${line.name} (best of ${rounds})` } };
+}
+
+async function ceilingRound(redisUrl: string, jobs: number, concurrency: number): Promise<CeilingResult> {
   const prefix = 'bench-ceiling';
   const queue = new Queue('ceiling', { connection: bullConnection(redisUrl, `${prefix}:queue`), prefix });
   try {

@@ -38,11 +38,8 @@ async function rawAddBulk(redisUrl: string, jobs: readonly QueryJob[]): Promise<
   }
 }
 
-/**
- * (4) `jobs` queries through the producer (`createRun`: knowledge base, topics, questions, users, run record,
- * addBulk) against a raw `addBulk` of the very same payloads: what the producer's work costs on top of Redis.
- */
-export async function measureEnqueue(redisUrl: string, jobs = 100_000): Promise<BenchLine> {
+/** One producer run of `jobs` queries from an empty Redis: total and query-generation seconds, and the jobs. */
+async function producerRun(redisUrl: string, jobs: number) {
   await flush(redisUrl);
   const started = performance.now();
   let planned = started;
@@ -50,19 +47,37 @@ export async function measureEnqueue(redisUrl: string, jobs = 100_000): Promise<
     { runId: 'bench-enqueue', queries: jobs, seed: 3, topics: 'extractive' },
     { redisUrl, prefix: 'bench-producer', onPlan: () => (planned = performance.now()) },
   );
-  const producerSeconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - started) / 1000;
   await flush(redisUrl);
-  const rawSeconds = await rawAddBulk(redisUrl, run.jobs);
-  await flush(redisUrl);
+  return { seconds, generating: (planned - started) / 1000, jobs: run.jobs };
+}
+
+/**
+ * (4) `jobs` queries through the producer (`createRun`: knowledge base, topics, questions, users, run record,
+ * addBulk) against a raw `addBulk` of the very same payloads: what the producer's work costs on top of Redis.
+ * Each side runs `rounds` times, alternating, and keeps its best time: on a shared machine a neighbour's burst
+ * would otherwise decide the ratio.
+ */
+export async function measureEnqueue(redisUrl: string, jobs = 100_000, rounds = 2): Promise<BenchLine> {
+  let producer = { seconds: Infinity, generating: 0 };
+  let rawSeconds = Infinity;
+  for (let round = 0; round < rounds; round++) {
+    const run = await producerRun(redisUrl, jobs);
+    if (run.seconds < producer.seconds) {
+      producer = run;
+    }
+    rawSeconds = Math.min(rawSeconds, await rawAddBulk(redisUrl, run.jobs));
+    await flush(redisUrl);
+  }
   return {
     id: 4,
-    name: `enqueue ${jobs.toLocaleString('en-US')} jobs: producer time / raw addBulk time`,
-    value: producerSeconds / rawSeconds,
+    name: `enqueue ${jobs.toLocaleString('en-US')} jobs: producer time / raw addBulk time (best of ${rounds})`,
+    value: producer.seconds / rawSeconds,
     unit: 'ratio',
     target: { op: '<=', value: 1.5 },
     details: {
-      'producer s': producerSeconds,
-      'of which generating s': (planned - started) / 1000,
+      'producer s': producer.seconds,
+      'of which generating s': producer.generating,
       'raw addBulk s': rawSeconds,
     },
   };

@@ -16,6 +16,7 @@ import { measureEnqueue } from './measure-enqueue.js';
 import { measureMemory } from './measure-memory.js';
 import { measureEfficiency, measureThroughput } from './measure-pipeline.js';
 import { measureReadout } from './measure-readout.js';
+import { describeProfiles } from './profile-summary.js';
 import { BenchRedis } from './redis-server.js';
 
 const NAMES: Record<number, string> = {
@@ -92,7 +93,10 @@ async function main(): Promise<number> {
       : formatTable(judged, elapsedSeconds),
   );
   if (values.profile) {
-    progress(`CPU profiles in ${values.profile} (open in Chrome DevTools or speedscope)`);
+    progress(
+      `CPU profiles in ${values.profile} (open in Chrome DevTools or speedscope); self time, idle left out:`,
+    );
+    process.stderr.write(`${describeProfiles(values.profile)}\n`);
   }
   if (judged.some((l) => l.verdict === 'ERROR')) {
     return 1;
