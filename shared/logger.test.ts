@@ -1,6 +1,26 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, redactUrl, SECRET_FIELDS } from './logger.js';
+import { createLogger, isSecretField, redactUrl } from './logger.js';
+
+const SECRET_FIELDS = [
+  'LD_SDK_KEY',
+  'LD_API_TOKEN',
+  'OPENAI_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'MISTRAL_API_KEY',
+  'SOME_FUTURE_API_KEY',
+  'DASHBOARD_PASSWORD',
+  'sdkKey',
+  'apiKey',
+  'api_key',
+  'apiToken',
+  'token',
+  'password',
+  'authorization',
+  'Authorization',
+  'x-api-key',
+  'cookie',
+];
 
 function capture() {
   const stream = new PassThrough();
@@ -25,6 +45,28 @@ describe('logger', () => {
     const { logger, lines } = capture();
     logger.info({ req: { headers: { authorization: `Bearer ${SECRET}`, 'x-api-key': SECRET } } });
     expect(lines[0]).not.toContain(SECRET);
+  });
+
+  it('redacts secrets in arrays and child bindings, and leaves other fields and the input alone', () => {
+    const { logger, lines } = capture();
+    const input = {
+      servers: [{ url: 'http://mcp', apiKey: SECRET }],
+      tokens: { input: 10, total: 15 },
+      timeToFirstTokenMs: 5,
+    };
+    logger.child({ password: SECRET }).info(input);
+    expect(lines[0]).not.toContain(SECRET);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      tokens: { input: 10, total: 15 },
+      timeToFirstTokenMs: 5,
+    });
+    expect(input.servers[0]?.apiKey).toBe(SECRET);
+  });
+
+  it('tells secret field names from others', () => {
+    expect(
+      ['tokens', 'inputTokens', 'timeToFirstTokenMs', 'key', 'userKey', 'configKey'].filter(isSecretField),
+    ).toEqual([]);
   });
 
   it('writes JSON lines with the level and message when not a TTY', () => {
