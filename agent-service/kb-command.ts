@@ -34,11 +34,13 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
 
   const kb = program
     .command('kb')
-    .description('Knowledge base: inspect it and build its embeddings index (KB_DIR, default kb)');
+    .description(
+      'Knowledge base: inspect it and build its embeddings index (KB_DIR, default: the shipped kb/)',
+    );
 
   kb.command('info')
     .description('load the knowledge base and print its documents, chunk count and content hash')
-    .option('--dir <folder>', 'knowledge base folder (default: KB_DIR, else kb)')
+    .option('--dir <folder>', 'knowledge base folder (default: KB_DIR, else the shipped kb/)')
     .option('--json', 'print JSON', false)
     .action(async (opts: { dir?: string; json: boolean }) => {
       const config = loadKbConfig(env);
@@ -67,7 +69,7 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
       'embed every chunk (OpenAI embeddings API, or llm-sim when LLM_SIM_URL is set) and store the index in ' +
         'Redis under the base content hash and model; reused until the base changes',
     )
-    .option('--dir <folder>', 'knowledge base folder (default: KB_DIR, else kb)')
+    .option('--dir <folder>', 'knowledge base folder (default: KB_DIR, else the shipped kb/)')
     .option('--model <name>', 'embeddings model (default: KB_EMBEDDING_MODEL, else text-embedding-3-small)')
     .option('--force', 'rebuild even if an index for this base and model is stored', false)
     .option('--json', 'print JSON', false)

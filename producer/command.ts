@@ -122,7 +122,7 @@ export function registerRunCommand(
       '--model <id>',
       "model that extracts topics and writes questions in LLM mode (default: gpt-4o-mini, or the keyed provider's small model)",
     )
-    .option('--kb <dir>', 'knowledge-base folder (default: the shipped kb/)')
+    .option('--kb <dir>', 'knowledge-base folder (default: KB_DIR, else the shipped kb/)')
     .option('--dry-run', 'print the plan and write the query set without enqueueing', false)
     .option(
       '-o, --out <file>',
@@ -159,7 +159,7 @@ export function registerRunCommand(
         ...(raw.seed !== undefined ? { seed: raw.seed } : {}),
         ...(raw.runId !== undefined ? { runId: raw.runId } : {}),
         ...(raw.model !== undefined ? { model: raw.model } : {}),
-        ...(raw.kb !== undefined ? { kbDir: raw.kb } : {}),
+        kbDir: raw.kb ?? config.kbDir,
         ...(raw.out !== undefined ? { out: raw.out } : {}),
         ...(raw.fromFile !== undefined ? { fromFile: raw.fromFile } : {}),
         ...(raw.budgetUsd !== undefined ? { budgetUsd: raw.budgetUsd } : {}),

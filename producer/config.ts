@@ -1,17 +1,21 @@
 import { z } from 'zod';
 import { commonEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { kbEnv } from '../shared/kb/kb-env.js';
 import type { LlmSettings } from '../shared/llm-clients.js';
 
 /** What `loadgen run` reads from the environment. */
 export const ProducerEnvSchema = z.object({
   ...commonEnv,
   ...llmEnv,
+  KB_DIR: kbEnv.KB_DIR,
 });
 
 export interface ProducerConfig {
   redisUrl: string;
   prefix: string;
   logLevel: string;
+  /** The knowledge base folder (KB_DIR); `--kb` overrides it. */
+  kbDir: string;
   llm: LlmSettings;
 }
 
@@ -22,6 +26,7 @@ export function loadConfig(env: Env = process.env): ProducerConfig {
     redisUrl: parsed.REDIS_URL,
     prefix: parsed.REDIS_PREFIX,
     logLevel: parsed.LOG_LEVEL,
+    kbDir: parsed.KB_DIR,
     llm: {
       simUrl: parsed.LLM_SIM_URL,
       openaiApiKey: parsed.OPENAI_API_KEY,
