@@ -46,6 +46,12 @@ export function buildProgram(): Command {
 }
 
 async function main(): Promise<void> {
+  // Started with an IPC channel (by `loadgen start`, a test or a benchmark), a process ends with its parent:
+  // the channel closes when the parent dies, even by SIGKILL, and the process then shuts down as on SIGTERM.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   loadDotEnv();
   await buildProgram().parseAsync(process.argv);
 }

@@ -36,7 +36,12 @@ export class BenchProcess {
 
   /** A `loadgen worker` process; resolves once it logged that it started. */
   static async worker(name: string, concurrency: number, options: SpawnOptions): Promise<BenchProcess> {
-    const proc = BenchProcess.spawn(name, [CLI, 'worker', '--concurrency', String(concurrency)], options);
+    const proc = BenchProcess.spawn(
+      name,
+      [CLI, 'worker', '--concurrency', String(concurrency)],
+      options,
+      true,
+    );
     await proc.waitFor((resolve) => {
       const onData = () => {
         if (proc.tail.includes('"worker started"')) {

@@ -23,6 +23,8 @@ interface Child {
 export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
   oneShot?: boolean;
+  /** Open an IPC channel: a `loadgen` child then ends when this process does. */
+  ipc?: boolean;
   /** Resolve `spawn` once the child prints this (e.g. redis-server's ready line). */
   readyLine?: string;
 }
@@ -50,7 +52,11 @@ export class ChildProcesses {
   ): Promise<ChildExit | void> {
     const logPath = join(this.logDir, `${name}.log`);
     const log = createWriteStream(logPath, { flags: 'a' });
-    const child = spawn(command, args, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // The IPC channel ends a `loadgen` child when this process dies, even by SIGKILL (see cli.ts).
+    const child = spawn(command, args, {
+      env: options.env,
+      stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
     const exited = new Promise<ChildExit>((resolve) => {

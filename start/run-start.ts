@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -25,6 +25,7 @@ export interface StartIo {
 }
 
 const PROGRESS_POLL_MS = 500;
+const SETPRIV = '/usr/bin/setpriv';
 
 /**
  * `loadgen start`: the docker-compose topology as child processes on this machine — Redis (REDIS_URL, or a
@@ -44,7 +45,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     onCrash(exit);
   });
   const cli = (name: string, args: string[], env: NodeJS.ProcessEnv, oneShot = false) =>
-    children.spawn(name, process.execPath, [io.cliPath, ...args], { env, oneShot });
+    children.spawn(name, process.execPath, [io.cliPath, ...args], { env, oneShot, ipc: true });
   // Whatever happens first: the run's end, a crash, or Ctrl-C.
   const interrupted = (async () => {
     const reason = await Promise.race([
@@ -66,13 +67,17 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     } else {
       const port = await freePort();
       const dir = mkdtempSync(join(tmpdir(), 'loadgen-redis-'));
+      const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+      redisArgs.push('--dir', dir);
+      // On Linux, setpriv gives redis-server a parent-death signal, so it ends even if we are SIGKILLed.
+      const [command, args] = existsSync(SETPRIV)
+        ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', 'redis-server', ...redisArgs]]
+        : ['redis-server', redisArgs];
       await race(
-        children.spawn(
-          'redis',
-          'redis-server',
-          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
-          { env: io.env, readyLine: 'Ready to accept connections' },
-        ) as Promise<void>,
+        children.spawn('redis', command, args, {
+          env: io.env,
+          readyLine: 'Ready to accept connections',
+        }) as Promise<void>,
       );
       redisUrl = `redis://127.0.0.1:${port}`;
       say(`  redis          ${redisUrl} (redis-server in ${dir})`);

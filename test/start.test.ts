@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,8 @@ function processesWithMarker(marker: string): number[] {
       continue;
     }
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) {
+      const status = readFileSync(`/proc/${entry}/status`, 'latin1');
+      if (!/^State:\s+Z/m.test(status) && readFileSync(`/proc/${entry}/environ`, 'latin1').includes(marker)) {
         pids.push(Number(entry));
       }
     } catch {
@@ -21,44 +22,69 @@ function processesWithMarker(marker: string): number[] {
   return pids;
 }
 
+/** Polls until no process carries `marker` (bounded): children shut down gracefully, which takes a moment. */
+async function waitUntilGone(marker: string, timeoutMs = 30_000): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  let left = processesWithMarker(marker);
+  while (left.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    left = processesWithMarker(marker);
+  }
+  return left;
+}
+
+interface Started {
+  child: ChildProcessWithoutNullStreams;
+  marker: string;
+  output: () => string;
+  exited: Promise<number | null>;
+  /** Resolves once the output contains `text`. */
+  printed: (text: string) => Promise<void>;
+}
+
+function startLoadgen(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Started {
+  const marker = randomUUID();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    LOG_LEVEL: 'warn',
+    LOADGEN_START_TEST: marker,
+    ...extraEnv,
+  };
+  for (const name of [
+    'REDIS_URL',
+    'LLM_SIM_URL',
+    'OPENAI_API_KEY',
+    'ANTHROPIC_API_KEY',
+    'MISTRAL_API_KEY',
+    'LD_SDK_KEY',
+  ]) {
+    delete env[name];
+  }
+  const child = spawn(process.execPath, ['dist/cli.js', 'start', '--dashboard-port', '0', ...args], { env });
+  let output = '';
+  const listeners: (() => void)[] = [];
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    listeners.forEach((listener) => listener());
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const printed = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => output.includes(text) && resolve();
+      listeners.push(check);
+      check();
+      void exited.then(() => reject(new Error(`exited before printing "${text}":\n${output}`)));
+    });
+  return { child, marker, output: () => output, exited, printed };
+}
+
 describe('loadgen start (built CLI, no Docker)', () => {
   it('runs the whole topology, prints both readouts and leaves no child process behind', async () => {
-    const marker = `LOADGEN_START_TEST=${randomUUID()}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      LOG_LEVEL: 'warn',
-      [marker.split('=')[0] as string]: marker.split('=')[1],
-    };
-    for (const name of [
-      'REDIS_URL',
-      'LLM_SIM_URL',
-      'OPENAI_API_KEY',
-      'ANTHROPIC_API_KEY',
-      'MISTRAL_API_KEY',
-      'LD_SDK_KEY',
-    ]) {
-      delete env[name];
-    }
-    const child = spawn(
-      process.execPath,
-      [
-        'dist/cli.js',
-        'start',
-        '--queries',
-        '40',
-        '--workers',
-        '3',
-        '--exit',
-        '--zero-latency',
-        '--dashboard-port',
-        '0',
-      ],
-      { env, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const run = startLoadgen(['--queries', '40', '--workers', '3', '--exit', '--zero-latency']);
+    const code = await run.exited;
+    const output = run.output();
 
     expect(code, output).toBe(0);
     expect(output).toContain('40 queries enqueued');
@@ -66,6 +92,24 @@ describe('loadgen start (built CLI, no Docker)', () => {
     expect(output).toContain('Security Level (security-level)');
     expect(output).toContain('Premium Model Value (premium-model-value)');
     expect(output.match(/^ {2}decision: /gm)).toHaveLength(2);
-    expect(processesWithMarker(marker), 'child processes still running').toEqual([]);
+    expect(processesWithMarker(run.marker), 'child processes still running').toEqual([]);
+  }, 180_000);
+
+  it('ends every child on Ctrl-C and exits 130', async () => {
+    // Realistic latency keeps the run going while we interrupt it; workers finish in-flight jobs for 3 s at most.
+    const run = startLoadgen(['--queries', '200', '--workers', '2'], { WORKER_SHUTDOWN_SECONDS: '3' });
+    await run.printed('queries enqueued');
+    run.child.kill('SIGINT');
+    expect(await run.exited, run.output()).toBe(130);
+    expect(processesWithMarker(run.marker), 'child processes still running').toEqual([]);
+  }, 180_000);
+
+  it('leaves nothing behind even when it is SIGKILLed', async () => {
+    // Its Redis goes too, so workers cannot finish in-flight jobs: a short shutdown deadline keeps this quick.
+    const run = startLoadgen(['--queries', '200', '--workers', '2'], { WORKER_SHUTDOWN_SECONDS: '3' });
+    await run.printed('queries enqueued');
+    run.child.kill('SIGKILL');
+    await run.exited;
+    expect(await waitUntilGone(run.marker, 60_000), 'child processes still running').toEqual([]);
   }, 180_000);
 });

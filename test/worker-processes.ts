@@ -32,7 +32,8 @@ export class WorkerProcess {
     }
     const child = spawn(process.execPath, [CLI, 'worker', '--concurrency', String(concurrency)], {
       env: { PATH: process.env.PATH, ...env, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // With an IPC channel the worker ends with the test process, even if a failed test could not stop it.
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     return new WorkerProcess(child);
   }
