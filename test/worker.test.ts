@@ -109,7 +109,8 @@ async function waitForState(stack: WorkerStack, jobId: string, state: string, ti
   for (;;) {
     const job = await stack.queue.getJob(jobId);
     if (job && (await job.getState()) === state) {
-      return job;
+      // Read again: the state may have changed after `job` was fetched, leaving it without the failure.
+      return (await stack.queue.getJob(jobId)) ?? job;
     }
     if (Date.now() > deadline) {
       throw new Error(`job ${jobId} did not reach ${state}`);

@@ -200,6 +200,8 @@ async function closeWorker(worker: Worker, deadlineMs: number, logger: Logger): 
   clearTimeout(timer);
   if (result === 'deadline') {
     logger.warn({ deadlineMs }, 'in-flight jobs did not finish in time; they will resume on another worker');
-    await worker.close(true);
+    // Not `close(true)`: after `close()` BullMQ returns the same pending promise, which waits for the jobs.
+    // Dropping the connections leaves their locks to expire, so the stalled check hands them to another worker.
+    await worker.disconnect();
   }
 }
