@@ -17,7 +17,7 @@ import { measureMemory } from './measure-memory.js';
 import { measureEfficiency, measureThroughput } from './measure-pipeline.js';
 import { measureReadout } from './measure-readout.js';
 import { describeProfiles } from './profile-summary.js';
-import { BenchRedis } from './redis-server.js';
+import { RedisServer } from '../shared/redis-server.js';
 
 const NAMES: Record<number, string> = {
   1: 'ceiling',
@@ -47,7 +47,7 @@ async function main(): Promise<number> {
   }
   const wanted = (id: number) => !only || only.has(id);
   const started = performance.now();
-  const redis = await BenchRedis.start();
+  const redis = await RedisServer.start();
   const sink = await EventSink.start();
   const common = { redisUrl: redis.url, eventsUrl: sink.url, cpuProfDir: values.profile };
   const lines: BenchLine[] = [];

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { RedisServer } from './helpers/redis-server.js';
+import { RedisServer } from '../shared/redis-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

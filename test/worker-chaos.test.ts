@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LdEvent } from './helpers/events-endpoint.js';
-import { RedisServer } from './helpers/redis-server.js';
+import { RedisServer } from '../shared/redis-server.js';
 import { testPrefix } from './helpers/redis.js';
 import { resentKey } from '../worker/index.js';
 import { WorkerProcess } from './worker-processes.js';

@@ -2,16 +2,17 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../shared/net.js';
-
-export { freePort };
+import { freePort } from './net.js';
 
 export interface RedisServerOptions {
   /** Append-only persistence, as the compose file runs Redis; needed to survive a restart with data. */
   appendOnly?: boolean;
 }
 
-/** A throwaway `redis-server` in a temporary directory, which tests can kill and restart on the same port. */
+/**
+ * A throwaway `redis-server` from PATH on a free port in a temporary directory: for tests (which kill and
+ * restart it on the same port) and benchmarks.
+ */
 export class RedisServer {
   private child: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'loadgen-redis-'));
