@@ -124,7 +124,7 @@ describe('createRun against Redis', () => {
       '{"runId":"r","seq":0,"query":"hi","user":{"key":"u"}}\n{"runId":"r","seq":1,"query":"","user":{}}\n',
     );
     await expect(createRun({ fromFile: bad, dryRun: true })).rejects.toThrow(
-      /bad\.jsonl:2: not a query job: query: /,
+      /bad\.jsonl:2: query: /,
     );
 
     await expect(createRun({ segments: 'vip=1', dryRun: true })).rejects.toThrow(ConfigError);
