@@ -6,10 +6,20 @@ export const DEFAULT_MAX_MESSAGE_CHARS = 5000;
 /** Most history turns `POST /chat` accepts. */
 export const MAX_HISTORY_TURNS = 8;
 
-export const ChatTurnSchema = z.object({
-  role: z.enum(['user', 'assistant']),
-  content: z.string().max(DEFAULT_MAX_MESSAGE_CHARS),
-});
+/**
+ * One history turn; its content has the same limits as the message. Blank content is refused: Anthropic
+ * rejects empty text blocks, which would turn bad input into a 502.
+ */
+function chatTurnSchema(maxMessageChars: number) {
+  return z.object({
+    role: z.enum(['user', 'assistant']),
+    content: z
+      .string()
+      .trim()
+      .min(1, 'must be a non-empty string')
+      .max(maxMessageChars, `must be at most ${maxMessageChars} characters`),
+  });
+}
 
 /** Body of `POST /chat`. */
 export function chatRequestSchema(maxMessageChars = DEFAULT_MAX_MESSAGE_CHARS) {
@@ -20,7 +30,10 @@ export function chatRequestSchema(maxMessageChars = DEFAULT_MAX_MESSAGE_CHARS) {
       .min(1, 'must be a non-empty string')
       .max(maxMessageChars, `must be at most ${maxMessageChars} characters`),
     user: UserContextSchema,
-    history: z.array(ChatTurnSchema).max(MAX_HISTORY_TURNS, `at most ${MAX_HISTORY_TURNS} turns`).default([]),
+    history: z
+      .array(chatTurnSchema(maxMessageChars))
+      .max(MAX_HISTORY_TURNS, `at most ${MAX_HISTORY_TURNS} turns`)
+      .default([]),
   });
 }
 export const ChatRequestSchema = chatRequestSchema();

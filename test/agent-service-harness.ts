@@ -24,6 +24,7 @@ export interface HarnessOptions {
   seed?: number;
   deadlineMs?: number;
   stream?: boolean;
+  maxMessageChars?: number;
 }
 
 let kbPromise: Promise<KnowledgeBase> | undefined;
@@ -75,7 +76,7 @@ export class AgentHarness {
       retryAfterSeconds: 2,
       stream: options.stream ?? false,
       logger,
-      maxMessageChars: 5000,
+      maxMessageChars: options.maxMessageChars ?? 5000,
       maxBodyBytes: 256 * 1024,
       deadlineMs: options.deadlineMs ?? 30_000,
       readiness: async () => [{ name: 'launchdarkly', ok: ldClient.initialized(), detail: '' }],

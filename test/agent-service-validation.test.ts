@@ -52,6 +52,18 @@ describe('agent service: input validation through app.request()', () => {
       /history\.0\.role/,
     ],
     [
+      'a blank history turn',
+      { message: 'hi', user: USER, history: [{ role: 'assistant', content: ' \n' }] },
+      'history.0.content',
+      /history\.0\.content: must be a non-empty string/,
+    ],
+    [
+      'a history turn over 5,000 characters',
+      { message: 'hi', user: USER, history: [{ role: 'user', content: 'a'.repeat(5001) }] },
+      'history.0.content',
+      /at most 5000/,
+    ],
+    [
       'a reserved context attribute',
       { message: 'hi', user: { key: 'k', kind: 'org' } },
       'user.kind',
@@ -179,5 +191,28 @@ describe('agent service: input validation through app.request()', () => {
     console.log('fuzz statuses', JSON.stringify(Object.fromEntries(statuses)));
     expect(statuses.get(200)).toBeGreaterThan(0);
     expect(statuses.get(400)).toBeGreaterThan(0);
+  });
+});
+
+describe('agent service: a configured message limit', () => {
+  let harness: AgentHarness;
+  beforeAll(async () => {
+    harness = await AgentHarness.start({ sim: { allModels: { toolCallRate: 0 } }, maxMessageChars: 6000 });
+  });
+  afterAll(async () => harness.close());
+
+  it('applies to history turns as to the message', async () => {
+    const long = 'What is a policy? '.repeat(300).slice(0, 5500);
+    const ok = await harness.chat({ message: long, user: USER, history: [{ role: 'user', content: long }] });
+    expect(ok.status, await ok.clone().text()).toBe(200);
+    const tooLong = await harness.chat({
+      message: 'hi',
+      user: USER,
+      history: [{ role: 'user', content: 'a'.repeat(6001) }],
+    });
+    expect(tooLong.status).toBe(400);
+    const body = ErrorBodySchema.parse(await tooLong.json());
+    expect(body.error.field).toBe('history.0.content');
+    expect(body.error.message).toMatch(/at most 6000/);
   });
 });
