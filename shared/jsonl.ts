@@ -43,5 +43,7 @@ export async function* readJsonl<S extends z.ZodType>(
     }
   } finally {
     lines.close();
+    // Closing the reader leaves the file open when a caller stops early (a bad line): close it too.
+    input.destroy();
   }
 }

@@ -133,14 +133,22 @@ export class RunStore {
     return this.redis.hlen(this.keys.runResults(runId));
   }
 
-  /** Every result record of a run, read in pages so a large run does not block Redis. */
+  /**
+   * Every result record of a run, once each, read in pages so a large run does not block Redis. (HSCAN may
+   * return a field twice while the hash grows during a live run, so ids already seen are skipped.)
+   */
   async *results(runId: string, pageSize = 1000): AsyncGenerator<ResultRecord> {
+    const seen = new Set<string>();
     let cursor = '0';
     do {
       const [next, entries] = await this.redis.hscan(this.keys.runResults(runId), cursor, 'COUNT', pageSize);
       cursor = next;
-      for (let i = 1; i < entries.length; i += 2) {
-        yield ResultRecordSchema.parse(JSON.parse(entries[i] as string));
+      for (let i = 0; i + 1 < entries.length; i += 2) {
+        const jobId = entries[i] as string;
+        if (!seen.has(jobId)) {
+          seen.add(jobId);
+          yield ResultRecordSchema.parse(JSON.parse(entries[i + 1] as string));
+        }
       }
     } while (cursor !== '0');
   }

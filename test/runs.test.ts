@@ -66,3 +66,31 @@ describe('RunStore', () => {
     expect(await store.list()).toEqual(['r1']);
   });
 });
+
+describe('RunStore.results', () => {
+  let close: (() => Promise<unknown>) | undefined;
+  afterEach(async () => close?.());
+
+  it('yields each record once while results keep arriving (HSCAN may repeat fields as the hash grows)', async () => {
+    const prefix = testPrefix();
+    const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });
+    close = () => redis.quit();
+    const store = new RunStore(redis, new RedisKeys(prefix));
+    await store.create({ ...meta('r2'), counts: { ...meta('r2').counts, queries: 3000 } });
+    // A small hash is stored as a listpack and scanned in one go; many fields make it a real hash table.
+    for (let seq = 0; seq < 1000; seq++) {
+      await store.recordResult(record('r2', seq));
+    }
+    const ids: string[] = [];
+    let next = 1000;
+    for await (const result of store.results('r2', 50)) {
+      ids.push(result.jobId);
+      // Grow the hash during the scan, which makes Redis rehash and can return fields again.
+      for (let i = 0; i < 5 && next < 3000; i++, next++) {
+        await store.recordResult(record('r2', next));
+      }
+    }
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBeGreaterThanOrEqual(1000);
+  });
+});
