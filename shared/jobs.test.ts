@@ -33,6 +33,9 @@ describe('query job schema', () => {
     [{ user: { key: 'u', plan: 'gold' } }, 'user.plan'],
     [{ user: { key: 'u', nested: { a: 1 } } }, 'user.nested'],
     [{ user: 'u1' }, 'user'],
+    [{ user: { key: 'u', kind: 'org' } }, 'user.kind'],
+    [{ user: { key: 'u', _meta: 'x' } }, 'user._meta'],
+    [{ user: { key: 'u', anonymous: 'yes' } }, 'user.anonymous'],
   ])('rejects %j naming %s', (patch, field) => {
     const result = QueryJobSchema.safeParse({ ...valid, ...patch });
     expect(result.success).toBe(false);

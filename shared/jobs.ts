@@ -22,8 +22,17 @@ export const UserContextSchema = z
     region: z.string().max(64).optional(),
     /** The segment the producer built this user for (informational; targeting decides). */
     segment: z.string().max(64).optional(),
+    anonymous: z.boolean().optional(),
   })
-  .catchall(attributeValue);
+  .catchall(attributeValue)
+  .superRefine((user, ctx) => {
+    // LaunchDarkly reserves these names in a context: a user attribute with one would make it invalid.
+    for (const name of ['kind', '_meta']) {
+      if (name in user) {
+        ctx.addIssue({ code: 'custom', path: [name], message: 'is reserved by LaunchDarkly contexts' });
+      }
+    }
+  });
 export type UserContext = z.infer<typeof UserContextSchema>;
 
 export const COMPLEXITIES = ['basic', 'intermediate', 'advanced'] as const;
