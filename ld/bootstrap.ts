@@ -47,6 +47,13 @@ export async function bootstrapProject(options: BootstrapOptions): Promise<Boots
   const p = encodeURIComponent(project);
   const e = encodeURIComponent(environment);
 
+  // Lists of a missing project answer 404, which reads as "nothing there yet": check the project itself
+  // first, so a mistyped key fails at once instead of planning a fresh project.
+  if (options.api && !(await writer.read(`/api/v2/projects/${p}`))) {
+    throw new Error(
+      `LaunchDarkly project "${project}" does not exist (or LD_API_TOKEN cannot read it): create it first`,
+    );
+  }
   options.out(`AI tools`);
   await reconcileTools(writer, p, manifest);
   options.out(`Model configs`);

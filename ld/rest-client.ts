@@ -63,7 +63,11 @@ export class LaunchDarklyRestClient {
     this.maxWaitMs = options.maxWaitMs ?? 60_000;
   }
 
-  /** One call; 2xx, 404 and 409 come back as a response, anything else throws `LaunchDarklyApiError`. */
+  /**
+   * One call. 2xx comes back as a response, and so do a 404 on GET (the resource does not exist) and a 409
+   * on a write (it exists already); anything else throws `LaunchDarklyApiError` with method, path and status.
+   * A write that meets 404 throws too: its project, environment or parent is missing, and it did nothing.
+   */
   async request<T>(
     method: string,
     path: string,
@@ -101,7 +105,8 @@ export class LaunchDarklyRestClient {
         continue;
       }
       const parsed = text ? safeJson(text) : undefined;
-      if (res.ok || res.status === 404 || res.status === 409) {
+      const expected = method === 'GET' ? res.status === 404 : res.status === 409;
+      if (res.ok || expected) {
         return { status: res.status, body: parsed as T | undefined };
       }
       throw new LaunchDarklyApiError(method, path, res.status, this.scrub(errorDetail(parsed, text)));

@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerLdCommands } from '../ld/command.js';
 import { loadConfig } from '../ld/config.js';
 import { METRICS } from '../ld/desired-state.js';
+import { LaunchDarklyApiError, LaunchDarklyRestClient } from '../ld/rest-client.js';
 import { loadManifest } from '../shared/manifest.js';
 import { FakeLaunchDarklyApi } from './ld-fake-api.js';
 
@@ -211,6 +212,15 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
     }
   });
 
+  it('fails on a project that does not exist, before any write, and reports nothing as created', async () => {
+    for (const extra of [[], ['--dry-run']]) {
+      const { out, error } = await bootstrap(api, ['--project', 'no-such-project', ...extra]);
+      expect(error?.message).toMatch(/project "no-such-project" does not exist/);
+      expect(out).not.toMatch(/^(created|updated|plan) /m);
+    }
+    expect(api.writes()).toEqual([]);
+  });
+
   it('--dry-run prints the planned calls and writes nothing', async () => {
     const { out, error } = await bootstrap(api, ['--dry-run']);
     expect(error).toBeUndefined();
@@ -229,6 +239,25 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
     expect(refused.error?.message).toMatch(/LD_API_TOKEN/);
     const badKey = await bootstrap(api, ['--environment', 'prod uction']);
     expect(badKey.error?.message).toMatch(/--environment/);
+  });
+});
+
+describe('LaunchDarklyRestClient', () => {
+  let api: FakeLaunchDarklyApi;
+  beforeEach(async () => {
+    api = await FakeLaunchDarklyApi.start(TOKEN, PROJECT);
+  });
+  afterEach(() => api.close());
+
+  it('reads a 404 on GET as missing, but throws on a write that meets 404, with method, path and status', async () => {
+    const client = new LaunchDarklyRestClient({ baseUrl: api.url, token: TOKEN });
+    const path = `/api/v2/projects/${PROJECT}/ai-configs/missing/variations`;
+    expect(await client.get(`${path}/v1`, { beta: true })).toBeUndefined();
+    const failed = await client.request('POST', path, { key: 'v1' }, { beta: true }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(LaunchDarklyApiError);
+    expect(failed).toMatchObject({ method: 'POST', path, status: 404 });
+    expect((failed as Error).message).toContain(`POST ${path} answered 404`);
+    expect((failed as Error).message).not.toContain(TOKEN);
   });
 });
 

@@ -164,6 +164,13 @@ export class FakeLaunchDarklyApi {
       }
     };
     let match: RegExpExecArray | null;
+    const other = /^\/api\/v2\/(?:projects|segments|metrics)\/([^/]+)/.exec(req.path);
+    if (other && other[1] !== this.project) {
+      throw new HttpError(404, `project ${other[1]} not found`);
+    }
+    if (req.path === p && req.method === 'GET') {
+      return [200, { key: this.project, name: this.project }];
+    }
     if ((match = m(`${p}/ai-tools(?:/([^/]+))?`))) {
       beta();
       return this.collection('tool', this.tools, req, url, match[1]);
