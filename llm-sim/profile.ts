@@ -159,7 +159,8 @@ const DATE_SUFFIX = /-(\d{8}|\d{4}-\d{2}-\d{2}|latest|\d+)$/;
 export function resolveModel(profile: SimProfile, modelId: string): { name: string; model: ModelProfile } {
   const id = modelId.toLowerCase();
   const byName = (candidate: string): string | undefined => {
-    if (candidate in profile.models) {
+    // Own keys only: a model named `constructor` or `__proto__` is an unknown model, not Object's.
+    if (Object.hasOwn(profile.models, candidate)) {
       return candidate;
     }
     return Object.keys(profile.models).find((name) =>

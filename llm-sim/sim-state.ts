@@ -57,14 +57,15 @@ export class SimState {
   private readonly recent: RecordedRequest[] = [];
   private seq = 0;
   private readonly hangs = new Set<() => void>();
-  private readonly counters: SimStats = {
+  private readonly counters: Omit<SimStats, 'byModel'> = {
     requests: 0,
     rejected: 0,
     inputTokens: 0,
     outputTokens: 0,
     faults: zeroFaults(),
-    byModel: {},
   };
+  /** A Map, not an object: model ids come from callers, and `__proto__` must be a key like any other. */
+  private readonly byModel = new Map<string, ModelStats & { profile: string }>();
 
   constructor(
     readonly profile: SimProfile,
@@ -194,12 +195,13 @@ export class SimState {
   }
 
   stats(): SimStats {
-    return structuredClone(this.counters);
+    // Object.fromEntries defines own properties, so `__proto__` stays a plain key here too.
+    return structuredClone({ ...this.counters, byModel: Object.fromEntries(this.byModel) });
   }
 
   private modelStats(modelId: string): ModelStats & { profile: string } {
     const key = modelId.toLowerCase();
-    let stats = this.counters.byModel[key];
+    let stats = this.byModel.get(key);
     if (!stats) {
       stats = {
         profile: this.model(modelId).name,
@@ -211,7 +213,7 @@ export class SimState {
         verdicts: { positive: 0, negative: 0, none: 0 },
         faults: zeroFaults(),
       };
-      this.counters.byModel[key] = stats;
+      this.byModel.set(key, stats);
     }
     return stats;
   }

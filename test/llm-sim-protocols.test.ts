@@ -218,6 +218,26 @@ describe('OpenAI protocol', () => {
     const noKey = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(noKey.status).toBe(401);
   });
+  it('answers model ids named like Object properties from the default profile, leaving Object.prototype alone', async () => {
+    for (const model of ['__proto__', 'constructor']) {
+      const reply = await openai.chat.completions.create({
+        model,
+        messages: [{ role: 'user', content: 'What is a reward?' }],
+      });
+      expect(reply.model).toBe(model);
+      await expect(
+        anthropic.messages.create({ model, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }),
+      ).resolves.toBeDefined();
+    }
+    expect(Object.prototype).not.toHaveProperty('requests');
+    const stats = (await (await fetch(`${sim.url}/stats`)).json()) as ReturnType<LlmSim['stats']>;
+    expect(Object.hasOwn(stats.byModel, '__proto__')).toBe(true);
+    expect(stats.byModel.constructor).toMatchObject({ profile: 'default', requests: 2 });
+    expect(Object.getOwnPropertyDescriptor(sim.stats().byModel, '__proto__')?.value).toMatchObject({
+      profile: 'default',
+      requests: 2,
+    });
+  });
 });
 
 describe('Anthropic protocol', () => {
