@@ -11,7 +11,7 @@ import {
   type VariationBody,
 } from './desired-state.js';
 import { ProjectWriter, type StepRecord } from './project-writer.js';
-import type { LaunchDarklyRestClient } from './rest-client.js';
+import { BETA, type LaunchDarklyRestClient } from './rest-client.js';
 import { reconcileExperiments, reconcileTargeting } from './targeting.js';
 
 export interface BootstrapOptions {
@@ -31,8 +31,6 @@ export interface BootstrapResult {
   /** What the REST API cannot do, for a person to finish in the LaunchDarkly UI. */
   manual: string[];
 }
-
-const BETA = { beta: true } as const;
 
 /**
  * Brings a LaunchDarkly project in line with the AI Config manifest: tools, model configs, segments and

@@ -28,7 +28,10 @@ export interface RestClientOptions {
 }
 
 export interface CallOptions {
-  /** Send `LD-API-Version: beta` (AI Configs, AI tools and model configs are beta resources). */
+  /**
+   * Send `LD-API-Version: beta`: AI Configs, AI tools, model configs and experiments are beta resources,
+   * which need it on every call. Other calls send the stable `API_VERSION`.
+   */
   beta?: boolean;
   /** `semantic` sends `domain-model=launchdarkly.semanticpatch`; `json` a JSON Patch array. */
   patch?: 'semantic' | 'json' | 'merge';
@@ -39,14 +42,24 @@ export interface Response<T> {
   body: T | undefined;
 }
 
+/**
+ * The stable REST API version of the calls that are not beta (projects, segments, metrics), sent on each
+ * call so the token's own default version cannot change the answers (20240415 paginates segment and metric
+ * lists, which `list` follows).
+ */
+export const API_VERSION = '20240415';
+
+/** Call options for a beta resource. */
+export const BETA = { beta: true } as const;
+
 /** Items per page requested from list endpoints. */
 export const PAGE_SIZE = 20;
 
 const RETRYABLE = new Set([429, 502, 503, 504]);
 
 /**
- * A small client for the LaunchDarkly REST API (v2): token in the `Authorization` header only, the beta
- * version header where a resource needs it, 429 retried after `X-Ratelimit-Reset` / `Retry-After`, and
+ * A small client for the LaunchDarkly REST API (v2): token in the `Authorization` header only, a version
+ * header on every call (beta where the resource is beta), 429 retried after `X-Ratelimit-Reset` / `Retry-After`, and
  * list endpoints followed through every page.
  */
 export class LaunchDarklyRestClient {
@@ -79,9 +92,7 @@ export class LaunchDarklyRestClient {
       Accept: 'application/json',
       'User-Agent': 'loadgen-ld-bootstrap',
     };
-    if (call.beta) {
-      headers['LD-API-Version'] = 'beta';
-    }
+    headers['LD-API-Version'] = call.beta ? 'beta' : API_VERSION;
     if (body !== undefined) {
       headers['Content-Type'] =
         call.patch === 'semantic'

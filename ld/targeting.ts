@@ -2,8 +2,8 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Manifest, ManifestRule } from '../shared/manifest.js';
 import { experimentPlacements } from './desired-state.js';
 import type { ProjectWriter } from './project-writer.js';
+import { BETA } from './rest-client.js';
 
-const BETA = { beta: true } as const;
 /** Percent to LaunchDarkly's rollout weight unit (100,000 = 100%). */
 const WEIGHT_UNIT = 1000;
 
@@ -99,7 +99,10 @@ export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingCo
 export async function reconcileExperiments(writer: ProjectWriter, ctx: TargetingContext): Promise<void> {
   const base = `/api/v2/projects/${ctx.p}/environments/${encodeURIComponent(ctx.environment)}/experiments`;
   const existing = new Map(
-    (await writer.list<{ key: string; currentIteration?: { status?: string } }>(base)).map((x) => [x.key, x]),
+    (await writer.list<{ key: string; currentIteration?: { status?: string } }>(base, BETA)).map((x) => [
+      x.key,
+      x,
+    ]),
   );
   for (const placement of experimentPlacements(ctx.manifest)) {
     const { spec } = placement;
@@ -149,7 +152,7 @@ export async function reconcileExperiments(writer: ProjectWriter, ctx: Targeting
         },
       },
     };
-    await writer.create('experiment', placement.key, base, body, {}, async () => {
+    await writer.create('experiment', placement.key, base, body, BETA, async () => {
       writer.record('unchanged', 'experiment', placement.key, 'exists');
     });
     ctx.manual.push(`Start the experiment "${spec.name}" (${placement.key}) in ${ctx.environment}.`);

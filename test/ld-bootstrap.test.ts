@@ -67,14 +67,22 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
   });
   afterEach(() => api.close());
 
-  it('creates everything on a fresh project in dependency order, with beta headers and the token only in Authorization', async () => {
+  it('creates everything on a fresh project in dependency order, with version headers and the token only in Authorization', async () => {
     const { out, error } = await bootstrap(api);
     expect(error).toBeUndefined();
     expect(api.writes().map((r) => `${r.method} ${r.path}`)).toEqual(freshSequence());
     expect(api.requests.every((r) => r.status < 400)).toBe(true);
-    for (const r of api.requests.filter((r) => /ai-configs|ai-tools/.test(r.path))) {
-      expect(r.headers['ld-api-version']).toBe('beta');
+    for (const r of api.requests) {
+      const beta = /ai-configs|ai-tools|experiments/.test(r.path);
+      expect(r.headers['ld-api-version'], r.path).toBe(beta ? 'beta' : '20240415');
     }
+    const kinds = new Set(
+      api.requests.map((r) => `${r.method} ${/experiments|segments|metrics/.exec(r.path)}`),
+    );
+    // The header is checked on experiments, segments and metrics too, reads and writes alike.
+    expect([...kinds]).toEqual(
+      expect.arrayContaining(['GET experiments', 'POST experiments', 'PATCH segments', 'POST metrics']),
+    );
 
     const support = api.configs.get('support-agent')!;
     const opus = support.variations.find((v) => v.key === 'claude-opus-treatment')!;

@@ -42,7 +42,8 @@ class HttpError extends Error {
 
 /**
  * A local stand-in for the LaunchDarkly REST API v2 endpoints that `ld bootstrap` uses, answering as the
- * documented API does: token auth, the beta header on AI Config resources, paginated lists with
+ * documented API does: token auth, `LD-API-Version: beta` on AI Config and experiment resources and
+ * `20240415` on the others, paginated lists with
  * `_links.next`, 404 for missing, 409 for duplicates, 429 with `X-Ratelimit-Reset` on demand, semantic
  * patch for targeting and JSON Patch for segments and metrics. It keeps state and records every request.
  */
@@ -158,17 +159,24 @@ export class FakeLaunchDarklyApi {
   private route(req: RecordedRequest, url: URL): [number, unknown] {
     const p = `/api/v2/projects/${this.project}`;
     const m = (pattern: string) => new RegExp(`^${pattern}$`).exec(req.path);
-    const beta = () => {
-      if (req.headers['ld-api-version'] !== 'beta') {
-        throw new HttpError(400, 'this resource is in beta: send LD-API-Version: beta');
+    const version = (expected: string) => {
+      if (req.headers['ld-api-version'] !== expected) {
+        throw new HttpError(
+          400,
+          `send LD-API-Version: ${expected} (got ${String(req.headers['ld-api-version'])})`,
+        );
       }
     };
+    // Beta resources need the beta header on every call; stable ones are held to the version the client targets.
+    const beta = () => version('beta');
+    const stable = () => version('20240415');
     let match: RegExpExecArray | null;
     const other = /^\/api\/v2\/(?:projects|segments|metrics)\/([^/]+)/.exec(req.path);
     if (other && other[1] !== this.project) {
       throw new HttpError(404, `project ${other[1]} not found`);
     }
     if (req.path === p && req.method === 'GET') {
+      stable();
       return [200, { key: this.project, name: this.project }];
     }
     if ((match = m(`${p}/ai-tools(?:/([^/]+))?`))) {
@@ -207,15 +215,18 @@ export class FakeLaunchDarklyApi {
       }));
     }
     if ((match = m(`/api/v2/segments/${this.project}/${this.environment}(?:/([^/]+))?`))) {
+      stable();
       return this.collection('segment', this.segments, req, url, match[1], (body) => ({
         ...body,
         rules: [],
       }));
     }
     if ((match = m(`/api/v2/metrics/${this.project}(?:/([^/]+))?`))) {
+      stable();
       return this.collection('metric', this.metrics, req, url, match[1]);
     }
     if ((match = m(`${p}/environments/${this.environment}/experiments(?:/([^/]+))?`))) {
+      beta();
       if (req.method === 'POST') {
         this.checkExperiment(req.body as Json);
       }
