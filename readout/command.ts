@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
@@ -124,8 +124,37 @@ async function guarded(command: string, io: ReadoutIo, fn: () => Promise<void>):
   }
 }
 
+/** A file the user named cannot be written: one line naming it (exit 1), not a stack trace. */
+function cannotWrite(path: string, err: unknown): ReadoutError {
+  const e = err as NodeJS.ErrnoException;
+  const reason =
+    e.code === 'ENOENT'
+      ? 'no such directory'
+      : e.code === 'EACCES'
+        ? 'permission denied'
+        : e.code === 'EISDIR'
+          ? 'is a directory'
+          : e.message;
+  return new ReadoutError(`cannot write ${path}: ${reason}`, { cause: err });
+}
+
+/** Opens `path` for writing, failing as a ReadoutError before anything is read when it cannot be. */
+async function openOutput(path: string): Promise<WriteStream> {
+  const out = createWriteStream(path);
+  try {
+    await once(out, 'open');
+  } catch (err) {
+    throw cannotWrite(path, err);
+  }
+  return out;
+}
+
 async function write(stream: Writable, text: string): Promise<void> {
   if (!stream.write(text)) {
+    if (stream.destroyed) {
+      // A failed stream never drains.
+      throw stream.errored ?? new Error('the output was closed');
+    }
     await once(stream, 'drain');
   }
 }
@@ -181,7 +210,10 @@ async function report(options: ReportOptions, io: ReadoutIo): Promise<void> {
   const seed = options.seed ?? run?.meta.seed ?? 1;
   const readout = buildReadout({ records, experiments, seed, ...(run ? { run } : {}) });
   if (options.html) {
-    await writeFile(options.html, renderHtml(readout));
+    const html = options.html;
+    await writeFile(html, renderHtml(readout)).catch((err: unknown) => {
+      throw cannotWrite(html, err);
+    });
   }
   if (options.json) {
     await write(io.stdout, JSON.stringify(readout, null, 2) + '\n');
@@ -196,7 +228,10 @@ async function report(options: ReportOptions, io: ReadoutIo): Promise<void> {
 async function exportRun(options: ExportOptions, io: ReadoutIo): Promise<void> {
   await withRunStore(io.env, async (store, config) => {
     await getRun(store, options.runId, config);
-    const out = options.output ? createWriteStream(options.output) : io.stdout;
+    const file = options.output ? await openOutput(options.output) : undefined;
+    const out = file ?? io.stdout;
+    // A failure after opening (disk full) must not be an unhandled 'error' event: `write` rethrows it.
+    file?.on('error', () => {});
     let written = 0;
     let chunk = '';
     try {
@@ -210,10 +245,18 @@ async function exportRun(options: ExportOptions, io: ReadoutIo): Promise<void> {
         }
       }
       await write(out, chunk);
+      if (file) {
+        file.end();
+        await once(file, 'finish');
+      }
+    } catch (err) {
+      throw file?.errored && options.output ? cannotWrite(options.output, file.errored) : err;
     } finally {
-      if (options.output) {
-        out.end();
-        await once(out, 'close');
+      if (file) {
+        file.destroy();
+        if (!file.closed) {
+          await once(file, 'close').catch(() => {});
+        }
       }
     }
     if (options.output) {

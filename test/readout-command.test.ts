@@ -209,6 +209,25 @@ describe('loadgen report / export / plan', () => {
     expect(err.text).toBe(`loadgen report: cannot read ${join(dir, 'missing.jsonl')}: no such file\n`);
   });
 
+  it('names an output it cannot write (export --output, report --html) in one line, exit 1', async () => {
+    await seedRun('run-w', runRecords('run-w'));
+    const missing = join(dir, 'no-such-dir', 'x.jsonl');
+    expect(await cli('export', 'run-w', '--output', missing)).toBe('');
+    expect(err.text).toBe(`loadgen export: cannot write ${missing}: no such directory\n`);
+    expect(exitCode).toBe(1);
+
+    exitCode = undefined;
+    const html = join(dir, 'no-such-dir', 'r.html');
+    expect(await cli('report', 'run-w', '--experiment', 'security-level', '--html', html)).toBe('');
+    expect(err.text).toBe(`loadgen report: cannot write ${html}: no such directory\n`);
+    expect(exitCode).toBe(1);
+
+    exitCode = undefined;
+    await cli('export', 'run-w', '--output', dir);
+    expect(err.text).toBe(`loadgen export: cannot write ${dir}: is a directory\n`);
+    expect(exitCode).toBe(1);
+  });
+
   it('plans users per arm and the expected spend before anything is paid', async () => {
     const text = await cli('plan', '--experiment', 'premium-model-value', '--lift', '0.2');
     expect(text).toContain('users per arm: 223 (446 in the audience)');
