@@ -145,6 +145,7 @@ async function generatedSet(
       topicMethod: topics.method,
       topicsCached: topics.cached,
       questions: model ? `llm (${model.model})` : 'templates',
+      templateFallbacks: generated.llmFailures,
       kbHash: kb.hash,
     },
   };

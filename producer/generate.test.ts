@@ -1,10 +1,12 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '../shared/errors.js';
 import { QueryJobSchema } from '../shared/jobs.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../shared/kb/loader.js';
 import { loadManifest, userInSegment } from '../shared/manifest.js';
 import { packageRoot } from '../shared/paths.js';
 import { generateQueries, type GenerateInput } from './generate.js';
+import type { JsonModel, JsonRequest } from './llm-json.js';
 import { extractTopics, type Topic } from './topics.js';
 
 const manifest = loadManifest();
@@ -94,5 +96,43 @@ describe('generateQueries', () => {
       expect(segmentOf.get(user.key) ?? user.segment).toBe(user.segment);
       segmentOf.set(user.key, user.segment);
     }
+  });
+
+  it('counts questions that fell back to templates, and stops on a refused key instead of falling back', async () => {
+    const model = (fail: (call: number) => Error | undefined): JsonModel & { calls: number } => {
+      const m = {
+        provider: 'anthropic' as const,
+        model: 'fake-haiku',
+        calls: 0,
+        async complete<T>(_request: JsonRequest<T>) {
+          const error = fail(m.calls++);
+          if (error) {
+            throw error;
+          }
+          return {
+            value: { query: 'How do I tune it?' } as T,
+            inputTokens: 1,
+            outputTokens: 1,
+            costUsd: 0,
+            priced: true,
+          };
+        },
+      };
+      return m;
+    };
+    const flaky = model((call) => (call % 10 === 0 ? new Error('timed out') : undefined));
+    const some = await generateQueries(input({ count: 40, piiPercentage: 0, model: flaky, concurrency: 4 }));
+    expect(some.llmFailures).toBe(4);
+    expect(some.jobs.filter((j) => j.query.startsWith('How do I tune it?'))).toHaveLength(36);
+
+    const refused = model((call) =>
+      call === 0 ? Object.assign(new Error('invalid x-api-key'), { status: 401 }) : undefined,
+    );
+    const run = generateQueries(input({ count: 40, model: refused, concurrency: 3 }));
+    await expect(run).rejects.toThrow(ConfigError);
+    await expect(run).rejects.toThrow(
+      /anthropic refused .*fake-haiku \(401: invalid x-api-key\): check ANTHROPIC_API_KEY/,
+    );
+    expect(refused.calls).toBe(3);
   });
 });

@@ -2,7 +2,7 @@ import { COMPLEXITIES, type Complexity, type QueryJob } from '../shared/jobs.js'
 import type { Logger } from '../shared/logger.js';
 import type { Manifest } from '../shared/manifest.js';
 import { Random, seedFromString } from '../shared/random.js';
-import type { JsonModel } from './llm-json.js';
+import { authFailure, isAuthError, type JsonModel } from './llm-json.js';
 import { mapLimit } from './map-limit.js';
 import type { SegmentMix } from './options.js';
 import { choosePiiIndices, PiiInjector } from './pii.js';
@@ -75,19 +75,30 @@ export async function generateQueries(input: GenerateInput): Promise<GenerateRes
     const model = input.model;
     const chunksById = new Map(input.chunks.map((c) => [c.id, c]));
     let done = 0;
-    questions = await mapLimit(picks, input.concurrency ?? 4, async (p, i) => {
-      try {
-        const answer = await llmQuestion(model, p.topic, p.complexity, chunksById);
-        costUsd += answer.costUsd;
-        return answer.query;
-      } catch (err) {
-        llmFailures++;
-        input.logger?.warn({ err: (err as Error).message, seq: i }, 'LLM question failed; using a template');
-        return templated[i] as string;
-      } finally {
-        input.onProgress?.(++done, count);
-      }
-    });
+    try {
+      questions = await mapLimit(picks, input.concurrency ?? 4, async (p, i) => {
+        try {
+          const answer = await llmQuestion(model, p.topic, p.complexity, chunksById);
+          costUsd += answer.costUsd;
+          return answer.query;
+        } catch (err) {
+          // A refused key fails every call: stop, rather than make a run of templates labelled LLM.
+          if (isAuthError(err)) {
+            throw err;
+          }
+          llmFailures++;
+          input.logger?.warn(
+            { err: (err as Error).message, seq: i },
+            'LLM question failed; using a template',
+          );
+          return templated[i] as string;
+        } finally {
+          input.onProgress?.(++done, count);
+        }
+      });
+    } catch (err) {
+      throw isAuthError(err) ? authFailure(model, err) : err;
+    }
   }
 
   const piiIndices = choosePiiIndices(count, input.piiPercentage, stream(input.seed, 'pii-choice'));

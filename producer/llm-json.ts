@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { ConfigError } from '../shared/errors.js';
 import {
   createAnthropicClient,
   createOpenAIClient,
@@ -60,6 +61,31 @@ export function defaultGenerationModel(settings: LlmSettings): string {
     }
   }
   return 'gpt-4o-mini';
+}
+
+const KEY_ENV: Record<Provider, string> = {
+  openai: 'OPENAI_API_KEY',
+  anthropic: 'ANTHROPIC_API_KEY',
+  mistral: 'MISTRAL_API_KEY',
+};
+
+/** Whether a provider refused the key (401) or the model (403): every further call would fail the same way. */
+export function isAuthError(err: unknown): boolean {
+  const status = (err as { status?: unknown } | null)?.status;
+  return status === 401 || status === 403;
+}
+
+/**
+ * The error to stop generation with when the provider refused the key: a `ConfigError` (fix the key, exit 2)
+ * naming the variable, with the SDK's error as `cause`.
+ */
+export function authFailure(model: JsonModel, err: unknown): ConfigError {
+  const status = (err as { status?: unknown }).status;
+  return new ConfigError(
+    `${model.provider} refused query generation with ${model.model} (${String(status)}: ` +
+      `${(err as Error).message}): check ${KEY_ENV[model.provider]}`,
+    { cause: err },
+  );
 }
 
 function parse<T>(schema: z.ZodType<T>, raw: unknown, model: string): T {

@@ -142,6 +142,8 @@ export interface RunPlan {
         topicMethod: string;
         topicsCached: boolean;
         questions: string;
+        /** Questions written from templates because their LLM call failed (LLM questions only). */
+        templateFallbacks: number;
         kbHash: string;
       }
     | { kind: 'file'; path: string };
@@ -200,7 +202,7 @@ export function formatPlan(plan: RunPlan): string {
   lines.push(
     src.kind === 'file'
       ? `query set: ${src.path}`
-      : `topics: ${src.topics} (${src.topicMethod}${src.topicsCached ? ', cached' : ''}, knowledge base ${src.kbHash.slice(0, 12)})  questions: ${src.questions}`,
+      : `topics: ${src.topics} (${src.topicMethod}${src.topicsCached ? ', cached' : ''}, knowledge base ${src.kbHash.slice(0, 12)})  questions: ${src.questions}${src.templateFallbacks > 0 ? ` (${src.templateFallbacks} from templates after LLM failures)` : ''}`,
   );
   lines.push(
     `queries: ${plan.queries}  with PII: ${plan.pii} (${pct(plan.pii, plan.queries)})  distinct users: ${plan.distinctUsers}`,

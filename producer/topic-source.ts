@@ -64,7 +64,13 @@ export async function loadTopics(input: TopicSourceInput): Promise<TopicsResult>
     costUsd = result.costUsd;
     topics = result.topics;
     input.logger?.info(
-      { kept: topics.length, dropped: result.dropped, calls: result.calls, model: model.model },
+      {
+        kept: topics.length,
+        dropped: result.dropped,
+        calls: result.calls,
+        failed: result.failed,
+        model: model.model,
+      },
       'LLM topics grounded in their chunks',
     );
     if (topics.length < MIN_TOPICS) {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import { Random, seedFromString } from '../shared/random.js';
-import type { JsonModel } from './llm-json.js';
+import { authFailure, isAuthError, type JsonModel } from './llm-json.js';
 import { mapLimit } from './map-limit.js';
 import { groundTopic, words, type Topic, type TopicChunk } from './topics.js';
 
@@ -56,6 +56,8 @@ export interface LlmTopicResult {
   dropped: number;
   costUsd: number;
   calls: number;
+  /** Calls that failed (after the SDK's retries); their chunks gave no topics. */
+  failed: number;
 }
 
 /**
@@ -84,7 +86,8 @@ export function sampleChunks<C extends TopicChunk>(chunks: C[], size: number, se
 /**
  * Topics named by an LLM, one call per sampled chunk, each topic tied to the chunk it was named from. Key
  * terms are split into words, and a topic any of whose words is missing from its chunk is dropped: the model
- * may summarise, but not invent.
+ * may summarise, but not invent. A failed call costs its chunk's topics (the caller tops up with extractive
+ * ones); a refused key (401/403) stops the calls and throws a `ConfigError`.
  */
 export async function llmTopics(
   chunks: TopicChunk[],
@@ -95,20 +98,38 @@ export async function llmTopics(
   const sample = sampleChunks(chunks, options.sampleSize ?? 30, seedFromString(kbHash));
   const chunksById = new Map(chunks.map((c) => [c.id, c]));
   let costUsd = 0;
-  const answers = await mapLimit(sample, options.concurrency ?? 4, async (chunk) => {
-    // The passage comes first: it is the material, and the section name only helps a real model.
-    const user = `${chunk.text}\n\n(Section: ${chunk.heading ?? chunk.title})`;
-    const answer = await model.complete({
-      system: SYSTEM,
-      user,
-      name: 'kb_topics',
-      jsonSchema: JSON_SCHEMA,
-      schema: AnswerSchema,
-      maxTokens: 300,
+  let failed = 0;
+  let answers;
+  try {
+    answers = await mapLimit(sample, options.concurrency ?? 4, async (chunk) => {
+      // The passage comes first: it is the material, and the section name only helps a real model.
+      const user = `${chunk.text}\n\n(Section: ${chunk.heading ?? chunk.title})`;
+      try {
+        const answer = await model.complete({
+          system: SYSTEM,
+          user,
+          name: 'kb_topics',
+          jsonSchema: JSON_SCHEMA,
+          schema: AnswerSchema,
+          maxTokens: 300,
+        });
+        costUsd += answer.costUsd;
+        return { chunk, topics: answer.value.topics };
+      } catch (err) {
+        if (isAuthError(err)) {
+          throw err;
+        }
+        failed++;
+        options.logger?.warn(
+          { err: (err as Error).message, chunk: chunk.id },
+          'LLM topic call failed; its chunk gives no topics',
+        );
+        return { chunk, topics: [] };
+      }
     });
-    costUsd += answer.costUsd;
-    return { chunk, topics: answer.value.topics };
-  });
+  } catch (err) {
+    throw isAuthError(err) ? authFailure(model, err) : err;
+  }
   const topics: Topic[] = [];
   const seen = new Set<string>();
   let dropped = 0;
@@ -131,5 +152,5 @@ export async function llmTopics(
       }
     }
   }
-  return { topics, dropped, costUsd, calls: sample.length };
+  return { topics, dropped, costUsd, calls: sample.length, failed };
 }
