@@ -1,7 +1,19 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeFlagFile } from '../shared/flag-file.js';
+import { loadManifest } from '../shared/manifest.js';
 import { BUDGET_EXHAUSTED, startWorker, type WorkerHandle } from '../worker/index.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { WorkerStack } from './worker-stack.js';
+
+/** A flag file of the manifest with these AI Configs switched off (they serve the disabled variation). */
+function flagsWithOff(off: string[]): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'wf-flags-')), 'flags.json');
+  writeFlagFile(loadManifest(), file, { off });
+  return file;
+}
 
 /** A counter's value from a Prometheus text exposition, 0 when absent. */
 function metric(text: string, name: string, labels: string): number {
@@ -116,5 +128,59 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
     const failedJob = await stack.queue.getJob(refused[0]?.jobId ?? '');
     expect(failedJob?.attemptsMade).toBe(1);
     expect(failedJob?.failedReason).toBe(BUDGET_EXHAUSTED);
+  });
+
+  it('sends feedback only for the AI Configs that served: none for a disabled one, as the agent service tracked', async () => {
+    stack = await WorkerStack.start({
+      redisUrl: testRedisUrl(),
+      prefix: testPrefix('wf'),
+      agentEnv: { LD_FLAGS_FILE: flagsWithOff(['supervisor-agent']) },
+    });
+    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 5, tty: false }));
+    const jobs = 12;
+    await stack.createRun('off', jobs);
+    await stack.enqueue('off', jobs);
+    const records = await stack.waitForResults('off', jobs, 30_000);
+    expect(records.filter((r) => r.status !== 'completed')).toEqual([]);
+    const judged = records.filter((r) => r.feedback === 'positive' || r.feedback === 'negative');
+    expect(judged.length).toBeGreaterThan(0);
+
+    // Each job has its own user: what the agent service tracked for that user is what served the request.
+    const tracked = (userKey: string) =>
+      new Set(
+        stack!.events
+          .custom()
+          .filter((e) => /^\$ld:ai:generation:(success|error)$/.test(e.key ?? ''))
+          .filter((e) => e.context?.key === userKey)
+          .map((e) => String(e.data?.configKey)),
+      );
+    await stack.events.waitFor(() => judged.every((r) => tracked(r.userKey).size > 0));
+    const { feedback } = stack.workerEvents('off');
+    for (const record of judged) {
+      const sent = feedback
+        .filter((e) => e.data?.jobId === record.jobId)
+        .map((e) => String(e.data?.configKey));
+      expect(sent.sort()).toEqual([...tracked(record.userKey)].sort());
+      expect(sent).not.toContain('supervisor-agent');
+    }
+  });
+
+  it('fails a job at once when the agent service answers agent_disabled: no retry pays the supervisor again', async () => {
+    stack = await WorkerStack.start({
+      redisUrl: testRedisUrl(),
+      prefix: testPrefix('wf'),
+      agentEnv: { LD_FLAGS_FILE: flagsWithOff(['support-agent']) },
+    });
+    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 1, tty: false }));
+    await stack.createRun('disabled', 1);
+    await stack.enqueue('disabled', 1, { attempts: 5, backoff: { type: 'fixed', delay: 10 } });
+    const [record] = await stack.waitForResults('disabled', 1, 30_000);
+    expect(record?.status).toBe('failed');
+    expect(record?.error).toMatch(/HTTP 503 \(agent_disabled: AI Config support-agent is disabled/);
+    const job = await stack.waitForState('disabled.0', 'failed');
+    expect(job.attemptsMade).toBe(1);
+    expect(job.failedReason).toBe(record?.error);
+    // One chat, so one supervisor call (embeddings aside).
+    expect(stack.sim.requests().filter((r) => !r.path.includes('embeddings'))).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
+import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { startAgentService, type AgentService } from '../agent-service/index.js';
 import { startLlmSim, type LlmSim, type ProfileOverrides } from '../llm-sim/index.js';
@@ -155,6 +155,22 @@ export class WorkerStack {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     return this.runs.allResults(runId);
+  }
+
+  /** Resolves with the job once BullMQ has it in `state` (polls; bounded by `timeoutMs`). */
+  async waitForState(jobId: string, state: string, timeoutMs = 15_000): Promise<Job> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.queue.getJob(jobId);
+      if (job && (await job.getState()) === state) {
+        // Read again: the state may have changed after `job` was fetched, leaving it without the failure.
+        return (await this.queue.getJob(jobId)) ?? job;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(`job ${jobId} did not reach ${state} within ${timeoutMs} ms`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 
   /** Custom events the worker sent for a run (cost and feedback carry the job id), by event key. */

@@ -94,7 +94,7 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
       bad.map((data, i) => ({ name: QUERY_JOB_NAME, data, opts: { jobId: `bad-${i}`, attempts: 5 } })),
     );
     for (const [i, job] of jobs.entries()) {
-      const failed = await waitForState(stack, job.id as string, 'failed');
+      const failed = await stack.waitForState(job.id as string, 'failed');
       expect(failed.failedReason).toContain(`${expected[i]}:`);
       expect(failed.attemptsMade).toBe(1);
     }
@@ -103,18 +103,3 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
     expect(await stack.runs.resultCount('r2')).toBe(0);
   });
 });
-
-async function waitForState(stack: WorkerStack, jobId: string, state: string, timeoutMs = 15_000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await stack.queue.getJob(jobId);
-    if (job && (await job.getState()) === state) {
-      // Read again: the state may have changed after `job` was fetched, leaving it without the failure.
-      return (await stack.queue.getJob(jobId)) ?? job;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`job ${jobId} did not reach ${state}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

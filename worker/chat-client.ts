@@ -46,7 +46,7 @@ export interface ChatCallOptions {
 /**
  * Calls `POST {baseUrl}/chat` and returns the validated response. Failures are `StepError`s: 400/413 and
  * other 4xx (but 408) are fatal; 429, and 503 with `Retry-After`, are rate limits; 5xx, network errors, timeouts and
- * a 200 whose body breaks the contract are retryable.
+ * a 200 whose body breaks the contract are retryable; `agent_disabled` (a 503) is fatal.
  */
 export async function postChat(
   baseUrl: string,
@@ -106,6 +106,10 @@ function httpError(response: Response, body: unknown): StepError {
   }
   if (status === 429 || (status === 503 && retryAfterMs !== undefined)) {
     return new StepError(message, 'rate-limited', { ...details, retryAfterMs: retryAfterMs ?? 1000 });
+  }
+  // A disabled AI Config stays disabled for this user, and every retry would pay the supervisor again.
+  if (error.success && error.data.error.code === 'agent_disabled') {
+    return new StepError(message, 'fatal', details);
   }
   // 408: the service gave up waiting for our request; sending it again can succeed.
   if (status >= 500 || status === 408) {

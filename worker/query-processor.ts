@@ -165,7 +165,8 @@ async function runSteps(
       runId: data.runId,
       user: data.user,
       verdict: verdict.verdict,
-      trackData: chat.response.agents.map((a) => a.trackData),
+      // A disabled AI Config served nothing (the agent service tracked nothing for it): no feedback for it.
+      trackData: chat.response.agents.filter((a) => a.enabled).map((a) => a.trackData),
       costUsd: chat.response.totals.costUsd,
       resentKey: resentKey(deps.keys, data.runId),
     });
