@@ -43,6 +43,9 @@ export interface SimStats {
   byModel: Record<string, ModelStats & { profile: string }>;
 }
 
+/** How many distinct request bodies the simulator remembers for determinism (least recently seen go first). */
+export const SEEN_BODIES_LIMIT = 100_000;
+
 const zeroFaults = (): Record<FaultKind, number> =>
   Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
 
@@ -71,17 +74,24 @@ export class SimState {
     readonly profile: SimProfile,
     readonly seed: number,
     private readonly keepRequests = 1000,
+    private readonly seenLimit = SEEN_BODIES_LIMIT,
   ) {}
 
   /**
    * A random source for one request: from the seed, the body, and how many times this exact body came before,
    * so answers do not depend on how requests interleave and repeated identical requests still differ.
+   * Only the last `seenLimit` distinct bodies are remembered: a body forgotten since counts from 0 again.
    */
   randomFor(rawBody: string): Random {
     // A 48-bit number key keeps the map small over millions of requests; a collision only shifts a count.
     const hash = createHash('sha1').update(rawBody).digest().readUIntLE(0, 6);
     const n = this.seen.get(hash) ?? 0;
+    // Re-inserting keeps the map in least-recently-seen order, so the first key is the one to forget.
+    this.seen.delete(hash);
     this.seen.set(hash, n + 1);
+    if (this.seen.size > this.seenLimit) {
+      this.seen.delete(this.seen.keys().next().value as number);
+    }
     return new Random(seedFromString(`${this.seed}|${hash}|${n}`));
   }
 
@@ -182,6 +192,11 @@ export class SimState {
         this.hangs.delete(release);
         resolve();
       };
+      // An abort that came before the listener would never fire it: the client is already gone.
+      if (signal.aborted) {
+        resolve();
+        return;
+      }
       this.hangs.add(release);
       signal.addEventListener('abort', release, { once: true });
     });
