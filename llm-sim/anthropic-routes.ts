@@ -217,6 +217,13 @@ function streamMessage(c: Context, plan: ChatPlan, id: string, model: string): R
         await send('content_block_start', { index, content_block: { ...block, input: {} } });
         for (const piece of chunks(JSON.stringify(block.input), 8)) {
           await delay(result.perTokenMs * countTokens(piece), signal);
+          if (plan.fault === 'malformed') {
+            await stream.writeSSE({
+              event: 'content_block_delta',
+              data: `{"type":"content_block_delta","delta":{"partial_json":"`,
+            });
+            return;
+          }
           await send('content_block_delta', {
             index,
             delta: { type: 'input_json_delta', partial_json: piece },

@@ -303,6 +303,10 @@ function streamChat(
         });
         for (const piece of chunks(args, 8)) {
           await delay(result.perTokenMs * countTokens(piece), signal);
+          if (plan.fault === 'malformed') {
+            await stream.writeSSE({ data: `{"id":"${meta.id}","choices":[{"delta":{"tool_calls":[` });
+            return;
+          }
           await stream.writeSSE({ data: chunk({ tool_calls: [{ index, function: { arguments: piece } }] }) });
         }
       }

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createAnthropicClient, createOpenAIClient } from '../shared/llm-clients.js';
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
 
@@ -87,6 +87,42 @@ describe('scheduled faults surface as the SDK errors', () => {
     ).rejects.toBeInstanceOf(SyntaxError);
   });
 
+  it('a malformed streamed tool call fails JSON parsing in the SDK (OpenAI and Anthropic)', async () => {
+    sim.scheduleFault({ kind: 'malformed', count: 2 });
+    const quiet = new OpenAI({ apiKey: 'sim', baseURL: `${sim.url}/v1`, maxRetries: 0, logLevel: 'off' });
+    const parameters = { type: 'object', properties: { query: { type: 'string' } }, required: ['query'] };
+    const stream = await quiet.chat.completions.create({
+      model: 'gpt-4o',
+      stream: true,
+      tools: [{ type: 'function', function: { name: 'search_v1', parameters } }],
+      tool_choice: { type: 'function', function: { name: 'search_v1' } },
+      messages: [{ role: 'user', content: 'discount factor' }],
+    });
+    await expect(
+      (async () => {
+        for await (const _chunk of stream) {
+          // drain
+        }
+      })(),
+    ).rejects.toBeInstanceOf(SyntaxError);
+    const events = await anthropic.messages.create({
+      model: 'claude-opus-4',
+      max_tokens: 300,
+      stream: true,
+      tools: [{ name: 'search_v1', input_schema: parameters as Anthropic.Tool.InputSchema }],
+      tool_choice: { type: 'tool', name: 'search_v1' },
+      messages: [{ role: 'user', content: 'discount factor' }],
+    });
+    await expect(
+      (async () => {
+        for await (const _event of events) {
+          // drain
+        }
+      })(),
+    ).rejects.toBeInstanceOf(SyntaxError);
+    expect(sim.stats().faults.malformed).toBe(2);
+  });
+
   it('targets a model and skips requests; counts faults by model in /stats', async () => {
     sim.scheduleFault({ kind: '500', model: 'claude-opus-4', skip: 1 });
     await expect(chat('gpt-4o')).resolves.toBeDefined();
@@ -157,9 +193,7 @@ describe('fault rates from the profile', () => {
   });
 });
 
+/** Polls until `condition` holds (the hanging request has reached the server), failing after 10 s. */
 async function waitUntil(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !condition(); i++) {
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  expect(condition()).toBe(true);
+  await vi.waitFor(() => expect(condition()).toBe(true), { timeout: 10_000, interval: 5 });
 }
