@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 
 export interface ChildExit {
@@ -12,27 +12,32 @@ export interface ChildExit {
 
 interface Child {
   name: string;
+  /** Children of one group (the workers) are stopped together. */
+  group: string;
   process: ChildProcess;
   log: WriteStream;
-  logPath: string;
-  /** A child that is allowed to end by itself (the producer); others ending is a crash. */
-  oneShot: boolean;
   exited: Promise<ChildExit>;
 }
 
 export interface SpawnOptions {
   env: NodeJS.ProcessEnv;
+  /** A child that may end by itself (the producer); any other child ending is a crash. */
   oneShot?: boolean;
-  /** Open an IPC channel: a `loadgen` child then ends when this process does. */
+  /** Open an IPC channel: a `loadgen` child then ends when this process does (see cli.ts). */
   ipc?: boolean;
   /** Resolve `spawn` once the child prints this (e.g. redis-server's ready line). */
   readyLine?: string;
+  /** Stop group; defaults to the child's name. */
+  group?: string;
 }
+
+const TAIL_CHARS = 4000;
 
 /**
  * The child processes of `loadgen start`. Each child's output goes to its own log file; a child that ends
  * while it should not is reported through `onCrash`; `stopAll` ends every child (SIGTERM, then SIGKILL after
- * a grace period) in the reverse order of starting, so none is left behind.
+ * a grace period) group by group in the reverse order of starting, so none is left behind. Children run in
+ * process groups of their own: a Ctrl-C in the terminal reaches `start` alone, which then stops them in order.
  */
 export class ChildProcesses {
   private readonly children: Child[] = [];
@@ -44,32 +49,32 @@ export class ChildProcesses {
   ) {}
 
   /** Starts `command args`; resolves when it is spawned, or when it printed `readyLine`. */
-  async spawn(
-    name: string,
-    command: string,
-    args: string[],
-    options: SpawnOptions,
-  ): Promise<ChildExit | void> {
-    const logPath = join(this.logDir, `${name}.log`);
-    const log = createWriteStream(logPath, { flags: 'a' });
-    // The IPC channel ends a `loadgen` child when this process dies, even by SIGKILL (see cli.ts).
+  async spawn(name: string, command: string, args: string[], options: SpawnOptions): Promise<void> {
+    const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
     const child = spawn(command, args, {
       env: options.env,
+      detached: true,
       stdio: options.ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
+    let tail = '';
+    const keep = (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
     child.stdout?.pipe(log, { end: false });
     child.stderr?.pipe(log, { end: false });
+    // 'close' comes after the output is read to the end, so the crash report has the last lines.
     const exited = new Promise<ChildExit>((resolve) => {
-      child.once('exit', (code, signal) => {
-        const exit = { name, code, signal, tail: tailOf(logPath) };
-        if (!this.stopping && !(entry.oneShot && code === 0)) {
+      child.once('close', (code, signal) => {
+        const exit = { name, code, signal, tail: tail.trimEnd() };
+        if (!this.stopping && !(options.oneShot && code === 0)) {
           this.onCrash(exit);
         }
         resolve(exit);
       });
     });
-    const entry: Child = { name, process: child, log, logPath, oneShot: options.oneShot ?? false, exited };
-    this.children.push(entry);
+    this.children.push({ name, group: options.group ?? name, process: child, log, exited });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', () => resolve());
       child.once('error', (err) => reject(new Error(`cannot start ${name} (${command}): ${err.message}`)));
@@ -79,7 +84,7 @@ export class ChildProcesses {
     }
   }
 
-  /** Resolves with how the named one-shot child ended. */
+  /** Resolves with how the named child ended. */
   exitOf(name: string): Promise<ChildExit> {
     const child = this.children.find((c) => c.name === name);
     if (!child) {
@@ -88,24 +93,24 @@ export class ChildProcesses {
     return child.exited;
   }
 
-  logPathOf(name: string): string | undefined {
-    return this.children.find((c) => c.name === name)?.logPath;
-  }
-
-  /** Ends every child that is still running, newest first; SIGKILL after `graceMs`. */
+  /** Ends every child that is still running, a group at a time, newest first; SIGKILL after `graceMs`. */
   async stopAll(graceMs = 20_000): Promise<void> {
     this.stopping = true;
-    for (const child of [...this.children].reverse()) {
-      const running = child.process.exitCode === null && child.process.signalCode === null;
-      if (running) {
-        child.process.kill('SIGTERM');
-        const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
-        await child.exited;
-        clearTimeout(timer);
-      }
-      child.log.end();
+    const groups = [...new Set(this.children.map((c) => c.group))].reverse();
+    for (const group of groups) {
+      await Promise.all(this.children.filter((c) => c.group === group).map((c) => stop(c, graceMs)));
     }
   }
+}
+
+async function stop(child: Child, graceMs: number): Promise<void> {
+  if (child.process.exitCode === null && child.process.signalCode === null) {
+    child.process.kill('SIGTERM');
+    const timer = setTimeout(() => child.process.kill('SIGKILL'), graceMs);
+    await child.exited;
+    clearTimeout(timer);
+  }
+  child.log.end();
 }
 
 function waitForLine(
@@ -126,12 +131,4 @@ function waitForLine(
     child.stdout?.on('data', onData);
     void exited.then((exit) => reject(new Error(`${name} exited before it was ready: ${exit.tail}`)));
   });
-}
-
-function tailOf(path: string, lines = 15): string {
-  try {
-    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-  } catch {
-    return '';
-  }
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -10,7 +10,7 @@ import { buildReadout } from '../shared/readout/build-readout.js';
 import { loadExperiments } from '../shared/readout/experiments.js';
 import { renderText } from '../shared/readout/render-text.js';
 import { RunStore } from '../shared/runs.js';
-import { ChildProcesses, type ChildExit } from './child-processes.js';
+import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';
 import type { StartOptions } from './options.js';
 
@@ -44,16 +44,14 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     crashed ??= exit;
     onCrash(exit);
   });
-  const cli = (name: string, args: string[], env: NodeJS.ProcessEnv, oneShot = false) =>
-    children.spawn(name, process.execPath, [io.cliPath, ...args], { env, oneShot, ipc: true });
+  const cli = (name: string, args: string[], env: NodeJS.ProcessEnv, more: Partial<SpawnOptions> = {}) =>
+    children.spawn(name, process.execPath, [io.cliPath, ...args], { env, ipc: true, ...more });
   // Whatever happens first: the run's end, a crash, or Ctrl-C.
-  const interrupted = (async () => {
-    const reason = await Promise.race([
-      crash.then(() => 'crash' as const),
-      io.stopRequested.then(() => 'stop' as const),
-    ]);
-    return reason;
-  })();
+  const interrupted = Promise.race([
+    crash.then(() => 'crash' as const),
+    io.stopRequested.then(() => 'stop' as const),
+  ]);
+  let redisDir: string | undefined;
   const race = <T>(step: Promise<T>) =>
     Promise.race([step, interrupted.then((reason) => Promise.reject(new StopSignal(reason)))]);
 
@@ -66,21 +64,18 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       say(`  redis          ${redactUrl(redisUrl)} (REDIS_URL)`);
     } else {
       const port = await freePort();
-      const dir = mkdtempSync(join(tmpdir(), 'loadgen-redis-'));
+      redisDir = mkdtempSync(join(tmpdir(), 'loadgen-redis-'));
       const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-      redisArgs.push('--dir', dir);
+      redisArgs.push('--dir', redisDir);
       // On Linux, setpriv gives redis-server a parent-death signal, so it ends even if we are SIGKILLed.
       const [command, args] = existsSync(SETPRIV)
         ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', 'redis-server', ...redisArgs]]
         : ['redis-server', redisArgs];
       await race(
-        children.spawn('redis', command, args, {
-          env: io.env,
-          readyLine: 'Ready to accept connections',
-        }) as Promise<void>,
+        children.spawn('redis', command, args, { env: io.env, readyLine: 'Ready to accept connections' }),
       );
       redisUrl = `redis://127.0.0.1:${port}`;
-      say(`  redis          ${redisUrl} (redis-server in ${dir})`);
+      say(`  redis          ${redisUrl} (redis-server in ${redisDir})`);
     }
 
     const env: NodeJS.ProcessEnv = { ...io.env, REDIS_URL: redisUrl, LOG_LEVEL: io.env.LOG_LEVEL ?? 'info' };
@@ -88,14 +83,14 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       say('  LLMs           LIVE (provider keys are set)');
       delete env.LLM_SIM_URL;
     } else if (config.LLM_SIM_URL) {
-      say(`  LLMs           SIMULATED by ${config.LLM_SIM_URL} (LLM_SIM_URL)`);
+      say(`  LLMs           SIMULATED by ${redactUrl(config.LLM_SIM_URL)} (LLM_SIM_URL)`);
     } else {
       const port = await freePort();
       const simArgs = ['sim', '--port', String(port), '--seed', String(options.seed)];
       if (options.zeroLatency) {
         simArgs.push('--zero-latency');
       }
-      await race(cli('llm-sim', simArgs, env) as Promise<void>);
+      await race(cli('llm-sim', simArgs, env));
       env.LLM_SIM_URL = `http://127.0.0.1:${port}`;
       await race(waitForHttp(`${env.LLM_SIM_URL}/healthz`));
       say(`  LLMs           SIMULATED by llm-sim at ${env.LLM_SIM_URL}`);
@@ -103,30 +98,19 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
 
     const agentPort = await freePort();
     env.AGENT_SERVICE_URL = `http://127.0.0.1:${agentPort}`;
-    await race(cli('agent-service', ['agent-service', '--port', String(agentPort)], env) as Promise<void>);
+    await race(cli('agent-service', ['agent-service', '--port', String(agentPort)], env));
     await race(waitForHttp(`${env.AGENT_SERVICE_URL}/ready`, 60_000, 200));
     say(`  agent service  ${env.AGENT_SERVICE_URL}`);
 
     const dashboardPort = options.dashboardPort || (await freePort());
-    await race(
-      cli(
-        'dashboard',
-        ['dashboard', '--port', String(dashboardPort), '--host', '127.0.0.1'],
-        env,
-      ) as Promise<void>,
-    );
+    await race(cli('dashboard', ['dashboard', '--port', String(dashboardPort), '--host', '127.0.0.1'], env));
     const dashboardUrl = `http://127.0.0.1:${dashboardPort}`;
     await race(waitForHttp(`${dashboardUrl}/health`));
     say(`  dashboard      ${dashboardUrl}  (Bull Board at ${dashboardUrl}/queues)`);
 
     for (let i = 1; i <= options.workers; i++) {
-      await race(
-        cli(
-          `worker-${i}`,
-          ['worker', '--concurrency', String(options.concurrency), '--metrics-port', 'off'],
-          env,
-        ) as Promise<void>,
-      );
+      const args = ['worker', '--concurrency', String(options.concurrency), '--metrics-port', 'off'];
+      await race(cli(`worker-${i}`, args, env, { group: 'workers' }));
     }
     say(`  workers        ${options.workers} × concurrency ${options.concurrency}`);
 
@@ -143,7 +127,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     if (options.budgetUsd !== undefined) {
       runArgs.push('--budget-usd', String(options.budgetUsd));
     }
-    await race(cli('producer', runArgs, env, true) as Promise<void>);
+    await race(cli('producer', runArgs, env, { oneShot: true }));
     const produced = await race(children.exitOf('producer'));
     if (produced.code !== 0) {
       say(`\nthe producer failed (exit ${produced.code}):\n${produced.tail}`);
@@ -182,6 +166,9 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       );
     }
     await children.stopAll();
+    if (redisDir) {
+      rmSync(redisDir, { recursive: true, force: true });
+    }
   }
 }
 

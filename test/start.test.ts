@@ -60,7 +60,11 @@ function startLoadgen(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Started
   ]) {
     delete env[name];
   }
-  const child = spawn(process.execPath, ['dist/cli.js', 'start', '--dashboard-port', '0', ...args], { env });
+  // Its own process group, as a terminal gives a foreground job: a Ctrl-C reaches the whole group.
+  const child = spawn(process.execPath, ['dist/cli.js', 'start', '--dashboard-port', '0', ...args], {
+    env,
+    detached: true,
+  });
   let output = '';
   const listeners: (() => void)[] = [];
   const onData = (chunk: Buffer) => {
@@ -99,8 +103,24 @@ describe('loadgen start (built CLI, no Docker)', () => {
     // Realistic latency keeps the run going while we interrupt it; workers finish in-flight jobs for 3 s at most.
     const run = startLoadgen(['--queries', '200', '--workers', '2'], { WORKER_SHUTDOWN_SECONDS: '3' });
     await run.printed('queries enqueued');
-    run.child.kill('SIGINT');
+    // As a terminal's Ctrl-C does: SIGINT to the foreground process group. The children run in groups of
+    // their own, so only `start` gets it, and it stops them in order.
+    process.kill(-(run.child.pid as number), 'SIGINT');
     expect(await run.exited, run.output()).toBe(130);
+    expect(run.output()).not.toContain('crashed');
+    expect(processesWithMarker(run.marker), 'child processes still running').toEqual([]);
+  }, 180_000);
+
+  it('reports a crashed child, ends the others and exits 1', async () => {
+    const run = startLoadgen(['--queries', '200', '--workers', '2'], { WORKER_SHUTDOWN_SECONDS: '3' });
+    await run.printed('queries enqueued');
+    const worker = processesWithMarker(run.marker).find((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('\0worker\0'),
+    );
+    expect(worker).toBeDefined();
+    process.kill(worker as number, 'SIGKILL');
+    expect(await run.exited, run.output()).toBe(1);
+    expect(run.output()).toMatch(/worker-\d crashed \(SIGKILL\); stopping everything/);
     expect(processesWithMarker(run.marker), 'child processes still running').toEqual([]);
   }, 180_000);
 
