@@ -387,3 +387,29 @@ describe('determinism', () => {
     }
   });
 });
+
+describe('latency', () => {
+  it('waits the profile time to first token over HTTP (lower bound only), plain and streamed', async () => {
+    const slow = await startLlmSim({ overrides: { allModels: { latency: { ttftMs: 200, perTokenMs: 0 } } } });
+    try {
+      const client = createOpenAIClient({ simUrl: slow.url });
+      let started = performance.now();
+      await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+      started = performance.now();
+      const stream = createAnthropicClient({ simUrl: slow.url }).messages.stream({
+        model: 'claude-opus-4',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+      await new Promise<void>((resolve, reject) => {
+        stream.on('streamEvent', () => resolve());
+        stream.on('error', reject);
+      });
+      expect(performance.now() - started).toBeGreaterThanOrEqual(150);
+      await stream.finalMessage();
+    } finally {
+      await slow.close();
+    }
+  });
+});
