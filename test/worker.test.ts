@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUERY_JOB_NAME } from '../shared/jobs.js';
+import { CheckpointStore } from '../worker/checkpoint-store.js';
 import { startWorker, type WorkerHandle } from '../worker/index.js';
+import { resentKey } from '../worker/query-processor.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { duplicates, WorkerStack } from './worker-stack.js';
 
@@ -77,6 +79,34 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
     const run = await stack.runs.get('r1');
     const spent = records.reduce((s, r) => s + (r.requestCostUsd ?? 0) + r.harnessCostUsd, 0);
     expect(run?.spendUsd).toBeCloseTo(spent, 9);
+  });
+
+  it('an attempt that lost its lock and ends after the record neither adds to spend nor reports again', async () => {
+    const prefix = testPrefix('wk');
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
+    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 1, tty: false }));
+    await stack.createRun('late', 1);
+    await stack.enqueue('late', 1);
+    const [record] = await stack.waitForResults('late', 1);
+    expect(record?.status).toBe('completed');
+    const spent = (await stack.runs.get('late'))?.spendUsd;
+    // Kept after the record, for a day instead of a week.
+    await stack.waitForState('late.0', 'completed');
+    const ttl = await stack.redis.pttl(stack.keys.key('checkpoint', 'late.0'));
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(24 * 3600 * 1000);
+
+    // What the second attempt does when its chat returns after the first attempt recorded the result.
+    const checkpoints = new CheckpointStore(stack.redis, stack.keys);
+    const chat = (await checkpoints.begin('late.0')).chat;
+    expect(chat).toBeDefined();
+    await checkpoints.saveChat('late.0', 'late', chat!, 0.25);
+    expect((await stack.runs.get('late'))?.spendUsd).toBeCloseTo(spent ?? -1, 12);
+    const claims = await checkpoints.claimReporting(
+      [{ jobId: 'late.0', resentKey: resentKey(stack.keys, 'late') }],
+      'flush-of-the-late-attempt',
+    );
+    expect(claims).toEqual(['done']);
   });
 
   it('fails a malformed job once, naming the field, without retrying it', async () => {

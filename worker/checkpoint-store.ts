@@ -35,6 +35,8 @@ export interface Checkpoint {
 
 /** Checkpoints outlive their job only as a safety net; the result record is what lasts. */
 const CHECKPOINT_TTL_MS = 7 * 24 * 3600 * 1000;
+/** After the record: longer than any attempt that lost its lock can still run (chat at most 2,000 s, judge). */
+const RECORDED_CHECKPOINT_TTL_MS = 24 * 3600 * 1000;
 
 // Saves a step once and adds its cost to the run's spend in the same atomic script, so a job processed
 // twice at once (a lost lock) can neither overwrite a saved step nor count its cost twice.
@@ -193,9 +195,13 @@ export class CheckpointStore {
     throwOnError(await pipeline.exec());
   }
 
-  /** Drops a job's checkpoint once its result record is stored. */
-  async clear(jobId: string): Promise<void> {
-    await this.redis.del(this.key(jobId));
+  /**
+   * Shortens a job's checkpoint's life once its result record is stored. It is kept, not deleted: an attempt
+   * that lost its lock may still be running the same job, and it must find the steps saved (so its cost is
+   * not added to spend again) and the job reported (so its events are not sent again).
+   */
+  async retire(jobId: string): Promise<void> {
+    await this.redis.pexpire(this.key(jobId), RECORDED_CHECKPOINT_TTL_MS);
   }
 }
 

@@ -191,7 +191,7 @@ async function runSteps(
     judge: verdict,
   });
   await deps.runs.recordResult(record);
-  await deps.checkpoints.clear(jobId);
+  await deps.checkpoints.retire(jobId);
   deps.metrics.jobs.inc({ outcome: 'completed' });
   await summarize(deps, data, jobId, {
     status: 'completed',
