@@ -22,6 +22,7 @@ import { createApp, type ReadinessCheck } from './app.js';
 import { loadConfig, type AgentServiceConfig } from './config.js';
 import { ProviderModelCaller } from './llm/provider-model-caller.js';
 import { ServiceMetrics } from './metrics.js';
+import { simReadiness } from './sim-readiness.js';
 import { loadAgentTools } from './agent-tools.js';
 
 export { createApp, type AppDeps, type ReadinessCheck } from './app.js';
@@ -191,7 +192,7 @@ async function readiness(
     },
   ];
   if (llm.simUrl) {
-    checks.push(await simReachable(llm.simUrl));
+    checks.push(await simReadiness(llm.simUrl));
   } else {
     // Live providers are not called just to check (it costs): start-up verified a key for each one served.
     const keyed = [
@@ -202,14 +203,4 @@ async function readiness(
     checks.push({ name: 'providers', ok: true, detail: `live, keyed: ${keyed.join(', ')}` });
   }
   return checks;
-}
-
-async function simReachable(simUrl: string): Promise<ReadinessCheck> {
-  try {
-    const res = await fetch(simUrl, { signal: AbortSignal.timeout(2000) });
-    await res.body?.cancel();
-    return { name: 'llm-sim', ok: true, detail: `reachable (HTTP ${res.status})` };
-  } catch (err) {
-    return { name: 'llm-sim', ok: false, detail: `unreachable: ${(err as Error).message}` };
-  }
 }
