@@ -1,14 +1,7 @@
-import { init, type LDClient, type LDContext, type LDOptions } from '@launchdarkly/node-server-sdk';
+import { init, type LDClient, type LDOptions } from '@launchdarkly/node-server-sdk';
 import { FileDataSourceFactory } from '@launchdarkly/node-server-sdk/integrations';
 import { ConfigError } from './errors.js';
 import type { Logger } from './logger.js';
-
-/** The part of the LaunchDarkly client this project calls; tests can hand in anything with these. */
-export interface FlagClient {
-  variation(key: string, context: LDContext, defaultValue: unknown): Promise<unknown>;
-  track(key: string, context: LDContext, data?: unknown, metricValue?: number): void;
-  flush(): Promise<void>;
-}
 
 export interface LaunchDarklySettings {
   /** Live mode: the server-side SDK key. */

@@ -63,6 +63,18 @@ describe('logger', () => {
     expect(input.servers[0]?.apiKey).toBe(SECRET);
   });
 
+  it('drops the arguments of a failed Redis command (AUTH carries the password) from logged errors', () => {
+    const { logger, lines } = capture();
+    const err = Object.assign(new Error('WRONGPASS invalid username-password pair'), {
+      command: { name: 'auth', args: ['default', SECRET] },
+    });
+    logger.error({ err }, 'redis failed');
+    expect(lines[0]).not.toContain(SECRET);
+    expect(JSON.parse(lines[0] as string)).toMatchObject({
+      err: { message: err.message, command: { name: 'auth' } },
+    });
+  });
+
   it('tells secret field names from others', () => {
     expect(
       ['tokens', 'inputTokens', 'timeToFirstTokenMs', 'key', 'userKey', 'configKey'].filter(isSecretField),

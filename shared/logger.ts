@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, stdSerializers, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
@@ -71,6 +71,19 @@ export function redactSecrets<T>(value: T, depth = 0): T {
   return (copy ?? value) as T;
 }
 
+/**
+ * pino's error serializer, then secrets censored, and the arguments of a failed Redis command dropped: ioredis
+ * attaches `command.args` to its errors, which for AUTH is the password.
+ */
+export function serializeError(err: Error): Record<string, unknown> {
+  const serialized = redactSecrets(stdSerializers.err(err) as unknown as Record<string, unknown>);
+  const command = serialized.command as { args?: unknown } | undefined;
+  if (command && typeof command === 'object' && 'args' in command) {
+    return { ...serialized, command: { ...command, args: CENSOR } };
+  }
+  return serialized;
+}
+
 export interface LoggerSettings {
   level?: string;
   name?: string;
@@ -87,6 +100,7 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     // Redaction by configuration: every logged object passes through `redactSecrets`; child bindings (which
     // pino's log formatter does not see) through redaction paths for the known secret names at their top.
     formatters: { log: redactSecrets },
+    serializers: { err: serializeError },
     redact: { paths: BINDING_SECRETS, censor: CENSOR },
   };
   if (settings.name) {

@@ -46,11 +46,6 @@ export class Random {
     const v = this.next();
     return mean + sd * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
-
-  /** An independent generator derived from this one, e.g. one per worker or per request. */
-  fork(): Random {
-    return new Random(this.int(-0x80000000, 0x7fffffff));
-  }
 }
 
 /** A 32-bit seed from a string (FNV-1a), so that seeds can be derived from ids. */

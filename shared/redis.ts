@@ -2,12 +2,6 @@ import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
 import { redactUrl } from './logger.js';
 
-export interface RedisSettings {
-  url: string;
-  /** Key prefix for BullMQ queues and the tool's own keys. */
-  prefix: string;
-}
-
 /**
  * A new ioredis connection for `url`. BullMQ workers need `maxRetriesPerRequest: null` so that blocking
  * commands survive a Redis restart; the same setting suits every long-lived connection here.

@@ -46,10 +46,6 @@ export class ShutdownManager {
     return this;
   }
 
-  get shuttingDown(): boolean {
-    return this.running !== undefined;
-  }
-
   /** Runs every handler once; later calls return the same promise. */
   shutdown(): Promise<void> {
     this.running ??= this.runAll();
