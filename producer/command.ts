@@ -33,7 +33,6 @@ interface RawOptions {
   budgetUsd?: string;
   concurrency: string;
   chunkSize: string;
-  cacheDir: string;
   json: boolean;
 }
 
@@ -132,11 +131,6 @@ export function registerRunCommand(
     .option('--budget-usd <usd>', 'spend limit stored with the run; workers stop the run when it is reached')
     .option('--concurrency <n>', 'concurrent LLM calls while generating', '4')
     .option('--chunk-size <n>', 'jobs per addBulk call', '1000')
-    .option(
-      '--cache-dir <dir>',
-      'where extracted topics are cached by knowledge-base hash and method',
-      '.cache/loadgen',
-    )
     .option('--json', 'print the plan and result as JSON instead of text', false)
     .action(async (raw: RawOptions) => {
       const config = loadConfig(io.env);
@@ -154,7 +148,6 @@ export function registerRunCommand(
         dryRun: raw.dryRun,
         concurrency: raw.concurrency,
         chunkSize: raw.chunkSize,
-        cacheDir: raw.cacheDir,
         ...(raw.users !== undefined ? { users: raw.users } : {}),
         ...(raw.seed !== undefined ? { seed: raw.seed } : {}),
         ...(raw.runId !== undefined ? { runId: raw.runId } : {}),

@@ -1,6 +1,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { ConfigError } from '../shared/errors.js';
 import { QUERY_QUEUE, type QueryJob } from '../shared/jobs.js';
 import { loadKnowledgeBase } from '../shared/kb/loader.js';
@@ -18,6 +19,7 @@ import { createJsonModel, defaultGenerationModel, type JsonModel } from './llm-j
 import { parseRunOptions, type RunOptions, type RunOptionsInput } from './options.js';
 import { countJobs, estimateCost, type RunPlan } from './plan.js';
 import { readQuerySet, writeQuerySet } from './query-set.js';
+import { RedisTopicCache, type TopicCache } from './topic-cache.js';
 import { hasProviderKey, loadTopics, MIN_TOPICS, resolveTopicMethod } from './topic-source.js';
 import { checkSegmentMix } from './users.js';
 
@@ -77,6 +79,7 @@ async function generatedSet(
   seed: number,
   deps: RunDeps,
   manifest: Manifest,
+  cache: TopicCache | undefined,
 ): Promise<QuerySetOutcome> {
   const llm = deps.llm ?? {};
   const kbDir = options.kbDir ?? join(packageRoot, 'kb');
@@ -101,7 +104,7 @@ async function generatedSet(
     kbHash: kb.hash,
     method,
     model,
-    cacheDir: options.cacheDir,
+    cache,
     concurrency: options.concurrency,
     logger: deps.logger,
   });
@@ -170,12 +173,44 @@ async function fileSet(options: RunOptions, path: string): Promise<{ runId: stri
 export async function createRun(input: RunOptionsInput, deps: RunDeps = {}): Promise<RunResult> {
   const options = parseRunOptions(input);
   const manifest = deps.manifest ?? loadManifest();
-  const prices = deps.prices ?? defaultPrices();
-  const llm = deps.llm ?? {};
   checkSegmentMix(manifest, options.segments);
-  if (!options.dryRun && !deps.redisUrl) {
+  if (options.dryRun) {
+    return makeRun(options, deps, manifest, undefined);
+  }
+  if (!deps.redisUrl) {
     throw new ConfigError('createRun needs deps.redisUrl (REDIS_URL) unless dryRun is set');
   }
+  const url = deps.redisUrl;
+  const prefix = deps.prefix ?? 'loadgen';
+  // Before anything is generated (and, in LLM mode, paid for): a run that cannot be enqueued should not spend.
+  try {
+    await checkRedis(url);
+  } catch (err) {
+    throw new ProducerError((err as Error).message, { cause: err });
+  }
+  const redis = createRedis(url, { connectionName: `${prefix}:producer` });
+  try {
+    return await makeRun(options, deps, manifest, { url, prefix, redis });
+  } finally {
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+/** The Redis a run is recorded and enqueued in (absent on a dry run). */
+interface RunRedis {
+  url: string;
+  prefix: string;
+  redis: Redis;
+}
+
+async function makeRun(
+  options: RunOptions,
+  deps: RunDeps,
+  manifest: Manifest,
+  conn: RunRedis | undefined,
+): Promise<RunResult> {
+  const prices = deps.prices ?? defaultPrices();
+  const llm = deps.llm ?? {};
   const seed = options.seed ?? randomInt(0, 0x7fffffff);
   const mode = runMode(llm);
 
@@ -187,7 +222,8 @@ export async function createRun(input: RunOptionsInput, deps: RunDeps = {}): Pro
     set = { jobs: file.jobs, costUsd: 0, source: { kind: 'file', path: options.fromFile } };
   } else {
     runId = options.runId ?? generateRunId();
-    set = await generatedSet(options, runId, seed, deps, manifest);
+    const cache = conn && new RedisTopicCache(conn.redis, new RedisKeys(conn.prefix));
+    set = await generatedSet(options, runId, seed, deps, manifest, cache);
   }
 
   const counts = countJobs(set.jobs);
@@ -217,7 +253,7 @@ export async function createRun(input: RunOptionsInput, deps: RunDeps = {}): Pro
     harnessCostUsd: set.costUsd,
     ...(outFile ? { outFile } : {}),
   };
-  if (options.dryRun) {
+  if (!conn) {
     return result;
   }
 
@@ -236,18 +272,31 @@ export async function createRun(input: RunOptionsInput, deps: RunDeps = {}): Pro
     },
     harnessCostUsd: set.costUsd,
   };
-  result.created = await enqueueRun(meta, set.jobs, options, deps);
+  result.created = await enqueueRun(meta, set.jobs, options, deps, conn);
   return result;
 }
 
-/** What the run metadata keeps of the options: enough to reproduce the run, never a secret. */
+/**
+ * What the run metadata keeps of the options: enough to reproduce the run, never a secret. A file run keeps
+ * no generation options: their defaults (200 queries, …) say nothing about a set read from a file.
+ */
 function recordedOptions(options: RunOptions, plan: RunPlan): Record<string, unknown> {
-  const { dryRun: _dryRun, cacheDir: _cacheDir, out: _out, ...kept } = options;
+  if (plan.source.kind === 'file') {
+    return {
+      ...(options.runId !== undefined ? { runId: options.runId } : {}),
+      fromFile: plan.source.path,
+      ...(options.budgetUsd !== undefined ? { budgetUsd: options.budgetUsd } : {}),
+      chunkSize: options.chunkSize,
+      estimatedCostUsd: plan.estimate.requestsUsd,
+    };
+  }
+  const { dryRun: _dryRun, out: _out, ...kept } = options;
   return {
     ...kept,
-    ...(plan.source.kind === 'generated'
-      ? { topicMethod: plan.source.topicMethod, questions: plan.source.questions, kbHash: plan.source.kbHash }
-      : {}),
+    topicMethod: plan.source.topicMethod,
+    questions: plan.source.questions,
+    templateFallbacks: plan.source.templateFallbacks,
+    kbHash: plan.source.kbHash,
     estimatedCostUsd: plan.estimate.requestsUsd,
   };
 }
@@ -257,15 +306,8 @@ async function enqueueRun(
   jobs: QueryJob[],
   options: RunOptions,
   deps: RunDeps,
+  { url, prefix, redis }: RunRedis,
 ): Promise<boolean> {
-  const url = deps.redisUrl as string;
-  const prefix = deps.prefix ?? 'loadgen';
-  try {
-    await checkRedis(url);
-  } catch (err) {
-    throw new ProducerError((err as Error).message, { cause: err });
-  }
-  const redis = createRedis(url, { connectionName: `${prefix}:producer` });
   const queue = new Queue(QUERY_QUEUE, {
     connection: bullConnection(url, `${prefix}:producer-queue`),
     prefix,
@@ -285,8 +327,6 @@ async function enqueueRun(
     deps.logger?.info({ runId: meta.runId, jobs: jobs.length, created }, 'run enqueued');
     return created;
   } finally {
-    // Close both even if one fails; the queue first, since it may still be flushing.
     await queue.close().catch(() => {});
-    await redis.quit().catch(() => redis.disconnect());
   }
 }

@@ -86,8 +86,6 @@ export const RunOptionsSchema = z.object({
   model: z.string().min(1).optional(),
   /** Jobs per `addBulk` call. */
   chunkSize: intIn(1, 10_000).default(1000),
-  /** Where extracted topics are cached (by knowledge-base hash and method). */
-  cacheDir: z.string().min(1).default('.cache/loadgen'),
 });
 export type RunOptionsInput = z.input<typeof RunOptionsSchema>;
 export type RunOptions = z.output<typeof RunOptionsSchema>;
@@ -100,7 +98,6 @@ const FLAGS: Record<string, string> = {
   fromFile: '--from-file',
   budgetUsd: '--budget-usd',
   chunkSize: '--chunk-size',
-  cacheDir: '--cache-dir',
 };
 
 /** Validates options; a bad one throws a `ConfigError` naming the option (and its CLI flag). */

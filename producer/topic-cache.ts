@@ -1,14 +1,15 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Redis } from 'ioredis';
 import { z } from 'zod';
+import type { RedisKeys } from '../shared/redis.js';
 import type { Topic } from './topics.js';
 
 const CACHE_VERSION = 2;
 
+/** A knowledge base that has not changed in this long is analysed again. */
+const TTL_SECONDS = 30 * 24 * 3600;
+
 const CachedSchema = z.object({
   version: z.literal(CACHE_VERSION),
-  kbHash: z.string(),
-  method: z.string(),
   topics: z.array(
     z.object({
       name: z.string(),
@@ -20,35 +21,48 @@ const CachedSchema = z.object({
   ),
 });
 
-/**
- * Extracted topics on disk, keyed by the knowledge base's content hash and the method (and model), so an
- * unchanged base is analysed once. A file that is missing, unreadable or of another version is a miss.
- */
-export class TopicCache {
-  constructor(private readonly dir: string) {}
+/** Where extracted topics are kept between runs. */
+export interface TopicCache {
+  get(kbHash: string, method: string): Promise<Topic[] | undefined>;
+  set(kbHash: string, method: string, topics: Topic[]): Promise<void>;
+}
 
-  private path(kbHash: string, method: string): string {
-    const safe = method.replace(/[^A-Za-z0-9._-]+/g, '_');
-    return join(this.dir, 'topics', `${kbHash.slice(0, 32)}-${safe}.json`);
+/**
+ * Extracted topics in Redis under the prefix (`<prefix>:topics:<kbHash>:<method>`), so every producer
+ * sharing a Redis (the CLI, the dashboard, containers whose working directory is read-only) analyses an
+ * unchanged base once, and no process writes local files. A value that is unreadable or of another version
+ * is a miss.
+ */
+export class RedisTopicCache implements TopicCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  private key(kbHash: string, method: string): string {
+    return this.keys.key('topics', kbHash, method);
   }
 
   async get(kbHash: string, method: string): Promise<Topic[] | undefined> {
+    const raw = await this.redis.get(this.key(kbHash, method));
+    if (raw === null) {
+      return undefined;
+    }
     try {
-      const parsed = CachedSchema.safeParse(JSON.parse(await readFile(this.path(kbHash, method), 'utf8')));
-      return parsed.success && parsed.data.kbHash === kbHash && parsed.data.method === method
-        ? parsed.data.topics
-        : undefined;
+      const parsed = CachedSchema.safeParse(JSON.parse(raw));
+      return parsed.success ? parsed.data.topics : undefined;
     } catch {
       return undefined;
     }
   }
 
   async set(kbHash: string, method: string, topics: Topic[]): Promise<void> {
-    const path = this.path(kbHash, method);
-    await mkdir(join(this.dir, 'topics'), { recursive: true });
-    // Write then rename, so two producers starting together never read half a file.
-    const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, JSON.stringify({ version: CACHE_VERSION, kbHash, method, topics }, null, 2));
-    await rename(tmp, path);
+    // One SET: two producers starting together each write a whole value, and either is right.
+    await this.redis.set(
+      this.key(kbHash, method),
+      JSON.stringify({ version: CACHE_VERSION, topics }),
+      'EX',
+      TTL_SECONDS,
+    );
   }
 }

@@ -2,7 +2,7 @@ import type { LlmSettings } from '../shared/llm-clients.js';
 import type { Logger } from '../shared/logger.js';
 import type { JsonModel } from './llm-json.js';
 import type { TopicMethod } from './options.js';
-import { TopicCache } from './topic-cache.js';
+import type { TopicCache } from './topic-cache.js';
 import { llmTopics } from './topics-llm.js';
 import { extractTopics, type Topic, type TopicChunk } from './topics.js';
 
@@ -35,26 +35,28 @@ export interface TopicSourceInput {
   kbHash: string;
   method: 'extractive' | 'llm';
   model?: JsonModel | undefined;
-  cacheDir: string;
+  /** Where topics are kept between runs; none on a dry run (which does not touch Redis). */
+  cache?: TopicCache | undefined;
   concurrency: number;
   logger?: Logger | undefined;
 }
 
 /**
- * Topics of a knowledge base, from the cache when the same base was analysed with the same method (and
- * model) before. LLM topics that fall short of {@link MIN_TOPICS} after grounding are topped up with
+ * Topics of a knowledge base, from the cache (when given) if the same base was analysed with the same
+ * method (and model) before. LLM topics that fall short of {@link MIN_TOPICS} after grounding are topped up with
  * extractive ones, and the log says so.
  */
 export async function loadTopics(input: TopicSourceInput): Promise<TopicsResult> {
-  const cache = new TopicCache(input.cacheDir);
-  const { method, model } = input;
+  const { cache, method, model } = input;
   const cacheKey = method === 'llm' && model ? `llm-${model.model}` : 'extractive';
-  const cached = await cache.get(input.kbHash, cacheKey);
+  const cached = await cache?.get(input.kbHash, cacheKey);
   if (cached && cached.length > 0) {
     return { topics: cached, method, cached: true, costUsd: 0 };
   }
   let topics: Topic[];
   let costUsd = 0;
+  // Topics missing because calls failed are not kept: the next run asks again.
+  let complete = true;
   if (method === 'llm' && model) {
     const result = await llmTopics(input.chunks, input.kbHash, model, {
       maxTopics: MAX_TOPICS,
@@ -63,6 +65,7 @@ export async function loadTopics(input: TopicSourceInput): Promise<TopicsResult>
     });
     costUsd = result.costUsd;
     topics = result.topics;
+    complete = result.failed === 0;
     input.logger?.info(
       {
         kept: topics.length,
@@ -88,7 +91,7 @@ export async function loadTopics(input: TopicSourceInput): Promise<TopicsResult>
   } else {
     topics = extractTopics(input.chunks, { maxTopics: MAX_TOPICS });
   }
-  if (topics.length > 0) {
+  if (cache && complete && topics.length > 0) {
     await cache.set(input.kbHash, cacheKey, topics);
   }
   return { topics, method, cached: false, costUsd };

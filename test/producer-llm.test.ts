@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
-import { createRun } from '../producer/index.js';
+import { createRun, formatPlan } from '../producer/index.js';
 import { createJsonModel } from '../producer/llm-json.js';
 import { llmTopics } from '../producer/topics-llm.js';
 import { QueryJobSchema } from '../shared/jobs.js';
+import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { loadKnowledgeBase } from '../shared/kb/loader.js';
 import { packageRoot } from '../shared/paths.js';
 import { defaultPrices } from '../shared/pricing.js';
@@ -50,10 +51,8 @@ describe('LLM topics and questions through llm-sim', () => {
 
   it('makes a run with LLM topics and questions, priced as harness cost, and reuses cached topics', async () => {
     const before = requestsNamed('kb_topics');
-    const first = await createRun(
-      { topics: 'llm', queries: 30, seed: 2, dryRun: true, out: join(dir, 'a.jsonl'), cacheDir: dir },
-      { llm: { simUrl: sim.url } },
-    );
+    const deps = { llm: { simUrl: sim.url }, redisUrl: testRedisUrl(), prefix: testPrefix('prodllm') };
+    const first = await createRun({ topics: 'llm', queries: 30, seed: 2 }, deps);
     expect(first.plan.mode).toBe('SIMULATED');
     expect(first.plan.source).toMatchObject({ kind: 'generated', topicMethod: 'llm', topicsCached: false });
     expect(first.plan.source.kind === 'generated' && first.plan.source.topics).toBeGreaterThanOrEqual(20);
@@ -68,16 +67,42 @@ describe('LLM topics and questions through llm-sim', () => {
     expect(first.jobs.filter((j) => j.piiInjected)).toHaveLength(5);
 
     const topicCalls = requestsNamed('kb_topics');
-    const second = await createRun(
-      { topics: 'llm', queries: 5, seed: 2, dryRun: true, out: join(dir, 'b.jsonl'), cacheDir: dir },
-      { llm: { simUrl: sim.url } },
-    );
+    const second = await createRun({ topics: 'llm', queries: 5, seed: 2 }, deps);
     expect(second.plan.source).toMatchObject({ topicsCached: true });
     expect(requestsNamed('kb_topics')).toBe(topicCalls);
+
+    // A dry run touches no Redis, so it has no cache: it analyses the base again.
+    const dry = await createRun(
+      { topics: 'llm', queries: 5, seed: 2, dryRun: true, out: join(dir, 'b.jsonl') },
+      { llm: { simUrl: sim.url } },
+    );
+    expect(dry.plan.source).toMatchObject({ topicsCached: false });
+    expect(requestsNamed('kb_topics')).toBeGreaterThan(topicCalls);
+  });
+
+  it('survives a failed topic call and counts a failed question as a template in the plan', async () => {
+    // `malformed` is not retried by the SDK: exactly one topic call and one question call fail.
+    sim.scheduleFault({ kind: 'malformed', model: 'gpt-4o-mini', skip: 0, count: 1 });
+    const run = await createRun(
+      { topics: 'llm', queries: 10, seed: 3, dryRun: true, out: join(dir, 'c.jsonl') },
+      {
+        llm: { simUrl: sim.url },
+        onProgress: (phase, done) => {
+          if (phase === 'topics' && done === 1) {
+            sim.scheduleFault({ kind: 'malformed', model: 'gpt-4o-mini', skip: 0, count: 1 });
+          }
+        },
+      },
+    );
+    expect(run.plan.source).toMatchObject({ topicMethod: 'llm', templateFallbacks: 1 });
+    expect(run.plan.source.kind === 'generated' && run.plan.source.topics).toBeGreaterThanOrEqual(20);
+    expect(formatPlan(run.plan)).toMatch(
+      /questions: llm \(gpt-4o-mini\) \(1 from templates after LLM failures\)/,
+    );
   });
 
   it('refuses --topics llm with neither a key nor llm-sim', async () => {
-    await expect(createRun({ topics: 'llm', dryRun: true, cacheDir: dir }, { llm: {} })).rejects.toThrow(
+    await expect(createRun({ topics: 'llm', dryRun: true }, { llm: {} })).rejects.toThrow(
       /--topics llm needs a provider key/,
     );
   });

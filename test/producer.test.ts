@@ -38,14 +38,14 @@ describe('createRun against Redis', () => {
       () => queue.close(),
       () => redis.quit(),
     );
-    return { queue, store: new RunStore(redis, new RedisKeys(prefix)) };
+    return { queue, redis, store: new RunStore(redis, new RedisKeys(prefix)) };
   }
 
   const deps = () => ({ redisUrl: testRedisUrl(), prefix });
 
   it('enqueues 10,000 jobs in one run, records the run, and adds nothing when the run id is re-run', async () => {
-    const { queue, store } = open();
-    const options = { runId: 'big-run', queries: 10_000, seed: 5, cacheDir: dir, budgetUsd: 25 };
+    const { queue, store, redis: redisKeys } = open();
+    const options = { runId: 'big-run', queries: 10_000, seed: 5, budgetUsd: 25 };
     const first = await createRun(options, deps());
     expect(first.created).toBe(true);
     expect(await queue.getWaitingCount()).toBe(10_000);
@@ -65,11 +65,16 @@ describe('createRun against Redis', () => {
       options: { queries: 10_000, piiPercentage: 15, topicMethod: 'extractive', questions: 'templates' },
     });
     expect(first.plan.estimate.requestsUsd).toBeGreaterThan(0);
+    // Topics are kept in Redis under the prefix, not in a folder: the next run of this base reuses them.
+    expect(first.plan.source).toMatchObject({ topicsCached: false });
+    const kbHash = first.plan.source.kind === 'generated' ? first.plan.source.kbHash : '';
+    expect(await redisKeys.exists(`${prefix}:topics:${kbHash}:extractive`)).toBe(1);
     expect(Object.keys(first.plan.estimate.bySegment)).toEqual(['other-paid']);
 
     // Same id, other options: the stored run wins and no job is added.
     const again = await createRun({ ...options, seed: 6, queries: 200 }, deps());
     expect(again.created).toBe(false);
+    expect(again.plan.source).toMatchObject({ topicsCached: true });
     expect(await queue.getWaitingCount()).toBe(10_000);
     expect((await store.get('big-run'))?.meta.seed).toBe(5);
     expect((await queue.getJob('big-run.0'))?.data).toEqual(first.jobs[0]);
@@ -78,10 +83,7 @@ describe('createRun against Redis', () => {
   it('writes the query set on a dry run without touching Redis, then replays it from the file', async () => {
     const { queue, store } = open();
     const out = join(dir, 'set.jsonl');
-    const dry = await createRun(
-      { runId: 'replay', queries: 40, seed: 9, dryRun: true, out, cacheDir: dir },
-      {},
-    );
+    const dry = await createRun({ runId: 'replay', queries: 40, seed: 9, dryRun: true, out }, {});
     expect(dry.dryRun).toBe(true);
     expect(await readQuerySet(out)).toEqual(dry.jobs);
     expect(await queue.getWaitingCount()).toBe(0);
@@ -93,6 +95,12 @@ describe('createRun against Redis', () => {
     expect(await queue.getWaitingCount()).toBe(40);
     expect((await queue.getJob('replay.7'))?.data).toEqual(dry.jobs[7]);
     expect((await store.get('replay'))?.meta.counts.queries).toBe(40);
+    // The run records what it was made from, not generation defaults it never used.
+    expect((await store.get('replay'))?.meta.options).toEqual({
+      fromFile: out,
+      chunkSize: 1000,
+      estimatedCostUsd: replay.plan.estimate.requestsUsd,
+    });
 
     // Another run id takes the same set as a new run.
     await createRun({ fromFile: out, runId: 'replay-2' }, deps());
@@ -101,19 +109,14 @@ describe('createRun against Redis', () => {
   });
 
   it('fails clearly on an unreachable Redis (no password shown), an empty knowledge base and bad files', async () => {
-    const unreachable = createRun(
-      { queries: 5, cacheDir: dir },
-      { redisUrl: 'redis://:hunter2secret@127.0.0.1:1', prefix },
-    );
+    const unreachable = createRun({ queries: 5 }, { redisUrl: 'redis://:hunter2secret@127.0.0.1:1', prefix });
     await expect(unreachable).rejects.toThrow(ProducerError);
     await expect(unreachable).rejects.toThrow(/cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1/);
     await expect(unreachable).rejects.not.toThrow(/hunter2/);
 
     const empty = join(dir, 'empty-kb');
     await mkdir(empty);
-    await expect(createRun({ kbDir: empty, dryRun: true, cacheDir: dir })).rejects.toThrow(
-      /no readable document/,
-    );
+    await expect(createRun({ kbDir: empty, dryRun: true })).rejects.toThrow(/no readable document/);
 
     await expect(createRun({ fromFile: join(dir, 'missing.jsonl'), dryRun: true })).rejects.toThrow(
       /cannot read query set .*missing\.jsonl/,
@@ -123,9 +126,7 @@ describe('createRun against Redis', () => {
       bad,
       '{"runId":"r","seq":0,"query":"hi","user":{"key":"u"}}\n{"runId":"r","seq":1,"query":"","user":{}}\n',
     );
-    await expect(createRun({ fromFile: bad, dryRun: true })).rejects.toThrow(
-      /bad\.jsonl:2: query: /,
-    );
+    await expect(createRun({ fromFile: bad, dryRun: true })).rejects.toThrow(/bad\.jsonl:2: query: /);
 
     await expect(createRun({ segments: 'vip=1', dryRun: true })).rejects.toThrow(ConfigError);
     await expect(createRun({ segments: 'vip=1', dryRun: true })).rejects.toThrow(
@@ -160,22 +161,9 @@ describe('loadgen run', () => {
 
   it('prints the plan and enqueues; logs progress as JSON when not on a terminal', async () => {
     const prefix = testPrefix('cli');
-    const dir = await mkdtemp(join(tmpdir(), 'producer-cli-'));
-    closers.push(() => rm(dir, { recursive: true, force: true }));
     const env = { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix };
     const { stdout, stderr } = await runCli(
-      [
-        '--queries',
-        '30',
-        '--seed',
-        '1',
-        '--run-id',
-        'cli-run',
-        '--segments',
-        'other-paid=0.5,eu-paid=0.5',
-        '--cache-dir',
-        dir,
-      ],
+      ['--queries', '30', '--seed', '1', '--run-id', 'cli-run', '--segments', 'other-paid=0.5,eu-paid=0.5'],
       env,
     );
     expect(stdout).toMatch(/^run cli-run {2}mode SIMULATED {2}seed 1$/m);
@@ -203,9 +191,7 @@ describe('loadgen run', () => {
   });
 
   it('reports an unreachable Redis in one line, without its password, and exits 1', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'producer-cli-'));
-    closers.push(() => rm(dir, { recursive: true, force: true }));
-    const { stderr, exitCode } = await runCli(['--queries', '3', '--cache-dir', dir], {
+    const { stderr, exitCode } = await runCli(['--queries', '3'], {
       REDIS_URL: 'redis://:hunter2secret@127.0.0.1:1',
       LOG_LEVEL: 'silent',
     });
