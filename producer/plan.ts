@@ -1,128 +1,16 @@
+import type { CostEstimate } from '../shared/cost-estimate.js';
 import { COMPLEXITIES, type QueryJob } from '../shared/jobs.js';
-import type { Manifest, ManifestConfig } from '../shared/manifest.js';
-import type { PriceTable } from '../shared/pricing.js';
 import type { RunMode } from '../shared/runs.js';
 
-/**
- * Rough token counts per agent call, for the plan's cost estimate only (the worker records real usage).
- * About four characters per token; a support agent with tools makes two model calls (tool call, answer) and
- * reads retrieved passages.
- */
-export const TOKEN_ESTIMATES = {
-  charsPerToken: 4,
-  supervisorOutput: 30,
-  supportOutput: 400,
-  toolContextInput: 1500,
-  toolCallOutput: 40,
-};
-
-/** Variation key → share (0–1) that a user of `segment` is served, from the config's rules. */
-export function servedShares(config: ManifestConfig, segment: string): Record<string, number> {
-  const rule = config.rules.find((r) => r.segment === segment);
-  if (!rule) {
-    return { [config.fallthrough]: 1 };
-  }
-  if ('variation' in rule) {
-    return { [rule.variation]: 1 };
-  }
-  return Object.fromEntries(
-    Object.entries(rule.rollout)
-      .filter(([, w]) => w > 0)
-      .map(([v, w]) => [v, w / 100]),
-  );
-}
-
-export interface SegmentEstimate {
-  queries: number;
-  /** Expected USD for this segment's requests over priced models. */
-  usd: number;
-  /** Config key → variation key → share served. */
-  served: Record<string, Record<string, number>>;
-}
-
-export interface CostEstimate {
-  /** Expected USD of the requests (priced models only). */
-  requestsUsd: number;
-  bySegment: Record<string, SegmentEstimate>;
-  /** Models a served variation uses that have no price: their cost is not in the totals. */
-  unpricedModels: string[];
-}
-
-export interface EstimateInput {
-  manifest: Manifest;
-  prices: PriceTable;
-  jobs: QueryJob[];
-}
-
-function tokens(text: string): number {
-  return Math.ceil(text.length / TOKEN_ESTIMATES.charsPerToken);
-}
-
-/**
- * Expected cost of a run: for each segment, every agent's served variations (fixed or the experiment's
- * split) priced with token estimates. The supervisor, security and support agents are assumed to run on
- * every request, which errs on the side of a higher estimate.
- */
-export function estimateCost(input: EstimateInput): CostEstimate {
-  const { manifest, prices, jobs } = input;
-  const queryTokens = jobs.length ? jobs.reduce((sum, j) => sum + tokens(j.query), 0) / jobs.length : 0;
-  const counts: Record<string, number> = {};
-  for (const job of jobs) {
-    const segment = job.user.segment ?? '(none)';
-    counts[segment] = (counts[segment] ?? 0) + 1;
-  }
-  const unpriced = new Set<string>();
-  const bySegment: Record<string, SegmentEstimate> = {};
-  let requestsUsd = 0;
-  for (const [segment, queries] of Object.entries(counts)) {
-    const estimate: SegmentEstimate = { queries, usd: 0, served: {} };
-    for (const [configKey, config] of Object.entries(manifest.configs)) {
-      const shares = servedShares(config, segment);
-      estimate.served[configKey] = shares;
-      for (const [variationKey, share] of Object.entries(shares)) {
-        const variation = config.variations[variationKey];
-        if (!variation) {
-          continue;
-        }
-        const { input: inTokens, output: outTokens } = agentTokens(configKey, variation, queryTokens);
-        const cost = prices.cost(variation.model.name, inTokens, outTokens);
-        if (cost.priced) {
-          estimate.usd += share * cost.usd * queries;
-        } else {
-          unpriced.add(variation.model.name);
-        }
-      }
-    }
-    bySegment[segment] = estimate;
-    requestsUsd += estimate.usd;
-  }
-  return { requestsUsd, bySegment, unpricedModels: [...unpriced].sort() };
-}
-
-function agentTokens(
-  configKey: string,
-  variation: ManifestConfig['variations'][string],
-  queryTokens: number,
-): { input: number; output: number } {
-  const prompt = tokens(variation.instructions) + queryTokens;
-  const maxTokens = Number(variation.model.parameters.max_tokens ?? Infinity);
-  const tools = variation.model.parameters.tools;
-  const hasTools = Array.isArray(tools) && tools.length > 0;
-  if (configKey.startsWith('supervisor')) {
-    return { input: prompt, output: Math.min(maxTokens, TOKEN_ESTIMATES.supervisorOutput) };
-  }
-  if (configKey.startsWith('security')) {
-    // The security agent rewrites the message: about as long out as in.
-    return { input: prompt, output: Math.min(maxTokens, queryTokens) };
-  }
-  const answer = Math.min(maxTokens, TOKEN_ESTIMATES.supportOutput);
-  return hasTools
-    ? {
-        input: 2 * prompt + TOKEN_ESTIMATES.toolContextInput,
-        output: answer + TOKEN_ESTIMATES.toolCallOutput,
-      }
-    : { input: prompt, output: answer };
-}
+// One cost model for `loadgen run` and `loadgen plan`: it lives in shared/.
+export {
+  estimateCost,
+  servedShares,
+  TOKEN_ESTIMATES,
+  type CostEstimate,
+  type EstimateInput,
+  type SegmentEstimate,
+} from '../shared/cost-estimate.js';
 
 /** What `loadgen run` prints before enqueueing, and `createRun` returns. */
 export interface RunPlan {

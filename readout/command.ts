@@ -7,9 +7,10 @@ import type { Env } from '../shared/config.js';
 import type { ResultRecord } from '../shared/jobs.js';
 import { loadManifest } from '../shared/manifest.js';
 import { defaultPrices } from '../shared/pricing.js';
+import { TOKEN_ESTIMATES } from '../shared/cost-estimate.js';
 import { buildReadout } from '../shared/readout/build-readout.js';
 import { loadExperiments, selectExperiments } from '../shared/readout/experiments.js';
-import { planExperiment } from '../shared/readout/plan.js';
+import { DEFAULT_PII_SHARE, planExperiment } from '../shared/readout/plan.js';
 import { readResultsJsonl } from '../shared/readout/read-jsonl.js';
 import { ReadoutError } from '../shared/readout/readout-error.js';
 import { renderHtml } from '../shared/readout/render-html.js';
@@ -103,8 +104,16 @@ export function registerReadoutCommands(program: Command, io: Partial<ReadoutIo>
     .option('--confidence <p>', "confidence (default: the experiment's)")
     .option('--power <p>', 'chance of reaching the confidence when the lift is real', '0.8')
     .option('--requests-per-user <n>', 'requests each user makes', '1')
-    .option('--input-tokens <n>', 'input tokens per agent call', '1000')
-    .option('--output-tokens <n>', 'output tokens per agent call', '300')
+    .option(
+      '--pii-percentage <n>',
+      "share of questions with personal data, as `loadgen run` makes them: the security agent's only requests",
+      String(DEFAULT_PII_SHARE * 100),
+    )
+    .option(
+      '--query-tokens <n>',
+      'average question length in tokens (the cost estimate; `loadgen run` measures its own)',
+      String(TOKEN_ESTIMATES.queryTokens),
+    )
     .option('--json', 'print the plan as JSON', false)
     .action(async (raw: Record<string, unknown>) => {
       await guarded('plan', ctx, () => plan(parseOptions(PlanOptionsSchema, raw), ctx));
@@ -288,7 +297,8 @@ async function plan(options: PlanOptions, io: ReadoutIo): Promise<void> {
       baselineRate: options.baseline,
       power: options.power,
       requestsPerUser: options.requestsPerUser,
-      tokensPerCall: { input: options.inputTokens, output: options.outputTokens },
+      queryTokens: options.queryTokens,
+      piiShare: options.piiPercentage / 100,
       manifest,
       prices,
       ...(options.lift !== undefined ? { lift: options.lift } : {}),

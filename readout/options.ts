@@ -31,8 +31,11 @@ export const PlanOptionsSchema = z.object({
   confidence: fraction('a confidence').optional(),
   power: fraction('a power'),
   requestsPerUser: z.coerce.number().int('must be an integer').positive(),
-  inputTokens: z.coerce.number().int('must be an integer').nonnegative(),
-  outputTokens: z.coerce.number().int('must be an integer').nonnegative(),
+  queryTokens: z.coerce.number().int('must be an integer').nonnegative(),
+  piiPercentage: z.coerce
+    .number()
+    .gt(0, 'must be above 0 and at most 100')
+    .max(100, 'must be above 0 and at most 100'),
   json: z.boolean().default(false),
 });
 export type PlanOptions = z.infer<typeof PlanOptionsSchema>;

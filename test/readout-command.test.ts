@@ -230,12 +230,24 @@ describe('loadgen report / export / plan', () => {
 
   it('plans users per arm and the expected spend before anything is paid', async () => {
     const text = await cli('plan', '--experiment', 'premium-model-value', '--lift', '0.2');
-    expect(text).toContain('users per arm: 223 (446 in the audience)');
+    expect(text).toContain('users per arm: 223\n');
+    expect(text).toContain(
+      'queries to run: 446 (446 users in the audience, 1 per user): loadgen run --queries 446',
+    );
     expect(text).toMatch(/support-agent: gpt-4o → claude-opus-4/);
     expect(text).toMatch(/expected request spend: \$\d+\.\d+ \(control \$\d+\.\d+, treatment \$\d+\.\d+\)/);
     const [plan] = JSON.parse(await cli('plan', '--json', '--experiment', 'security-level')) as Plan[];
     expect(plan).toMatchObject({ experimentId: 'security-level', lift: 0.1, confidence: 0.9, power: 0.8 });
     expect(plan?.expectedUsd?.total).toBeGreaterThan(0);
+    // security-agent runs only on requests with PII (15% by default): about 1/0.15 times the users.
+    const security = await cli('plan', '--experiment', 'security-level', '--pii-percentage', '20');
+    const perArm = plan!.usersPerArm;
+    const queries = Math.ceil((2 * perArm) / 0.2);
+    expect(security).toContain(
+      `users per arm: ${perArm.toLocaleString('en-US')} · only 20.0% of users reach`,
+    );
+    expect(security).toContain(`loadgen run --queries ${queries}`);
+    await expect(cli('plan', '--pii-percentage', '0')).rejects.toThrow(/invalid option --pii-percentage/);
   });
 
   it('analyses a 100,000-record export with `report --input`', async () => {

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { estimateCost } from '../cost-estimate.js';
 import { loadManifest } from '../manifest.js';
-import { defaultPrices } from '../pricing.js';
+import { dataPath } from '../paths.js';
+import { defaultPrices, PriceTable } from '../pricing.js';
 import { Random } from '../random.js';
 import { compareConversions } from './beta-binomial.js';
 import { loadExperiments } from './experiments.js';
@@ -48,27 +51,108 @@ describe('usersPerArm', () => {
 });
 
 describe('planExperiment', () => {
-  it('prices a premium-model request from the manifest’s models for the audience and the price table', () => {
+  it('prices a request with the cost model `loadgen run` uses: the same estimate for the same questions', () => {
     const plan = planExperiment({
       experiment: premium!,
       baselineRate: 0.5,
       lift: 0.2,
       manifest,
       prices,
-      tokensPerCall: { input: 1000, output: 300 },
+      queryTokens: 40,
+      piiShare: 0.2,
     });
     expect(plan.usersPerArm).toBe(223);
-    // By hand, per 1M tokens: gpt-4o-mini 0.15/0.6, claude-sonnet-4 3/15, gpt-4o 2.5/10, claude-opus-4 15/75.
-    const call = (input: number, output: number) => (1000 * input + 300 * output) / 1e6;
-    const supervisor = call(0.15, 0.6);
-    const securityMix = 0.5 * call(0.15, 0.6) + 0.5 * call(3, 15); // the other experiment splits other-paid 50/50
-    expect(plan.perRequestUsd.control).toBeCloseTo(supervisor + securityMix + call(2.5, 10), 12);
-    expect(plan.perRequestUsd.treatment).toBeCloseTo(supervisor + securityMix + call(15, 75), 12);
+    expect(plan.exposure).toBe(1);
+    expect(plan.totalRequests).toBe(446);
+    // The producer's estimate of 100 questions of 160 characters (40 tokens), 20 with PII, all other-paid,
+    // where support-agent splits 50/50: per request, the mean of the plan's two arms.
+    const jobs = Array.from({ length: 100 }, (_, seq) => ({
+      runId: 'r',
+      seq,
+      query: 'q'.repeat(160),
+      piiInjected: seq < 20,
+      user: { key: `u${seq}`, segment: 'other-paid' },
+    }));
+    const run = estimateCost({ manifest, prices, jobs });
+    expect(run.requestsUsd / 100).toBeCloseTo(
+      (plan.perRequestUsd.control! + plan.perRequestUsd.treatment!) / 2,
+      12,
+    );
     expect(plan.expectedUsd?.total).toBeCloseTo(
       223 * (plan.perRequestUsd.control! + plan.perRequestUsd.treatment!),
       9,
     );
-    expect(plan.unpricedModels).toEqual([]);
+    expect(plan.unpricedModels).toEqual({ control: [], treatment: [] });
+  });
+
+  it('runs the security agent only on requests with personal data, in the cost as in the exposure', () => {
+    const at = (piiShare: number) =>
+      planExperiment({ experiment: premium!, baselineRate: 0.5, lift: 0.2, manifest, prices, piiShare });
+    const [none, some, all] = [at(0), at(0.15), at(1)];
+    // Linear in the PII share: 15% of the way from no security calls to one on every request.
+    expect(some.perRequestUsd.control! - none.perRequestUsd.control!).toBeCloseTo(
+      0.15 * (all.perRequestUsd.control! - none.perRequestUsd.control!),
+      12,
+    );
+    expect(all.perRequestUsd.control!).toBeGreaterThan(none.perRequestUsd.control!);
+    expect(some.agents.find((a) => a.configKey === 'security-agent')?.runs).toBe(0.15);
+  });
+
+  it('asks for enough queries when the flag is reached only by requests with PII (security-agent)', () => {
+    const plan = planExperiment({ experiment: security!, baselineRate: 0.5, manifest, prices });
+    const n = usersPerArm(0.5, 0.1, 0.9, 0.8);
+    expect(plan.usersPerArm).toBe(n);
+    // `loadgen run`'s default: 15% of the questions carry PII, one question per user.
+    expect(plan.piiShare).toBe(0.15);
+    expect(plan.exposure).toBeCloseTo(0.15, 12);
+    expect(plan.totalUsers).toBe(Math.ceil((2 * n) / 0.15));
+    expect(plan.totalRequests).toBe(plan.totalUsers);
+    // Three requests per user: a user is exposed when any of them has PII (1 − 0.85³).
+    const three = planExperiment({
+      experiment: security!,
+      baselineRate: 0.5,
+      requestsPerUser: 3,
+      piiShare: 0.15,
+      manifest,
+      prices,
+    });
+    expect(three.exposure).toBeCloseTo(1 - 0.85 ** 3, 12);
+    expect(three.totalRequests).toBe(3 * Math.ceil((2 * n) / (1 - 0.85 ** 3)));
+    expect(() =>
+      planExperiment({ experiment: security!, baselineRate: 0.5, piiShare: 0, manifest, prices }),
+    ).toThrow(/only on requests with personal data/);
+  });
+
+  it('keeps unpriced models per arm: an arm with only priced models still gets its cost', () => {
+    const raw = JSON.parse(readFileSync(dataPath('pricing.json'), 'utf8')) as {
+      models: Record<string, unknown>;
+    };
+    const without = (model: string) => {
+      const models = { ...raw.models };
+      delete models[model];
+      return new PriceTable({ ...raw, models });
+    };
+    const noGpt4o = planExperiment({
+      experiment: premium!,
+      baselineRate: 0.5,
+      lift: 0.2,
+      manifest,
+      prices: without('gpt-4o'),
+    });
+    expect(noGpt4o.unpricedModels).toEqual({ control: ['gpt-4o'], treatment: [] });
+    expect(noGpt4o.perRequestUsd.control).toBeNull();
+    expect(noGpt4o.perRequestUsd.treatment).toBeGreaterThan(0);
+    expect(noGpt4o.expectedUsd).toBeNull();
+    const noOpus = planExperiment({
+      experiment: premium!,
+      baselineRate: 0.5,
+      lift: 0.2,
+      manifest,
+      prices: without('claude-opus-4'),
+    });
+    expect(noOpus.unpricedModels).toEqual({ control: [], treatment: ['claude-opus-4'] });
+    expect(noOpus.perRequestUsd.control).toBeGreaterThan(0);
+    expect(noOpus.perRequestUsd.treatment).toBeNull();
   });
 
   it('defaults the lift to the experiment’s lift criterion and the confidence to the experiment’s', () => {

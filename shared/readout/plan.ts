@@ -1,7 +1,11 @@
+import { isPiiOnlyAgent, requestCost, TOKEN_ESTIMATES } from '../cost-estimate.js';
 import type { Manifest } from '../manifest.js';
 import type { PriceTable } from '../pricing.js';
 import { normalInv } from './distributions.js';
 import type { Experiment } from './experiments.js';
+
+/** `loadgen run --pii-percentage`'s default: the share of questions with personal data. */
+export const DEFAULT_PII_SHARE = 0.15;
 
 export interface PlanInput {
   experiment: Experiment;
@@ -14,14 +18,18 @@ export interface PlanInput {
   /** Probability of reaching the confidence when the lift is real; 0.8 by default. */
   power?: number;
   requestsPerUser?: number;
-  /** Tokens per agent call, the basis of the dollar estimate. */
-  tokensPerCall?: { input: number; output: number };
+  /** Average question length in tokens, the basis of the dollar estimate (as `loadgen run` estimates). */
+  queryTokens?: number;
+  /** Share of requests with personal data (`loadgen run --pii-percentage` / 100), 0.15 by default. */
+  piiShare?: number;
   manifest: Manifest;
   prices: PriceTable;
 }
 
 export interface AgentCost {
   configKey: string;
+  /** Share of requests on which the agent runs (the security agent only on those with personal data). */
+  runs: number;
   /** Variation → share of the arm's requests it serves (1 unless another experiment splits it). */
   control: { variation: string; model: string; share: number }[];
   treatment: { variation: string; model: string; share: number }[];
@@ -34,17 +42,27 @@ export interface Plan {
   lift: number;
   confidence: number;
   power: number;
+  /** Users per arm who must reach the flag's variation (be exposed) to detect the lift. */
   usersPerArm: number;
+  /**
+   * Share of the audience's users who reach the flag: 1, or for the security agent (which runs only on
+   * requests with personal data) the chance that at least one of a user's requests has some.
+   */
+  exposure: number;
+  /** Users of the audience to run so that `usersPerArm` are exposed in each arm. */
   totalUsers: number;
   requestsPerUser: number;
+  /** Requests (queries) to run: what `loadgen run --queries` needs. */
   totalRequests: number;
-  tokensPerCall: { input: number; output: number };
+  queryTokens: number;
+  piiShare: number;
   agents: AgentCost[];
-  /** Expected cost of one request per arm, USD; null when a model on the path is unpriced. */
+  /** Expected cost of one request per arm, USD; null when a model on that arm's path is unpriced. */
   perRequestUsd: { control: number | null; treatment: number | null };
   /** Expected request spend of the whole experiment, USD (judge and query generation not included). */
   expectedUsd: { control: number; treatment: number; total: number } | null;
-  unpricedModels: string[];
+  /** Models without a price, per arm: an arm's cost is unknown when it has any. */
+  unpricedModels: { control: string[]; treatment: string[] };
 }
 
 /**
@@ -70,28 +88,10 @@ export function usersPerArm(baselineRate: number, lift: number, confidence: numb
   return Math.ceil((root / (p2 - p1)) ** 2);
 }
 
-/** Which variations of `configKey` a user of `segment` gets, with their shares, following the manifest. */
-function servedVariations(manifest: Manifest, configKey: string, segment: string | undefined) {
-  const config = manifest.configs[configKey];
-  if (!config) {
-    throw new Error(`the manifest has no AI Config "${configKey}"`);
-  }
-  const rule = segment ? config.rules.find((r) => r.segment === segment) : undefined;
-  const model = (variation: string) => config.variations[variation]?.model.name ?? 'unknown';
-  if (rule && 'rollout' in rule) {
-    const total = Object.values(rule.rollout).reduce((a, b) => a + b, 0);
-    return Object.entries(rule.rollout)
-      .filter(([, w]) => w > 0)
-      .map(([variation, w]) => ({ variation, model: model(variation), share: w / total }));
-  }
-  const variation = rule ? rule.variation : config.fallthrough;
-  return [{ variation, model: model(variation), share: 1 }];
-}
-
 /**
- * What an experiment needs before anything is paid: users per arm to detect the lift, and the expected
- * request spend from the price table, assuming every AI Config in the manifest runs once per request with
- * `tokensPerCall` tokens (an upper estimate: the supervisor may skip an agent).
+ * What an experiment needs before anything is paid: users per arm to detect the lift, the queries to run so
+ * that many reach the flag, and the expected request spend with the cost model `loadgen run` uses
+ * (shared/cost-estimate.ts: every agent per request, the security agent on requests with personal data).
  */
 export function planExperiment(input: PlanInput): Plan {
   const exp = input.experiment;
@@ -103,38 +103,43 @@ export function planExperiment(input: PlanInput): Plan {
   const confidence = input.confidence ?? exp.confidence;
   const power = input.power ?? 0.8;
   const requestsPerUser = input.requestsPerUser ?? 1;
-  const tokensPerCall = input.tokensPerCall ?? { input: 1000, output: 300 };
+  const queryTokens = input.queryTokens ?? TOKEN_ESTIMATES.queryTokens;
+  const piiShare = input.piiShare ?? DEFAULT_PII_SHARE;
+  if (isPiiOnlyAgent(exp.flag) && piiShare === 0) {
+    throw new Error(`${exp.flag} runs only on requests with personal data: the PII share must be above 0`);
+  }
   const n = usersPerArm(input.baselineRate, lift, confidence, power);
+  const exposure = isPiiOnlyAgent(exp.flag) ? 1 - (1 - piiShare) ** requestsPerUser : 1;
+  // Less a hair: 1 − 0.8 is 0.19999999999999996, and 1,798 / that must stay 8,990.
+  const totalUsers = Math.ceil((2 * n) / exposure - 1e-9);
+  const totalRequests = totalUsers * requestsPerUser;
   const segment = exp.audience?.segment;
-  const agents: AgentCost[] = Object.keys(input.manifest.configs).map((configKey) => {
-    if (configKey === exp.flag) {
-      const config = input.manifest.configs[configKey];
-      const arm = (variation: string) => [
-        { variation, model: config?.variations[variation]?.model.name ?? 'unknown', share: 1 },
-      ];
-      return { configKey, control: arm(exp.control), treatment: arm(exp.treatment) };
-    }
-    const served = servedVariations(input.manifest, configKey, segment);
-    return { configKey, control: served, treatment: served };
-  });
-  const unpriced = new Set<string>();
-  const perRequest = (arm: 'control' | 'treatment'): number | null => {
-    let total = 0;
-    for (const agent of agents) {
-      for (const served of agent[arm]) {
-        const cost = input.prices.cost(served.model, tokensPerCall.input, tokensPerCall.output);
-        if (cost.priced) {
-          total += served.share * cost.usd;
-        } else {
-          unpriced.add(served.model);
-        }
-      }
-    }
-    return unpriced.size > 0 ? null : total;
-  };
-  const control = perRequest('control');
-  const treatment = perRequest('treatment');
-  const requestsPerArm = n * requestsPerUser;
+  const arm = (variation: string) =>
+    requestCost({
+      manifest: input.manifest,
+      prices: input.prices,
+      segment,
+      queryTokens,
+      piiShare,
+      serve: { [exp.flag]: variation },
+    });
+  const costs = { control: arm(exp.control), treatment: arm(exp.treatment) };
+  const served = (cost: (typeof costs)['control'], configKey: string) =>
+    Object.entries(cost.served[configKey] ?? {}).map(([variation, share]) => ({
+      variation,
+      model: input.manifest.configs[configKey]?.variations[variation]?.model.name ?? 'unknown',
+      share,
+    }));
+  const agents: AgentCost[] = Object.keys(input.manifest.configs).map((configKey) => ({
+    configKey,
+    runs: isPiiOnlyAgent(configKey) ? piiShare : 1,
+    control: served(costs.control, configKey),
+    treatment: served(costs.treatment, configKey),
+  }));
+  const control = costs.control.unpricedModels.length > 0 ? null : costs.control.usd;
+  const treatment = costs.treatment.unpricedModels.length > 0 ? null : costs.treatment.usd;
+  // Users are bucketed 50/50 whether or not a request reaches the flag: half the requests per arm.
+  const requestsPerArm = totalRequests / 2;
   return {
     experimentId: exp.id,
     baselineRate: input.baselineRate,
@@ -143,10 +148,12 @@ export function planExperiment(input: PlanInput): Plan {
     confidence,
     power,
     usersPerArm: n,
-    totalUsers: 2 * n,
+    exposure,
+    totalUsers,
     requestsPerUser,
-    totalRequests: 2 * requestsPerArm,
-    tokensPerCall,
+    totalRequests,
+    queryTokens,
+    piiShare,
     agents,
     perRequestUsd: { control, treatment },
     expectedUsd:
@@ -157,6 +164,9 @@ export function planExperiment(input: PlanInput): Plan {
             treatment: treatment * requestsPerArm,
             total: (control + treatment) * requestsPerArm,
           },
-    unpricedModels: [...unpriced],
+    unpricedModels: {
+      control: costs.control.unpricedModels,
+      treatment: costs.treatment.unpricedModels,
+    },
   };
 }
