@@ -7,7 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { CheckpointStore } from '../worker/checkpoint-store.js';
+import { StepError } from '../worker/chat-client.js';
 import { LaunchDarklyReporter, type ReportRequest } from '../worker/launchdarkly-reporter.js';
+import type { EventsClient } from '../worker/request-events.js';
 import { EventsEndpoint } from './helpers/events-endpoint.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 
@@ -18,6 +20,13 @@ const trackData = (configKey: string, variationKey: string) => ({
   modelName: 'gpt-4o',
   providerName: 'openai',
 });
+
+/** An empty flag file: the reporter evaluates no flags. */
+function flagsFile(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'reporter-')), 'flags.json');
+  writeFileSync(file, JSON.stringify({ flags: {}, segments: {} }));
+  return file;
+}
 
 describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoints)', () => {
   let endpoint: EventsEndpoint | undefined;
@@ -37,10 +46,8 @@ describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoi
 
   async function setUp(eventsUri?: string) {
     endpoint = await EventsEndpoint.start();
-    const dir = mkdtempSync(join(tmpdir(), 'reporter-'));
-    writeFileSync(join(dir, 'flags.json'), JSON.stringify({ flags: {}, segments: {} }));
     client = await createLaunchDarklyClient({
-      flagsFile: join(dir, 'flags.json'),
+      flagsFile: flagsFile(),
       eventsUri: eventsUri ?? endpoint.url,
     });
     const prefix = testPrefix('wr');
@@ -106,13 +113,53 @@ describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoi
     expect((await checkpoints.begin('r.7')).reported).toBe(true);
   });
 
-  it('rejects (so the job retries) and checkpoints nothing when LaunchDarkly does not take the events', async () => {
+  it('rejects (so the job retries) when LaunchDarkly does not confirm, and keeps the claim: the retry is in doubt', async () => {
     const unreachable = 'http://127.0.0.1:9';
-    const { checkpoints, request, redis } = await setUp(unreachable);
+    const { checkpoints, keys, request, redis } = await setUp(unreachable);
     const result = await reporter!.report(request('r.9')).catch((err: unknown) => err as Error);
     expect(result).toBeInstanceOf(Error);
     expect((result as Error).message).toMatch(/LaunchDarkly events not delivered/);
     expect((await checkpoints.begin('r.9')).reported).toBe(false);
-    expect(await redis.hget(checkpoints.key('r.9'), 'reporting')).toBeNull();
+    // A timeout or a reset may come after LaunchDarkly took the events: the claim stays.
+    expect(await redis.hget(checkpoints.key('r.9'), 'reporting')).not.toBeNull();
+
+    // The retry, through a LaunchDarkly that answers: sent again and listed as re-sent.
+    const working = await createLaunchDarklyClient({ flagsFile: flagsFile(), eventsUri: endpoint!.url });
+    const retry = new LaunchDarklyReporter(working, checkpoints, { intervalMs: 20 });
+    try {
+      expect((await retry.report(request('r.9'))).resent).toBe(true);
+    } finally {
+      await retry.close();
+      working.close();
+    }
+    expect(await redis.smembers(keys.key('run', 'r', 'ld-resent'))).toEqual(['r.9']);
+    expect((await checkpoints.begin('r.9')).reported).toBe(true);
   });
+
+  it(
+    'settles every job of a batch when something throws outside the flush handling (no job hangs)',
+    { timeout: 10_000 },
+    async () => {
+      const { checkpoints, request } = await setUp();
+      const throwing: EventsClient = {
+        track: () => {
+          throw new Error('track exploded');
+        },
+        flush: async (callback) => callback?.(null, true),
+      };
+      const broken = new LaunchDarklyReporter(throwing, checkpoints, { intervalMs: 20 });
+      try {
+        const results = await Promise.allSettled([
+          broken.report(request('r.5')),
+          broken.report(request('r.6')),
+        ]);
+        expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+        const reason = (results[0] as PromiseRejectedResult).reason as Error;
+        expect(reason).toBeInstanceOf(StepError);
+        expect((reason.cause as Error).message).toBe('track exploded');
+      } finally {
+        await broken.close();
+      }
+    },
+  );
 });

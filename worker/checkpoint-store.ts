@@ -67,14 +67,6 @@ end
 return 'fresh'
 `;
 
-// Removes this flush's claim only: another worker's claim on the same job stays.
-const RELEASE_REPORTING_SCRIPT = `
-if redis.call('HGET', KEYS[1], 'reporting') == ARGV[1] then
-  redis.call('HDEL', KEYS[1], 'reporting')
-end
-return 1
-`;
-
 /**
  * Per-job checkpoints in Redis (`<prefix>:checkpoint:<jobId>`, a hash): each step of a job is saved as it
  * finishes, so a retry, or the worker that picks up a dead worker's job, skips what is done.
@@ -152,9 +144,9 @@ export class CheckpointStore {
 
   /**
    * Claims step 3 for the jobs of a flush about to be sent (one round trip). Per job: `done` when its events
-   * were already delivered (send nothing), `in-doubt` when an earlier flush of it was never confirmed (its
-   * worker died after sending, or another worker is sending it right now: the job id is added to
-   * `resentKey`), else `fresh`.
+   * were already delivered (send nothing), `in-doubt` when an earlier flush of it was never confirmed (it
+   * failed, maybe after LaunchDarkly took the events; its worker died after sending; or another worker is
+   * sending it right now: the job id is added to `resentKey`), else `fresh`.
    */
   async claimReporting(
     jobs: { jobId: string; resentKey: string }[],
@@ -182,15 +174,6 @@ export class CheckpointStore {
     const pipeline = this.redis.pipeline();
     for (const jobId of jobIds) {
       pipeline.hset(this.key(jobId), 'reported', '1').hdel(this.key(jobId), 'reporting');
-    }
-    throwOnError(await pipeline.exec());
-  }
-
-  /** A flush failed before delivery: nothing was sent, so its jobs are no longer in doubt. */
-  async releaseReporting(jobIds: string[], flushId: string): Promise<void> {
-    const pipeline = this.redis.pipeline();
-    for (const jobId of jobIds) {
-      pipeline.eval(RELEASE_REPORTING_SCRIPT, 1, this.key(jobId), flushId);
     }
     throwOnError(await pipeline.exec());
   }

@@ -73,9 +73,17 @@ export class LaunchDarklyReporter {
     if (this.pending.length === 0) {
       return;
     }
-    this.flushing = this.flushBatch(this.pending.splice(0)).finally(() => {
-      this.flushing = undefined;
-    });
+    const batch = this.pending.splice(0);
+    this.flushing = this.flushBatch(batch)
+      .catch((err: unknown) => {
+        // Anything thrown outside flushBatch's own handling (a throwing track call, say) must still settle
+        // every job of the batch, or they hang; the claims stay, so their retries count as in doubt.
+        this.options.logger?.error({ err, jobs: batch.length }, 'LaunchDarkly flush failed unexpectedly');
+        this.fail(batch, new StepError('LaunchDarkly reporting failed', 'retryable', {}, { cause: err }));
+      })
+      .finally(() => {
+        this.flushing = undefined;
+      });
     await this.flushing;
   }
 
@@ -110,8 +118,9 @@ export class LaunchDarklyReporter {
     const costEvents = outcomes.reduce((sum, o) => sum + o.costEvents, 0);
     this.options.onFlush?.({ ok: failure === null, jobs: claimed.length, feedbackEvents, costEvents });
     if (failure) {
-      this.options.logger?.warn({ err: failure, jobs: batch.length }, 'LaunchDarkly did not accept events');
-      await this.checkpoints.releaseReporting(claimed, flushId).catch(() => {});
+      // The claims stay: a timeout or a reset can come after LaunchDarkly took the events, so the retry must
+      // count as in doubt (and list its job in ld-resent) rather than as fresh.
+      this.options.logger?.warn({ err: failure, jobs: batch.length }, 'LaunchDarkly did not confirm events');
       this.fail(
         batch,
         new StepError(
