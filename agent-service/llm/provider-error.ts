@@ -16,20 +16,25 @@ export interface ProviderErrorContext {
  * Maps what a provider SDK threw to the service's HTTP answer: 429 stays 429 (with the provider's
  * `Retry-After`), overload (529, 503, `overloaded_error`) becomes 503 with `Retry-After`, a timeout or the
  * request's deadline 504, anything else 502. A `ServiceError` passes through.
+ *
+ * The caller learns the agent, provider, model and status, never the provider's own text: it can quote the
+ * API key ("Incorrect API key provided: sk-…"). That text goes to the log only, as the `cause`, with key-like
+ * tokens masked (the logger redacts by field name, not inside messages).
  */
 export function providerError(err: unknown, ctx: ProviderErrorContext): ServiceError {
   if (err instanceof ServiceError) {
     return err;
   }
+  const cause = loggedCause(err);
   const where = `${ctx.agent} agent (${ctx.provider} ${ctx.model})`;
   if (ctx.deadline?.aborted) {
     return new ServiceError(504, 'deadline_exceeded', `the request deadline passed while the ${where} ran`, {
       agent: ctx.agent,
-      cause: err,
+      cause,
     });
   }
   if (err instanceof OpenAI.APIConnectionTimeoutError || err instanceof Anthropic.APIConnectionTimeoutError) {
-    return new ServiceError(504, 'deadline_exceeded', `${where} timed out`, { agent: ctx.agent, cause: err });
+    return new ServiceError(504, 'deadline_exceeded', `${where} timed out`, { agent: ctx.agent, cause });
   }
   if (
     (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) &&
@@ -41,25 +46,23 @@ export function providerError(err: unknown, ctx: ProviderErrorContext): ServiceE
       return new ServiceError(429, 'rate_limited', `${where} was rate-limited by the provider`, {
         retryAfterSeconds,
         agent: ctx.agent,
-        cause: err,
+        cause,
       });
     }
     if (err.status === 529 || err.status === 503 || type === 'overloaded_error') {
       return new ServiceError(503, 'provider_overloaded', `${where}: the provider is overloaded`, {
         retryAfterSeconds,
         agent: ctx.agent,
-        cause: err,
+        cause,
       });
     }
-    return new ServiceError(502, 'upstream_error', `${where} failed: HTTP ${err.status} ${firstLine(err)}`, {
+    return new ServiceError(502, 'upstream_error', `${where} failed: HTTP ${err.status}`, {
       agent: ctx.agent,
-      cause: err,
+      cause,
     });
   }
-  return new ServiceError(502, 'upstream_error', `${where} failed: ${firstLine(err)}`, {
-    agent: ctx.agent,
-    cause: err,
-  });
+  const kind = err instanceof Error ? err.name : typeof err;
+  return new ServiceError(502, 'upstream_error', `${where} failed (${kind})`, { agent: ctx.agent, cause });
 }
 
 /** Seconds from `retry-after-ms` or `retry-after` (seconds or an HTTP date), rounded up; at least 1. */
@@ -89,7 +92,13 @@ function errorType(body: unknown): string | undefined {
   return typeof type === 'string' ? type : undefined;
 }
 
-function firstLine(err: unknown): string {
+/** Key-like tokens: `sk-…`/`sk-ant-…` keys, bearer credentials, and long opaque strings with digits (Mistral keys). */
+const SECRET_LIKE = /\b(?:sk|rk|pk)-[\w*.-]{4,}|\bBearer\s+\S+|\b(?=[\w-]*\d)[A-Za-z0-9_-]{32,}\b/gi;
+
+/** What the log keeps of a provider error: its name and first line, key-like tokens masked. */
+function loggedCause(err: unknown): Error {
   const message = err instanceof Error ? err.message : String(err);
-  return (message.split('\n')[0] ?? '').slice(0, 300);
+  const cause = new Error((message.split('\n')[0] ?? '').slice(0, 300).replace(SECRET_LIKE, '[redacted]'));
+  cause.name = err instanceof Error ? err.name : 'Error';
+  return cause;
 }
