@@ -79,8 +79,9 @@ export function registerLdCommands(
             baseUrl: config.LD_API_URL,
             token: config.LD_API_TOKEN,
             logger,
-            onRetry: ({ method, path, status, waitMs, attempt }) =>
-              out(`  ${status} on ${method} ${path}: retry ${attempt} in ${(waitMs / 1000).toFixed(1)} s`),
+            timeoutMs: config.LD_API_TIMEOUT_MS,
+            onRetry: ({ method, path, reason, waitMs, attempt }) =>
+              out(`  ${reason} on ${method} ${path}: retry ${attempt} in ${(waitMs / 1000).toFixed(1)} s`),
           })
         : undefined;
       out(

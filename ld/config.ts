@@ -16,6 +16,11 @@ const LdEnvSchema = z.object({
     .optional()
     .transform((v) => (v ? v : 'https://app.launchdarkly.com'))
     .pipe(z.url({ protocol: /^https?$/ })),
+  /** Milliseconds one REST call may take before it is retried (as a network error is). */
+  LD_API_TIMEOUT_MS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(100).max(600_000).default(30_000),
+  ),
 });
 export type LdConfig = z.infer<typeof LdEnvSchema>;
 

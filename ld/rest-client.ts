@@ -19,12 +19,23 @@ export interface RestClientOptions {
   baseUrl: string;
   token: string;
   logger?: Logger | undefined;
-  /** Retries after 429 (and 502/503/504) before giving up. */
+  /** Retries after 429, 502/503/504, a network error or a timeout before giving up. */
   maxRetries?: number;
   /** Upper bound on one wait, whatever the server asks for. */
   maxWaitMs?: number;
+  /** Time one attempt may take, answer body included (default 30 s); then it is retried like a network error. */
+  timeoutMs?: number;
   /** Told about every retry, so a command can say why it is waiting. */
-  onRetry?: (info: { method: string; path: string; status: number; waitMs: number; attempt: number }) => void;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface RetryInfo {
+  method: string;
+  path: string;
+  /** The status that is retried (`429`), or what went wrong without one (`timeout after 30 s`, `network error`). */
+  reason: string;
+  waitMs: number;
+  attempt: number;
 }
 
 export interface CallOptions {
@@ -59,13 +70,14 @@ const RETRYABLE = new Set([429, 502, 503, 504]);
 
 /**
  * A small client for the LaunchDarkly REST API (v2): token in the `Authorization` header only, a version
- * header on every call (beta where the resource is beta), 429 retried after `X-Ratelimit-Reset` / `Retry-After`, and
- * list endpoints followed through every page.
+ * header on every call (beta where the resource is beta), 429 retried after `X-Ratelimit-Reset` /
+ * `Retry-After`, a timeout on every attempt, and list endpoints followed through every page.
  */
 export class LaunchDarklyRestClient {
   private readonly baseUrl: string;
   private readonly maxRetries: number;
   private readonly maxWaitMs: number;
+  private readonly timeoutMs: number;
 
   constructor(private readonly options: RestClientOptions) {
     if (!options.token) {
@@ -74,6 +86,7 @@ export class LaunchDarklyRestClient {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.maxRetries = options.maxRetries ?? 6;
     this.maxWaitMs = options.maxWaitMs ?? 60_000;
+    this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
   /**
@@ -102,16 +115,35 @@ export class LaunchDarklyRestClient {
             : 'application/json';
     }
     for (let attempt = 0; ; attempt++) {
-      const res = await fetch(`${this.baseUrl}${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
+      let res: globalThis.Response;
+      let text: string;
+      try {
+        res = await fetch(`${this.baseUrl}${path}`, {
+          method,
+          headers,
+          body: body === undefined ? undefined : JSON.stringify(body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        text = await res.text();
+      } catch (err) {
+        // A retried write is safe: a create that did land meets 409 and becomes an update; patches repeat.
+        const timedOut = err instanceof Error && err.name === 'TimeoutError';
+        const reason = timedOut ? `timeout after ${this.timeoutMs / 1000} s` : 'network error';
+        this.options.logger?.debug({ method, path, reason, attempt }, 'LaunchDarkly API call failed');
+        if (attempt < this.maxRetries) {
+          const waitMs = Math.min(500 * 2 ** attempt, this.maxWaitMs);
+          this.options.onRetry?.({ method, path, reason, waitMs, attempt: attempt + 1 });
+          await delay(waitMs);
+          continue;
+        }
+        throw new Error(`LaunchDarkly API ${method} ${path}: ${reason}, ${attempt + 1} attempts`, {
+          cause: err,
+        });
+      }
       this.options.logger?.debug({ method, path, status: res.status, attempt }, 'LaunchDarkly API call');
       if (RETRYABLE.has(res.status) && attempt < this.maxRetries) {
         const waitMs = this.waitFor(res, attempt);
-        this.options.onRetry?.({ method, path, status: res.status, waitMs, attempt: attempt + 1 });
+        this.options.onRetry?.({ method, path, reason: String(res.status), waitMs, attempt: attempt + 1 });
         await delay(waitMs);
         continue;
       }

@@ -205,6 +205,17 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
     expect(api.writes().map((r) => `${r.method} ${r.path}`)).toEqual(freshSequence());
   });
 
+  it('retries a call that gets no answer within LD_API_TIMEOUT_MS and finishes', async () => {
+    api.stallNext(1);
+    const { out, error } = await bootstrap(api, [], { LD_API_TIMEOUT_MS: '200' });
+    expect(error).toBeUndefined();
+    const [stalled, retried] = api.requests;
+    expect(stalled!.status).toBe(0);
+    expect(`${retried!.method} ${retried!.path} ${retried!.status}`).toBe(`GET ${stalled!.path} 200`);
+    expect(out).toMatch(/timeout after 0.2 s on GET .*: retry 1 in/);
+    expect(api.writes().map((r) => `${r.method} ${r.path}`)).toEqual(freshSequence());
+  });
+
   it('never prints the token: not in output, trace logs, or errors', async () => {
     const ok = await bootstrap(api, ['--dry-run']);
     const run = await bootstrap(api);
@@ -267,6 +278,24 @@ describe('LaunchDarklyRestClient', () => {
     expect((failed as Error).message).toContain(`POST ${path} answered 404`);
     expect((failed as Error).message).not.toContain(TOKEN);
   });
+
+  it('gives up after a bounded number of timeouts, naming the call', async () => {
+    api.stallNext(10);
+    const retries: string[] = [];
+    const client = new LaunchDarklyRestClient({
+      baseUrl: api.url,
+      token: TOKEN,
+      timeoutMs: 100,
+      maxRetries: 2,
+      maxWaitMs: 1,
+      onRetry: ({ reason, attempt }) => retries.push(`${attempt}: ${reason}`),
+    });
+    const path = `/api/v2/projects/${PROJECT}`;
+    await expect(client.get(path)).rejects.toThrow(
+      `LaunchDarkly API GET ${path}: timeout after 0.1 s, 3 attempts`,
+    );
+    expect(retries).toEqual(['1: timeout after 0.1 s', '2: timeout after 0.1 s']);
+  });
 });
 
 describe('ld config', () => {
@@ -274,5 +303,7 @@ describe('ld config', () => {
     expect(loadConfig({}).LD_API_URL).toBe('https://app.launchdarkly.com');
     expect(loadConfig({ LD_API_URL: '' }).LD_API_URL).toBe('https://app.launchdarkly.com');
     expect(() => loadConfig({ LD_API_URL: 'not a url' })).toThrow(/LD_API_URL/);
+    expect(loadConfig({ LD_API_TIMEOUT_MS: '' }).LD_API_TIMEOUT_MS).toBe(30_000);
+    expect(() => loadConfig({ LD_API_TIMEOUT_MS: '5s' })).toThrow(/LD_API_TIMEOUT_MS/);
   });
 });

@@ -53,6 +53,7 @@ export class FakeLaunchDarklyApi {
   /** Page size the server uses whatever `limit` asks for, to force pagination. */
   maxPageSize = 2;
   private rateLimited = 0;
+  private stalled = 0;
   private readonly hidden = new Set<string>();
   readonly tools = new Map<string, Json>();
   readonly modelConfigs = new Map<string, Json>();
@@ -85,6 +86,11 @@ export class FakeLaunchDarklyApi {
   /** The next `count` requests get 429 with a reset a few milliseconds ahead. */
   rateLimitNext(count: number): void {
     this.rateLimited = count;
+  }
+
+  /** The next `count` requests are recorded (status 0) and never answered, so the client's timeout fires. */
+  stallNext(count: number): void {
+    this.stalled = count;
   }
 
   /** Leave a resource out of list answers (a list that lags behind), so a create meets a 409. */
@@ -134,6 +140,10 @@ export class FakeLaunchDarklyApi {
         code: 'unauthorized',
         message: `Invalid access token ${String(req.headers.authorization)}`,
       });
+    }
+    if (this.stalled > 0) {
+      this.stalled--;
+      return; // close() drops the connection
     }
     if (this.rateLimited > 0) {
       this.rateLimited--;
