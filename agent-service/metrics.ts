@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AgentRun } from '../shared/chat.js';
+import { UNKNOWN_TOOL_ERROR } from './tools/types.js';
 
 /**
  * Prometheus metrics of one agent-service app, in a registry of its own (not prom-client's global one), so
@@ -74,7 +75,9 @@ export class ServiceMetrics {
     const outcome = !run.enabled ? 'disabled' : run.error !== undefined ? 'error' : 'success';
     this.agentRuns.inc({ ...labels, outcome });
     for (const call of run.toolCalls) {
-      this.toolCalls.inc({ ...labels, tool: call.name });
+      // The name is whatever the model sent: label calls to tools not on offer as one `unknown`, so that a
+      // model inventing names cannot grow the label set without bound.
+      this.toolCalls.inc({ ...labels, tool: call.error === UNKNOWN_TOOL_ERROR ? 'unknown' : call.name });
     }
   }
 }

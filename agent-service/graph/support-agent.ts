@@ -1,7 +1,7 @@
 import type { ToolCall } from '../../shared/chat.js';
 import type { ModelMessage, ModelToolCall, ModelToolSpec } from '../llm/model-types.js';
 import { ServiceError } from '../service-error.js';
-import type { AgentTool } from '../tools/types.js';
+import { UNKNOWN_TOOL_ERROR, type AgentTool } from '../tools/types.js';
 import type { AgentRecorder } from './agent-recorder.js';
 import { callModel, startAgent, tracked, type AgentDeps, type RequestScope } from './agent-context.js';
 import type { ChatTurn } from './chat-state.js';
@@ -87,7 +87,7 @@ async function runTool(
     });
   const tool = tools.find((t) => t.name === call.name);
   if (!tool) {
-    record({ error: 'unknown tool' });
+    record({ error: UNKNOWN_TOOL_ERROR });
     return `error: there is no tool named ${call.name}`;
   }
   let args: Record<string, unknown>;

@@ -12,3 +12,6 @@ export interface AgentTool {
   parameters: Record<string, unknown>;
   run(args: Record<string, unknown>, signal?: AbortSignal): Promise<ToolResult>;
 }
+
+/** The `error` of a recorded tool call whose name is not among the tools offered (whatever the model sent). */
+export const UNKNOWN_TOOL_ERROR = 'unknown tool';
