@@ -109,6 +109,22 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
     expect(claims).toEqual(['done']);
   });
 
+  it('a job whose result is recorded completes even when its summary cannot be printed', async () => {
+    const prefix = testPrefix('wk');
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
+    const broken = {
+      write: () => {
+        throw new Error('output broken');
+      },
+    } as unknown as NodeJS.WritableStream;
+    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 1, tty: true, output: broken }));
+    await stack.createRun('quiet', 1);
+    await stack.enqueue('quiet', 1, { attempts: 1 });
+    const job = await stack.waitForState('quiet.0', 'completed');
+    expect(job.attemptsMade).toBe(1);
+    expect((await stack.runs.allResults('quiet')).map((r) => r.status)).toEqual(['completed']);
+  });
+
   it('fails a malformed job once, naming the field, without retrying it', async () => {
     const prefix = testPrefix('wk');
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });

@@ -193,12 +193,13 @@ async function runSteps(
   await deps.runs.recordResult(record);
   await deps.checkpoints.retire(jobId);
   deps.metrics.jobs.inc({ outcome: 'completed' });
+  // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
   await summarize(deps, data, jobId, {
     status: 'completed',
     latencyMs: chat.latencyMs,
     verdict: verdict.verdict,
     costUsd: chat.response.totals.costUsd,
-  });
+  }).catch((err: unknown) => log.warn({ err }, 'cannot print the job summary'));
   return { jobId, verdict: verdict.verdict, costUsd: chat.response.totals.costUsd };
 }
 
