@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
+import { loadManifest, type Manifest } from '../manifest.js';
 import { dataPath } from '../paths.js';
 import { ReadoutError } from './readout-error.js';
 
@@ -75,10 +76,64 @@ export const ExperimentsFileSchema = z
   });
 
 /**
- * Reads and validates an experiments file (default: the shipped `data/experiments.yaml`). A bad file throws an
- * error naming the file and each bad field, e.g. `experiments.0.criteria.1.min`.
+ * What the AI Config manifest says against an experiment: its flag, variations, audience and split must exist
+ * there (a typo would otherwise read out as "an arm has no users"), and the split must be the rollout the
+ * manifest gives the audience for this experiment. One line per problem, naming the experiment and the key.
  */
-export function loadExperiments(path = dataPath('experiments.yaml')): Experiment[] {
+export function checkAgainstManifest(exp: Experiment, manifest: Manifest): string[] {
+  const where = `experiment "${exp.id}"`;
+  const config = manifest.configs[exp.flag];
+  if (!config) {
+    return [
+      `${where}: flag "${exp.flag}" is not an AI Config of the manifest (known: ${Object.keys(manifest.configs).join(', ')})`,
+    ];
+  }
+  const problems: string[] = [];
+  const variations = Object.keys(config.variations);
+  const variation = (role: string, key: string) => {
+    if (!(key in config.variations)) {
+      problems.push(
+        `${where}: ${role} "${key}" is not a variation of ${exp.flag} (known: ${variations.join(', ')})`,
+      );
+    }
+  };
+  variation('control', exp.control);
+  variation('treatment', exp.treatment);
+  Object.keys(exp.split ?? {}).forEach((key) => variation('split key', key));
+  const segment = exp.audience?.segment;
+  if (segment !== undefined && !(segment in manifest.segments)) {
+    problems.push(
+      `${where}: audience segment "${segment}" is not a segment of the manifest (known: ${Object.keys(
+        manifest.segments,
+      ).join(', ')})`,
+    );
+  }
+  const rule = config.rules.find((r) => 'rollout' in r && r.experiment === exp.id && r.segment === segment);
+  if (problems.length === 0 && rule && 'rollout' in rule) {
+    // Compare shares of the two arms: 50/50 and 1/1 are the same split.
+    const expected = exp.split ?? { [exp.control]: 1, [exp.treatment]: 1 };
+    const share = (weights: Record<string, number>, key: string) =>
+      (weights[key] ?? 0) / ((weights[exp.control] ?? 0) + (weights[exp.treatment] ?? 0) || 1);
+    if (Math.abs(share(expected, exp.control) - share(rule.rollout, exp.control)) > 1e-9) {
+      problems.push(
+        `${where}: split ${JSON.stringify(expected)} differs from the manifest's rollout of ${exp.flag} for ${segment} ${JSON.stringify(
+          rule.rollout,
+        )}`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Reads and validates an experiments file (default: the shipped `data/experiments.yaml`) and checks it
+ * against the AI Config manifest (default: the shipped one). A bad file throws an error naming the file and
+ * each bad field, e.g. `experiments.0.criteria.1.min`, or the experiment and the key the manifest lacks.
+ */
+export function loadExperiments(
+  path = dataPath('experiments.yaml'),
+  manifest: Manifest = loadManifest(),
+): Experiment[] {
   let raw: unknown;
   try {
     raw = parse(readFileSync(path, 'utf8'));
@@ -89,6 +144,12 @@ export function loadExperiments(path = dataPath('experiments.yaml')): Experiment
   if (!result.success) {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ReadoutError(`invalid experiments file ${path}:\n${problems.join('\n')}`);
+  }
+  const mismatches = result.data.experiments.flatMap((exp) => checkAgainstManifest(exp, manifest));
+  if (mismatches.length > 0) {
+    throw new ReadoutError(
+      `experiments file ${path} does not match the manifest:\n${mismatches.map((m) => `  ${m}`).join('\n')}`,
+    );
   }
   return result.data.experiments;
 }
