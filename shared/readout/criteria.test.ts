@@ -97,6 +97,52 @@ describe('decide', () => {
     expect(result.verdict).toBe('fail');
   });
 
+  it('shows enough digits near a threshold that the figure and its verdict agree', () => {
+    const shown = (result: ReturnType<typeof decide>) =>
+      result.criteria.map((c) => [c.kind, c.display, c.pass]);
+    const under = decide(security, {
+      lift: 0.0996,
+      probabilityToBeat: 0.8996,
+      p95LatencyMs: 2004,
+      costIncrease: 0.05004,
+    });
+    expect(shown(under)).toEqual([
+      ['lift', '+9.96%', false],
+      ['confidence', '89.96%', false],
+      ['cost_increase', '+5.004%', false],
+      ['p95_latency', '2.004 s', false],
+    ]);
+    expect(under.reason).toContain('probability to beat control ≥ 90% (89.96%)');
+    // Just on the passing side of each threshold: never shown as the threshold's rounding either.
+    const over = decide(security, {
+      lift: 0.10004,
+      probabilityToBeat: 0.90004,
+      p95LatencyMs: 1999.6,
+      costIncrease: 0.0496,
+    });
+    expect(shown(over)).toEqual([
+      ['lift', '+10.004%', true],
+      ['confidence', '90.004%', true],
+      ['cost_increase', '+4.96%', true],
+      ['p95_latency', '1.9996 s', true],
+    ]);
+    // Away from the threshold the usual one decimal stays.
+    expect(
+      decide(security, { lift: 0.1234, probabilityToBeat: 0.9512, p95LatencyMs: 1600, costIncrease: 0.03 })
+        .criteria[0]?.display,
+    ).toBe('+12.3%');
+    const ratio = decide(premium, {
+      lift: 0.2,
+      probabilityToBeat: 0.95,
+      p95LatencyMs: null,
+      costIncrease: 0.33356,
+    });
+    expect(ratio.criteria.find((c) => c.kind === 'cost_value_ratio')).toMatchObject({
+      display: '0.5996',
+      pass: false,
+    });
+  });
+
   it('gives no decision for an empty arm or a sample ratio mismatch, even when every criterion passes', () => {
     const figures = { lift: 0.12, probabilityToBeat: 0.94, p95LatencyMs: 1600, costIncrease: 0.03 };
     const empty = decide(security, { ...figures, users: { control: 0, treatment: 40 } });

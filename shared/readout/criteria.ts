@@ -1,5 +1,5 @@
 import type { Criterion, Experiment } from './experiments.js';
-import { percent, probability, pValue, seconds, signedPercent } from './format.js';
+import { digitsAgainst, percent, probability, pValue, seconds, signedPercent } from './format.js';
 
 /** The figures an experiment's criteria are judged on; null when the data cannot give one. */
 export interface DecisionFigures {
@@ -58,7 +58,7 @@ function evaluate(criterion: Criterion, exp: Experiment, f: DecisionFigures): Cr
         label: `lift in positive feedback rate per user ≥ ${signedPercent(criterion.min, 0)}`,
         figure: f.lift,
         threshold: criterion.min,
-        display: signedPercent(f.lift),
+        display: signedPercent(f.lift, digitsAgainst(f.lift, criterion.min, 1, 100)),
         pass: f.lift != null && f.lift >= criterion.min,
       };
     case 'confidence': {
@@ -68,7 +68,7 @@ function evaluate(criterion: Criterion, exp: Experiment, f: DecisionFigures): Cr
         label: `probability to beat control ≥ ${percent(min, 0)}`,
         figure: f.probabilityToBeat,
         threshold: min,
-        display: probability(f.probabilityToBeat),
+        display: probability(f.probabilityToBeat, digitsAgainst(f.probabilityToBeat, min, 1, 100)),
         pass: f.probabilityToBeat != null && f.probabilityToBeat >= min,
       };
     }
@@ -78,7 +78,7 @@ function evaluate(criterion: Criterion, exp: Experiment, f: DecisionFigures): Cr
         label: `cost increase per user ≤ ${signedPercent(criterion.max, 0)}`,
         figure: f.costIncrease,
         threshold: criterion.max,
-        display: signedPercent(f.costIncrease),
+        display: signedPercent(f.costIncrease, digitsAgainst(f.costIncrease, criterion.max, 1, 100)),
         pass: f.costIncrease != null && f.costIncrease <= criterion.max,
         ...(f.costIncrease == null ? { note: 'no priced cost in one arm' } : {}),
       };
@@ -88,7 +88,10 @@ function evaluate(criterion: Criterion, exp: Experiment, f: DecisionFigures): Cr
         label: `p95 latency per user ≤ ${criterion.maxSeconds.toFixed(1)} s`,
         figure: f.p95LatencyMs == null ? null : f.p95LatencyMs / 1000,
         threshold: criterion.maxSeconds,
-        display: seconds(f.p95LatencyMs),
+        display: seconds(
+          f.p95LatencyMs,
+          digitsAgainst(f.p95LatencyMs == null ? null : f.p95LatencyMs / 1000, criterion.maxSeconds, 2),
+        ),
         pass: f.p95LatencyMs != null && f.p95LatencyMs <= criterion.maxSeconds * 1000,
       };
     case 'cost_value_ratio': {
@@ -114,7 +117,8 @@ function evaluate(criterion: Criterion, exp: Experiment, f: DecisionFigures): Cr
         label,
         figure: ratio,
         threshold: criterion.min,
-        display: ratio == null ? 'n/a' : ratio.toFixed(2).replace('-', '−'),
+        display:
+          ratio == null ? 'n/a' : ratio.toFixed(digitsAgainst(ratio, criterion.min, 2)).replace('-', '−'),
         pass: ratio != null && ratio >= criterion.min,
         ...(ratio != null
           ? { note: `${signedPercent(f.lift)} ÷ ${signedPercent(f.costIncrease)}` }

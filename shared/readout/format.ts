@@ -21,11 +21,33 @@ export function usd(value: number | null | undefined): string {
   return `${value < 0 ? '−' : ''}$${abs.toFixed(digits)}`;
 }
 
-export function seconds(ms: number | null | undefined): string {
+export function seconds(ms: number | null | undefined, digits = 2): string {
   if (ms == null || !Number.isFinite(ms)) {
     return 'n/a';
   }
-  return `${(ms / 1000).toFixed(2)} s`;
+  return `${(ms / 1000).toFixed(digits)} s`;
+}
+
+/**
+ * Decimal places, from `digits` up to 6, at which `value × scale` rounds to the same side of `threshold ×
+ * scale` as `value` lies, so a figure next to PASS/FAIL never reads as the other verdict (0.8996 against 90%
+ * is "89.96%", not "90.0%").
+ */
+export function digitsAgainst(value: number | null, threshold: number, digits: number, scale = 1): number {
+  if (value == null || !Number.isFinite(value)) {
+    return digits;
+  }
+  const side = (a: number) => {
+    const diff = a - threshold * scale;
+    return Math.abs(diff) < 1e-9 * Math.max(1, Math.abs(a)) ? 0 : Math.sign(diff);
+  };
+  const truth = side(value * scale);
+  for (let d = digits; d < 6; d++) {
+    if (side(Number((value * scale).toFixed(d))) === truth) {
+      return d;
+    }
+  }
+  return 6;
 }
 
 export function count(value: number): string {
@@ -37,15 +59,15 @@ export function pValue(p: number): string {
 }
 
 /** A probability as a percentage that never rounds to a certainty it is not. */
-export function probability(p: number | null | undefined): string {
+export function probability(p: number | null | undefined, digits = 1): string {
   if (p == null || !Number.isFinite(p)) {
     return 'n/a';
   }
-  if (p > 0.999) {
+  if (p > 0.999 && digits <= 1) {
     return '>99.9%';
   }
-  if (p < 0.001) {
+  if (p < 0.001 && digits <= 1) {
     return '<0.1%';
   }
-  return percent(p);
+  return percent(p, digits);
 }
