@@ -1,10 +1,9 @@
 import type { Env } from '../shared/config.js';
-import { loadOrBuildEmbeddingIndex } from '../shared/kb/embedding-index.js';
 import { loadKnowledgeBase } from '../shared/kb/loader.js';
 import { createOpenAIClient, type LlmSettings } from '../shared/llm-clients.js';
 import { redactUrl, type Logger } from '../shared/logger.js';
-import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 import type { AgentServiceConfig } from './config.js';
+import { loadOrBuildRedisEmbeddingIndex } from './redis-embedding-index.js';
 import { createKbTools, type ToolRegistry } from './tools/create-kb-tools.js';
 import { mcpServersFromConfig } from './tools/tools-env.js';
 
@@ -22,17 +21,15 @@ export async function loadAgentTools(
 ): Promise<ToolRegistry> {
   const kb = await loadKnowledgeBase(config.KB_DIR, { logger });
   const openai = createOpenAIClient(llm, 'openai', `search_v2 embeddings (${config.KB_EMBEDDING_MODEL})`);
-  // A dead Redis would make the index commands wait forever; fail fast with the URL instead.
-  await checkRedis(config.REDIS_URL);
-  const redis = createRedis(config.REDIS_URL, { connectionName: `${config.REDIS_PREFIX}:agent-service-kb` });
   let index;
   try {
-    index = await loadOrBuildEmbeddingIndex({
+    index = await loadOrBuildRedisEmbeddingIndex({
       kb,
       openai,
       model: config.KB_EMBEDDING_MODEL,
-      redis,
-      keys: new RedisKeys(config.REDIS_PREFIX),
+      redisUrl: config.REDIS_URL,
+      redisPrefix: config.REDIS_PREFIX,
+      connectionName: `${config.REDIS_PREFIX}:agent-service-kb`,
       logger,
     });
   } catch (err) {
@@ -41,8 +38,6 @@ export async function loadAgentTools(
         `model ${config.KB_EMBEDDING_MODEL}): ${(err as Error).message}`,
       { cause: err },
     );
-  } finally {
-    await redis.quit().catch(() => redis.disconnect());
   }
   return createKbTools({ kb, index, openai, mcp: mcpServersFromConfig(config, env), logger });
 }

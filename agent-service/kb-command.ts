@@ -4,7 +4,6 @@ import { commonEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
 import { kbEnv } from '../shared/kb/kb-env.js';
 import { createOpenAIClient, llmMode } from '../shared/llm-clients.js';
 import { createLogger, redactUrl } from '../shared/logger.js';
-import { createRedis, RedisKeys } from '../shared/redis.js';
 
 /** Environment of `loadgen kb`. */
 export const KbCommandEnvSchema = z.object({ ...commonEnv, ...llmEnv, ...kbEnv });
@@ -80,37 +79,33 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
       const llm = { simUrl: config.LLM_SIM_URL, openaiApiKey: config.OPENAI_API_KEY };
       const openai = createOpenAIClient(llm, 'openai', 'loadgen kb index (embeddings)');
       const { loadKnowledgeBase } = await import('../shared/kb/loader.js');
-      const { loadOrBuildEmbeddingIndex } = await import('../shared/kb/embedding-index.js');
+      const { loadOrBuildRedisEmbeddingIndex } = await import('./redis-embedding-index.js');
       const base = await loadKnowledgeBase(opts.dir ?? config.KB_DIR, { logger });
       logger.info({ mode: llmMode(llm), redis: redactUrl(config.REDIS_URL), model }, 'kb index');
-      const redis = createRedis(config.REDIS_URL, { connectionName: `${config.REDIS_PREFIX}:kb-index` });
-      try {
-        const index = await loadOrBuildEmbeddingIndex({
-          kb: base,
-          openai,
-          model,
-          redis,
-          keys: new RedisKeys(config.REDIS_PREFIX),
-          logger,
-          force: opts.force,
-        });
-        const summary = {
-          key: index.key,
-          status: index.built ? 'built' : 'reused',
-          model,
-          mode: llmMode(llm),
-          kbHash: base.hash,
-          chunks: index.chunks.length,
-          dimensions: index.dimensions,
-        };
-        print(
-          opts.json,
-          summary,
-          `embeddings index ${summary.status}: ${summary.chunks} chunks x ${summary.dimensions} dimensions, ` +
-            `model ${model} (${summary.mode}), key ${index.key}`,
-        );
-      } finally {
-        await redis.quit().catch(() => redis.disconnect());
-      }
+      const index = await loadOrBuildRedisEmbeddingIndex({
+        kb: base,
+        openai,
+        model,
+        redisUrl: config.REDIS_URL,
+        redisPrefix: config.REDIS_PREFIX,
+        connectionName: `${config.REDIS_PREFIX}:kb-index`,
+        logger,
+        force: opts.force,
+      });
+      const summary = {
+        key: index.key,
+        status: index.built ? 'built' : 'reused',
+        model,
+        mode: llmMode(llm),
+        kbHash: base.hash,
+        chunks: index.chunks.length,
+        dimensions: index.dimensions,
+      };
+      print(
+        opts.json,
+        summary,
+        `embeddings index ${summary.status}: ${summary.chunks} chunks x ${summary.dimensions} dimensions, ` +
+          `model ${model} (${summary.mode}), key ${index.key}`,
+      );
     });
 }

@@ -42,6 +42,11 @@ describe('loadgen kb', () => {
     expect(forced).toMatch(/^embeddings index built: \d+ chunks x 256 dimensions, model other \(simulated\)/);
   });
 
+  it('index fails fast naming the URL when Redis is down', async () => {
+    const env = { REDIS_URL: 'redis://127.0.0.1:1', REDIS_PREFIX: testPrefix('kbcmd'), LLM_SIM_URL: sim.url };
+    await expect(kb(env, 'index')).rejects.toThrow(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+  }, 15_000);
+
   it('info prints the documents and the content hash', async () => {
     const info = JSON.parse(await kb({}, 'info', '--json')) as { hash: string; documents: unknown[] };
     expect(info.hash).toMatch(/^[0-9a-f]{64}$/);
