@@ -197,6 +197,28 @@ describe('buildReadout', () => {
     expect(noRun).toContain('budget none');
   });
 
+  it('shows only the experiment’s metrics, in the HTML as in the text', () => {
+    const some = [{ ...security[0]!, metrics: ['positive_feedback' as const, 'ai_cost' as const] }];
+    const readout = buildReadout({ records: securityRecords, run, experiments: some, seed: 1 });
+    const text = renderText(readout);
+    const html = renderHtml(readout);
+    for (const page of [text, html]) {
+      expect(page).toContain('positive feedback rate');
+      expect(page).toContain('cost (mean)');
+      expect(page).not.toContain('negative feedback rate');
+      expect(page).not.toContain('p95 latency<');
+      expect(page).not.toContain('tokens (mean)');
+    }
+    expect(text).not.toMatch(/^ {2}p95 latency /m);
+    // Charts: feedback (positive only) and cost; no latency histogram.
+    expect(html.match(/<svg /g)).toHaveLength(2);
+    expect(html).toContain('positive · baseline');
+    expect(html).not.toContain('negative · baseline');
+    expect(html).not.toContain('Latency per user');
+    // The criteria still show every figure they judge, metrics or not.
+    expect(html).toContain('p95 latency per user ≤ 2.0 s');
+  });
+
   it('renders one self-contained HTML file with the three charts per experiment and escaped text', () => {
     const readout = buildReadout({ records: securityRecords, run, experiments, seed: 1 });
     readout.experiments[0]!.hypothesis = '<script>alert(1)</script>';

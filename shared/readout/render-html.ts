@@ -50,37 +50,28 @@ function meanInterval(m: { n: number; mean: number; sd: number }, confidence: nu
   return [Math.max(0, m.mean - half), m.mean + half];
 }
 
+/** The charts of the metrics the experiment lists (`metrics`), as the text report shows only those rows. */
 function charts(exp: ExperimentReadout): string {
-  const { positiveFeedback: pos, negativeFeedback: neg } = exp;
+  const show = new Set(exp.metrics);
+  const conversion = (label: string, m: ExperimentReadout['positiveFeedback']): IntervalRow[] => [
+    {
+      label: `${label} · ${exp.control}`,
+      value: m.control.rate,
+      lower: m.control.lower,
+      upper: m.control.upper,
+      series: 0,
+    },
+    {
+      label: `${label} · ${exp.treatment}`,
+      value: m.treatment.rate,
+      lower: m.treatment.lower,
+      upper: m.treatment.upper,
+      series: 1,
+    },
+  ];
   const rates: IntervalRow[] = [
-    {
-      label: `positive · ${exp.control}`,
-      value: pos.control.rate,
-      lower: pos.control.lower,
-      upper: pos.control.upper,
-      series: 0,
-    },
-    {
-      label: `positive · ${exp.treatment}`,
-      value: pos.treatment.rate,
-      lower: pos.treatment.lower,
-      upper: pos.treatment.upper,
-      series: 1,
-    },
-    {
-      label: `negative · ${exp.control}`,
-      value: neg.control.rate,
-      lower: neg.control.lower,
-      upper: neg.control.upper,
-      series: 0,
-    },
-    {
-      label: `negative · ${exp.treatment}`,
-      value: neg.treatment.rate,
-      lower: neg.treatment.lower,
-      upper: neg.treatment.upper,
-      series: 1,
-    },
+    ...(show.has('positive_feedback') ? conversion('positive', exp.positiveFeedback) : []),
+    ...(show.has('negative_feedback') ? conversion('negative', exp.negativeFeedback) : []),
   ];
   const cost = [exp.cost.control, exp.cost.treatment].map((m, i): IntervalRow => {
     const [lower, upper] = meanInterval(m, exp.confidence);
@@ -88,24 +79,33 @@ function charts(exp: ExperimentReadout): string {
   });
   const p95 = exp.criteria.find((c) => c.kind === 'p95_latency');
   const conf = percent(exp.confidence, 0);
-  return `<div class="charts">${intervalChart(rates, (v) => percent(v), `Feedback rates per user, ${conf} intervals`)}${intervalChart(
-    cost,
-    usd,
-    `Mean cost per user, ${conf} intervals`,
-  )}${histogramChart(
-    exp.latencyHistogram.edgesMs,
-    [
-      { label: exp.control, counts: exp.latencyHistogram.control, marker: exp.latencyP95.control.value },
-      {
-        label: exp.treatment,
-        counts: exp.latencyHistogram.treatment,
-        marker: exp.latencyP95.treatment.value,
-      },
-    ],
-    seconds,
-    'Latency per user (summed agent duration), share of users',
-    p95 ? { value: p95.threshold * 1000, label: `limit ${p95.threshold} s` } : undefined,
-  )}</div>`;
+  const parts = [
+    rates.length > 0
+      ? intervalChart(rates, (v) => percent(v), `Feedback rates per user, ${conf} intervals`)
+      : '',
+    show.has('ai_cost') ? intervalChart(cost, usd, `Mean cost per user, ${conf} intervals`) : '',
+    show.has('user_latency')
+      ? histogramChart(
+          exp.latencyHistogram.edgesMs,
+          [
+            {
+              label: exp.control,
+              counts: exp.latencyHistogram.control,
+              marker: exp.latencyP95.control.value,
+            },
+            {
+              label: exp.treatment,
+              counts: exp.latencyHistogram.treatment,
+              marker: exp.latencyP95.treatment.value,
+            },
+          ],
+          seconds,
+          'Latency per user (summed agent duration), share of users',
+          p95 ? { value: p95.threshold * 1000, label: `limit ${p95.threshold} s` } : undefined,
+        )
+      : '',
+  ];
+  return `<div class="charts">${parts.join('')}</div>`;
 }
 
 function metricsTable(exp: ExperimentReadout): string {
@@ -126,17 +126,23 @@ function metricsTable(exp: ExperimentReadout): string {
         : 'n/a'
     }</td></tr>`;
   const q = exp.latencyP95;
+  // Only the metrics the experiment lists, as in the text report.
+  const show = new Set(exp.metrics);
   return (
     `<table><tr><th>metric (per user)</th><th>${e(exp.control)} (${count(exp.users.control)} users)</th><th>${e(exp.treatment)} (${count(
       exp.users.treatment,
     )} users)</th><th>change</th></tr>` +
-    conv('positive feedback rate', exp.positiveFeedback) +
-    conv('negative feedback rate', exp.negativeFeedback, true) +
-    `<tr><td>p95 latency</td><td>${e(seconds(q.control.value))} ${iv(q.control.lower, q.control.upper, seconds)}</td><td>${e(
-      seconds(q.treatment.value),
-    )} ${iv(q.treatment.lower, q.treatment.upper, seconds)}</td><td></td></tr>` +
-    mean('tokens (mean)', exp.tokens, (v) => count(Math.round(v))) +
-    mean('cost (mean)', exp.cost, usd) +
+    (show.has('positive_feedback') ? conv('positive feedback rate', exp.positiveFeedback) : '') +
+    (show.has('negative_feedback') ? conv('negative feedback rate', exp.negativeFeedback, true) : '') +
+    (show.has('user_latency')
+      ? `<tr><td>p95 latency</td><td>${e(seconds(q.control.value))} ${iv(q.control.lower, q.control.upper, seconds)}</td><td>${e(
+          seconds(q.treatment.value),
+        )} ${iv(q.treatment.lower, q.treatment.upper, seconds)}</td><td>${
+          q.control.value > 0 ? e(signedPercent(q.treatment.value / q.control.value - 1)) : 'n/a'
+        }</td></tr>`
+      : '') +
+    (show.has('average_tokens') ? mean('tokens (mean)', exp.tokens, (v) => count(Math.round(v))) : '') +
+    (show.has('ai_cost') ? mean('cost (mean)', exp.cost, usd) : '') +
     `</table><p class="muted">Sample ratio: ${count(exp.users.control)} vs ${count(exp.users.treatment)} users, χ² = ${exp.srm.chiSquare.toFixed(
       2,
     )}, p = ${e(pValue(exp.srm.pValue))}${exp.srm.flagged ? ' — <strong>mismatch</strong>' : ''}.</p>`
