@@ -1,3 +1,4 @@
+import { segmentClause, type Clause } from '../shared/flag-file.js';
 import type { Manifest, ManifestVariation } from '../shared/manifest.js';
 import type { PriceTable } from '../shared/pricing.js';
 
@@ -254,7 +255,7 @@ export function variationBody(key: string, variation: ManifestVariation): Variat
 }
 
 export interface SegmentRuleBody {
-  clauses: { contextKind: 'user'; attribute: string; op: string; values: string[]; negate: boolean }[];
+  clauses: Clause[];
 }
 
 /** A manifest segment's clauses as one REST segment rule (clauses ANDed). */
@@ -263,15 +264,5 @@ export function segmentRules(manifest: Manifest, key: string): SegmentRuleBody[]
   if (!segment) {
     throw new Error(`unknown segment "${key}"`);
   }
-  return [
-    {
-      clauses: segment.rules.map((c) => ({
-        contextKind: 'user',
-        attribute: c.attribute,
-        op: c.op,
-        values: c.values,
-        negate: c.negate,
-      })),
-    },
-  ];
+  return [{ clauses: segment.rules.map(segmentClause) }];
 }

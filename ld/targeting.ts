@@ -1,11 +1,9 @@
 import { isDeepStrictEqual } from 'node:util';
+import { rolloutWeights, segmentMatchClause } from '../shared/flag-file.js';
 import type { Manifest, ManifestRule } from '../shared/manifest.js';
 import { experimentPlacements } from './desired-state.js';
 import type { ProjectWriter } from './project-writer.js';
 import { BETA } from './rest-client.js';
-
-/** Percent to LaunchDarkly's rollout weight unit (100,000 = 100%). */
-const WEIGHT_UNIT = 1000;
 
 interface TargetingVariation {
   _id?: string;
@@ -61,10 +59,7 @@ export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingCo
     const targeting = await writer.read<Targeting>(path, BETA);
     const env = targeting?.environments?.[ctx.environment];
     const keys = (targeting?.variations ?? []).map(variationKeyOf);
-    const id = (variation: string) => {
-      const found = (targeting?.variations ?? []).find((v) => variationKeyOf(v) === variation);
-      return found?._id ?? found?.id ?? `<id of variation ${variation}>`;
-    };
+    const id = variationIds(writer, key, targeting);
     const instructions: Record<string, unknown>[] = [];
     const current = (env?.rules ?? []).map((rule) => existingSignature(rule, keys));
     const desired = config.rules.map(desiredSignature);
@@ -120,10 +115,7 @@ export async function reconcileExperiments(writer: ProjectWriter, ctx: Targeting
     const rule = (env?.rules ?? []).find((r) =>
       existingSignature(r, keys).segments.includes(placement.segment),
     );
-    const id = (variation: string) => {
-      const found = (targeting?.variations ?? []).find((v) => variationKeyOf(v) === variation);
-      return found?._id ?? found?.id ?? `<id of variation ${variation}>`;
-    };
+    const id = variationIds(writer, placement.configKey, targeting);
     const treatment = (arm: { variation: string; name: string }, baseline: boolean) => ({
       name: arm.name,
       baseline,
@@ -146,7 +138,7 @@ export async function reconcileExperiments(writer: ProjectWriter, ctx: Targeting
         treatments: [treatment(spec.control, true), treatment(spec.treatment, false)],
         flags: {
           [placement.configKey]: {
-            ruleId: rule?._id ?? `<id of the ${placement.segment} rule>`,
+            ruleId: rule?._id ?? missing(writer, `the ${placement.segment} rule of ${placement.configKey}`),
             flagConfigVersion: env?.version ?? targeting?.version ?? 1,
           },
         },
@@ -163,28 +155,47 @@ function targetingPath(p: string, configKey: string): string {
   return `/api/v2/projects/${p}/ai-configs/${encodeURIComponent(configKey)}/targeting`;
 }
 
-function variationKeyOf(v: TargetingVariation): string {
-  return v.value?._ldMeta?.variationKey || v.key || v.name || '';
+/**
+ * Looks up variation ids by key in an AI Config's targeting. An id that is not there is a placeholder in a
+ * dry run (the variation would be created first) and an error otherwise, so no placeholder reaches the API.
+ */
+function variationIds(
+  writer: ProjectWriter,
+  configKey: string,
+  targeting: Targeting | undefined,
+): (variation: string) => string {
+  return (variation) => {
+    const found = (targeting?.variations ?? []).find((v) => variationKeyOf(v) === variation);
+    return found?._id ?? found?.id ?? missing(writer, `variation ${variation} of ${configKey}`);
+  };
 }
 
-function segmentClause(segment: string) {
-  return { attribute: 'segmentMatch', op: 'segmentMatch', values: [segment], negate: false };
+function missing(writer: ProjectWriter, what: string): string {
+  if (writer.dryRun) {
+    return `<id of ${what}>`;
+  }
+  throw new Error(
+    `LaunchDarkly's targeting has no ${what}, which the manifest needs (it should exist by this step): ` +
+      'check it in the UI and run the bootstrap again',
+  );
+}
+
+function variationKeyOf(v: TargetingVariation): string {
+  return v.value?._ldMeta?.variationKey || v.key || v.name || '';
 }
 
 function ruleInstruction(rule: ManifestRule, id: (variation: string) => string): Record<string, unknown> {
   if ('variation' in rule) {
     return {
       description: `segment ${rule.segment}`,
-      clauses: [segmentClause(rule.segment)],
+      clauses: [segmentMatchClause(rule.segment)],
       variationId: id(rule.variation),
     };
   }
   return {
     description: `experiment ${rule.experiment} (segment ${rule.segment})`,
-    clauses: [segmentClause(rule.segment)],
-    rolloutWeights: Object.fromEntries(
-      Object.entries(rule.rollout).map(([v, pct]) => [id(v), pct * WEIGHT_UNIT]),
-    ),
+    clauses: [segmentMatchClause(rule.segment)],
+    rolloutWeights: Object.fromEntries(rolloutWeights(rule.rollout).map(([v, weight]) => [id(v), weight])),
     rolloutBucketBy: 'key',
     rolloutContextKind: 'user',
   };
@@ -197,9 +208,7 @@ function desiredSignature(rule: ManifestRule): RuleSignature {
   return {
     segments: [rule.segment],
     other: 0,
-    serve: sortObject(
-      Object.fromEntries(Object.entries(rule.rollout).map(([v, pct]) => [v, pct * WEIGHT_UNIT])),
-    ),
+    serve: sortObject(Object.fromEntries(rolloutWeights(rule.rollout))),
   };
 }
 

@@ -19,7 +19,8 @@ export interface AiConfigValue {
   _ldMeta: AiConfigMeta;
 }
 
-interface Clause {
+/** A LaunchDarkly clause, as segment rules, flag rules and the REST API's targeting instructions take it. */
+export interface Clause {
   contextKind: 'user';
   attribute: string;
   op: string;
@@ -88,7 +89,45 @@ export interface FlagDataOptions {
 export const DISABLED_VARIATION = 'disabled';
 
 /** Percent to LaunchDarkly's rollout weight unit (thousandths of a percent; 100,000 = 100%). */
-const WEIGHT_UNIT = 1000;
+export const WEIGHT_UNIT = 1000;
+
+/**
+ * A rollout in percent (`{ variation: 50 }`) as LaunchDarkly's weights: whole thousandths of a percent, in
+ * the same order, adding up to exactly 100,000 (the rounding remainder goes to the last variation).
+ */
+export function rolloutWeights(rollout: Record<string, number>): [variation: string, weight: number][] {
+  const weights = Object.entries(rollout).map(([v, pct]): [string, number] => [
+    v,
+    Math.round(pct * WEIGHT_UNIT),
+  ]);
+  const last = weights.at(-1);
+  if (last) {
+    last[1] += 100 * WEIGHT_UNIT - weights.reduce((sum, [, w]) => sum + w, 0);
+  }
+  return weights;
+}
+
+/** The clause of a flag or AI Config rule that matches the users in one segment. */
+export function segmentMatchClause(segment: string): Clause {
+  return {
+    contextKind: 'user',
+    attribute: 'segmentMatch',
+    op: 'segmentMatch',
+    values: [segment],
+    negate: false,
+  };
+}
+
+/** A manifest segment clause as a LaunchDarkly clause (a user attribute). */
+export function segmentClause(clause: SegmentClause): Clause {
+  return {
+    contextKind: 'user',
+    attribute: clause.attribute,
+    op: clause.op,
+    values: clause.values,
+    negate: clause.negate,
+  };
+}
 
 /**
  * Converts the AI Config manifest into LaunchDarkly's file-data-source JSON: one flag per AI Config (its
@@ -118,7 +157,7 @@ export function buildFlagData(manifest: Manifest, options: FlagDataOptions = {})
       includedContexts: [],
       excludedContexts: [],
       // The manifest's clauses are ANDed, which is what one LaunchDarkly segment rule with several clauses does.
-      rules: [{ id: `${key}-rule`, clauses: segment.rules.map(toClause) }],
+      rules: [{ id: `${key}-rule`, clauses: segment.rules.map(segmentClause) }],
       salt: salt(`segment:${key}`),
       deleted: false,
     };
@@ -161,15 +200,7 @@ function configFlag(key: string, config: ManifestConfig, on: boolean): FlagData 
   });
 
   const rules: FlagRule[] = config.rules.map((rule, i) => {
-    const clauses: Clause[] = [
-      {
-        contextKind: 'user',
-        attribute: 'segmentMatch',
-        op: 'segmentMatch',
-        values: [rule.segment],
-        negate: false,
-      },
-    ];
+    const clauses = [segmentMatchClause(rule.segment)];
     if ('variation' in rule) {
       return { id: `${key}-rule-${i}`, clauses, trackEvents: false, variation: index(rule.variation) };
     }
@@ -181,9 +212,9 @@ function configFlag(key: string, config: ManifestConfig, on: boolean): FlagData 
         kind: 'experiment',
         contextKind: 'user',
         bucketBy: 'key',
-        variations: Object.entries(rule.rollout).map(([variation, percent]) => ({
+        variations: rolloutWeights(rule.rollout).map(([variation, weight]) => ({
           variation: index(variation),
-          weight: Math.round(percent * WEIGHT_UNIT),
+          weight,
           untracked: false,
         })),
       },
@@ -206,16 +237,6 @@ function configFlag(key: string, config: ManifestConfig, on: boolean): FlagData 
     trackEventsFallthrough: false,
     clientSide: false,
     deleted: false,
-  };
-}
-
-function toClause(clause: SegmentClause): Clause {
-  return {
-    contextKind: 'user',
-    attribute: clause.attribute,
-    op: clause.op,
-    values: clause.values,
-    negate: clause.negate,
   };
 }
 

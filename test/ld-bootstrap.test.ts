@@ -1,6 +1,10 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
 import { registerLdCommands } from '../ld/command.js';
 import { loadConfig } from '../ld/config.js';
 import { METRICS } from '../ld/desired-state.js';
@@ -238,6 +242,39 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
       expect(out).not.toMatch(/^(created|updated|plan) /m);
     }
     expect(api.writes()).toEqual([]);
+  });
+
+  it('sends whole rollout weights adding up to 100%, and a second run finds nothing to change', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ld-manifest-'));
+    try {
+      const data = parse(readFileSync('data/manifest.yaml', 'utf8')) as {
+        configs: Record<string, { rules: { rollout?: Record<string, number> }[] }>;
+      };
+      const split = data.configs['support-agent']!.rules.find((r) => r.rollout)!;
+      split.rollout = { 'other-paid': 33.3333, 'claude-opus-treatment': 66.6667 };
+      const file = join(dir, 'manifest.yaml');
+      writeFileSync(file, stringify(data));
+      expect((await bootstrap(api, ['--manifest', file])).error).toBeUndefined();
+      const rule = api.configs.get('support-agent')!.targeting.production!.rules.find((r) => r.rollout)!;
+      expect(rule.rollout!.variations.map((v) => v.weight)).toEqual([33_333, 66_667]);
+      api.requests.length = 0;
+      expect((await bootstrap(api, ['--manifest', file])).error).toBeUndefined();
+      expect(api.writes()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('never sends a placeholder for a variation id it cannot find; a dry run shows one', async () => {
+    api.hideFromTargeting('security-agent', 'enhanced');
+    const { error } = await bootstrap(api);
+    expect(error?.message).toMatch(/targeting has no variation enhanced of security-agent/);
+    expect(
+      api.requests.filter((r) => r.path.endsWith('/security-agent/targeting') && r.method !== 'GET'),
+    ).toEqual([]);
+    const planned = await bootstrap(api, ['--dry-run'], { LD_API_TOKEN: '' });
+    expect(planned.error).toBeUndefined();
+    expect(planned.out).toContain('<id of variation enhanced of security-agent>');
   });
 
   it('--dry-run prints the planned calls and writes nothing', async () => {

@@ -347,11 +347,17 @@ export class FakeLaunchDarklyApi {
     return [200, { items: [variation], totalCount: 1 }];
   }
 
+  /** Leave a variation out of its AI Config's targeting answers (a read that lags behind a create). */
+  hideFromTargeting(configKey: string, variationKey: string): void {
+    this.hidden.add(`targeting:${configKey}/${variationKey}`);
+  }
+
   /** Targeting as the API shows it: a disabled variation at index 0, then the config's variations. */
   private targetingVariations(config: AiConfig) {
+    const shown = config.variations.filter((v) => !this.hidden.has(`targeting:${config.key}/${v.key}`));
     return [
       { _id: `${config.key}-disabled`, name: 'disabled', value: { _ldMeta: { enabled: false } } },
-      ...config.variations.map((v) => ({
+      ...shown.map((v) => ({
         _id: v._id,
         name: v.key,
         value: { _ldMeta: { variationKey: v.key, enabled: true } },
@@ -389,6 +395,13 @@ export class FakeLaunchDarklyApi {
               out.variation = index(rule.variationId);
             } else {
               const weights = rule.rolloutWeights as Record<string, number>;
+              const total = Object.values(weights).reduce((a, b) => a + b, 0);
+              if (!Object.values(weights).every(Number.isInteger) || total !== 100_000) {
+                throw new HttpError(
+                  400,
+                  `rollout weights must be integers adding up to 100000: ${JSON.stringify(weights)}`,
+                );
+              }
               out.rollout = {
                 bucketBy: rule.rolloutBucketBy as string,
                 variations: Object.entries(weights).map(([id, weight]) => ({ variation: index(id), weight })),

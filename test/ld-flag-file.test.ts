@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
@@ -6,7 +6,7 @@ import { initAi, type LDAIClient } from '@launchdarkly/server-sdk-ai';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerLdCommands } from '../ld/command.js';
-import { buildFlagData, writeFlagFile } from '../shared/flag-file.js';
+import { buildFlagData, rolloutWeights, writeFlagFile } from '../shared/flag-file.js';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
 import { loadManifest } from '../shared/manifest.js';
 
@@ -28,7 +28,10 @@ describe('manifest -> LaunchDarkly flag file, evaluated by the real SDK and AI S
     client = await createLaunchDarklyClient({ flagsFile: file });
     ai = initAi(client);
   });
-  afterAll(() => client?.close());
+  afterAll(() => {
+    client?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it.each([
     ['eu-free', user('u-de-free', 'DE', 'free')],
@@ -131,6 +134,19 @@ describe('manifest -> LaunchDarkly flag file, evaluated by the real SDK and AI S
     expect(rule.rollout!.variations.map((v) => v.weight)).toEqual([50_000, 50_000]);
   });
 
+  it('turns percentages into whole rollout weights that add up to exactly 100,000', () => {
+    expect(rolloutWeights({ a: 50, b: 50 })).toEqual([
+      ['a', 50_000],
+      ['b', 50_000],
+    ]);
+    const thirds = rolloutWeights({ a: 33.3333, b: 33.3333, c: 33.3334 }).map(([, w]) => w);
+    expect(thirds).toEqual([33_333, 33_333, 33_334]);
+    // Each rounds up (33,334 + 33,334 + 33,333 = 100,001): the last one gives the extra back.
+    expect(rolloutWeights({ a: 33.3335, b: 33.3335, c: 33.333 }).map(([, w]) => w)).toEqual([
+      33_334, 33_334, 33_332,
+    ]);
+  });
+
   it('rejects switching off an AI Config the manifest does not have', () => {
     expect(() => buildFlagData(manifest, { off: ['nope'] })).toThrow(/unknown AI Config "nope"/);
   });
@@ -140,10 +156,15 @@ describe('loadgen ld flags', () => {
   it('writes the flag file for a given manifest to --output', async () => {
     const program = new Command('loadgen').exitOverride();
     registerLdCommands(program);
-    const out = join(mkdtempSync(join(tmpdir(), 'ld-cli-')), 'flags.json');
-    await program.parseAsync(['ld', 'flags', '--output', out, '--manifest', 'data/manifest.yaml'], {
-      from: 'user',
-    });
-    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(buildFlagData(manifest));
+    const dir = mkdtempSync(join(tmpdir(), 'ld-cli-'));
+    try {
+      const out = join(dir, 'flags.json');
+      await program.parseAsync(['ld', 'flags', '--output', out, '--manifest', 'data/manifest.yaml'], {
+        from: 'user',
+      });
+      expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(buildFlagData(manifest));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
