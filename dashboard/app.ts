@@ -4,17 +4,17 @@ import { dirname, join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
-import { ProducerError } from '../producer/errors.js';
+import { OptionError, ProducerError } from '../producer/errors.js';
 import { ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { ResultRecord } from '../shared/jobs.js';
+import { RUN_ID_PATTERN, type ResultRecord } from '../shared/jobs.js';
 import type { RunState, RunStore } from '../shared/runs.js';
 import { authMiddleware, type AuthSettings } from './auth.js';
 import { mountBullBoard } from './bull-board.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { messagePage, runPage, runsListPage } from './pages.js';
 import { RunReader } from './run-reader.js';
-import { runsApi, type StartRun } from './runs-api.js';
+import { checkedRunId, runsApi, type StartRun } from './runs-api.js';
 
 /** Builds a run's experiment readout: JSON for the API, HTML (with its charts) for the page. */
 export interface ReadoutBuilder {
@@ -83,7 +83,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
     if (!deps.readout) {
       throw new HTTPException(503, { message: 'the experiment readout is not configured' });
     }
-    const run = await reader.read(runId);
+    const run = RUN_ID_PATTERN.test(runId) ? await reader.read(runId) : undefined;
     if (!run) {
       throw new HTTPException(404, { message: `no run "${runId}"` });
     }
@@ -100,7 +100,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
     return c.html(runsListPage(runs, queue, refreshMs));
   });
   app.get('/runs/:id', async (c) => {
-    const summary = await reader.summary(c.req.param('id'));
+    const summary = await reader.summary(checkedRunId(c.req.param('id')));
     if (!summary) {
       throw new HTTPException(404, { message: `no run "${c.req.param('id')}"` });
     }
@@ -128,12 +128,18 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
       }
       return c.html(messagePage(err.status === 404 ? 'Not found' : 'Error', err.message), err.status);
     }
-    // The producer's errors are written for the user (a bad option, a segment the manifest lacks).
-    if (err instanceof ConfigError) {
+    // The producer's messages are written for people. Only a bad option is the request's fault; a bad
+    // setting (KB_DIR, a key) is this server's, and an unreachable Redis its surroundings'.
+    if (err instanceof OptionError) {
       return c.json({ error: err.message }, 400);
     }
+    if (err instanceof ConfigError) {
+      deps.logger?.error({ err, path: c.req.path }, 'dashboard misconfigured');
+      return c.json({ error: err.message }, 500);
+    }
     if (err instanceof ProducerError) {
-      return c.json({ error: err.message }, 422);
+      deps.logger?.warn({ err, path: c.req.path }, 'producer failed');
+      return c.json({ error: err.message }, 503);
     }
     deps.logger?.error({ err, path: c.req.path }, 'dashboard request failed');
     return wantsJson(c)

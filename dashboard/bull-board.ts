@@ -8,9 +8,9 @@ import type { Hono, MiddlewareHandler } from 'hono';
 /** Where Bull Board is mounted. */
 export const BULL_BOARD_PATH = '/queues';
 
-/** Bull Board's page of one job, for links from the run pages. */
-export function bullBoardJobUrl(queueName: string, jobId: string): string {
-  return `${BULL_BOARD_PATH}/queue/${encodeURIComponent(queueName)}/${encodeURIComponent(jobId)}`;
+/** Bull Board's page of one queue; a job's page is this plus `/` and its encoded id (the run page's links). */
+export function bullBoardQueueUrl(queueName: string): string {
+  return `${BULL_BOARD_PATH}/queue/${encodeURIComponent(queueName)}`;
 }
 
 /**

@@ -46,7 +46,7 @@ export const CLIENT_SCRIPT = String.raw`
     tr.appendChild(td);
     return td;
   }
-  function renderFailures(tbody, failures, queue) {
+  function renderFailures(tbody, failures, queueUrl) {
     tbody.replaceChildren();
     if (failures.length === 0) {
       var tr = document.createElement('tr');
@@ -62,7 +62,7 @@ export const CLIENT_SCRIPT = String.raw`
       f.examples.forEach(function (id, i) {
         if (i > 0) { td.appendChild(document.createTextNode(', ')); }
         var a = document.createElement('a');
-        a.href = '/queues/queue/' + encodeURIComponent(queue) + '/' + encodeURIComponent(id);
+        a.href = queueUrl + '/' + encodeURIComponent(id);
         a.textContent = id;
         td.appendChild(a);
       });
@@ -126,7 +126,7 @@ export const CLIENT_SCRIPT = String.raw`
   function apply(page, data) {
     fill(document, data);
     var failures = document.getElementById('failures');
-    if (failures && data.failures) { renderFailures(failures, data.failures, page.queue); }
+    if (failures && data.failures) { renderFailures(failures, data.failures, page.queueUrl); }
     var runs = document.getElementById('runs');
     if (runs && data.runs) { renderRuns(runs, data.runs); }
     var canvas = document.getElementById('throughput');

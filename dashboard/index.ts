@@ -17,8 +17,8 @@ export { createDashboardApp, type DashboardDeps, type ReadoutBuilder } from './a
 export { assertSafeBinding, isLoopbackHost } from './auth.js';
 export { loadConfig, type DashboardConfig } from './config.js';
 export { readoutBuilder } from './readout.js';
-export { producerStartRun } from './start-run.js';
-export { RunRequestSchema, type RunRequest } from './run-request.js';
+export { producerStartRun, type StartRunSettings } from './start-run.js';
+export { HTTP_MAX_QUERIES, RunRequestSchema, type RunRequest } from './run-request.js';
 export type { RunListItem } from './run-reader.js';
 export type { RunSummary } from './run-summary.js';
 
@@ -50,7 +50,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;
   assertSafeBinding(host, config.password);
   const readout = readoutBuilder();
-  // POST /api/runs runs the producer in this process, with the LLM settings of this environment.
+  // POST /api/runs runs the producer in this process, with the LLM settings and KB_DIR of this environment.
   const producer = loadProducerConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'dashboard' });
   if (config.password === undefined) {
@@ -70,12 +70,15 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     allowDestructive: config.allowDestructive,
     refreshMs: config.refreshSeconds * 1000,
     readout,
-    startRun: producerStartRun({
-      redisUrl: config.redisUrl,
-      prefix: config.prefix,
-      llm: producer.llm,
-      logger: logger.child({ component: 'producer' }),
-    }),
+    startRun: producerStartRun(
+      {
+        redisUrl: config.redisUrl,
+        prefix: config.prefix,
+        llm: producer.llm,
+        logger: logger.child({ component: 'producer' }),
+      },
+      { kbDir: producer.kbDir },
+    ),
     logger,
   });
 

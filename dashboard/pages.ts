@@ -1,5 +1,6 @@
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { bullBoardQueueUrl } from './bull-board.js';
 import type { RunListItem } from './run-reader.js';
 import type { RunSummary } from './run-summary.js';
 
@@ -136,7 +137,12 @@ function table(rows: [string, unknown][]): Html {
 /** `/runs/:id`: progress, spend against budget, throughput over time, failures by reason; polls the API. */
 export function runPage(summary: RunSummary, queueName: string, refreshMs: number): Html {
   const id = encodeURIComponent(summary.runId);
-  const data = { api: `/api/runs/${id}`, refreshMs, queue: queueName, initial: summary };
+  const data = {
+    api: `/api/runs/${id}`,
+    refreshMs,
+    queueUrl: bullBoardQueueUrl(queueName),
+    initial: summary,
+  };
   const feedbackRows = ['positive', 'negative', 'none', 'judge_error'].map(
     (verdict) =>
       html`<tr>

@@ -2,7 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
-import { describeZodError } from '../shared/jobs.js';
+import { describeZodError, RUN_ID_PATTERN } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
 import type { RunReader } from './run-reader.js';
 import { RunRequestSchema, type RunRequest } from './run-request.js';
@@ -19,8 +19,20 @@ export interface RunsApiDeps {
 }
 
 /**
+ * A run id from a path, or a 404: anything else would name another key (`abc:results` is not a run) or
+ * send any string to Redis.
+ */
+export function checkedRunId(id: string): string {
+  if (!RUN_ID_PATTERN.test(id)) {
+    throw new HTTPException(404, { message: `no run "${id.slice(0, 80)}"` });
+  }
+  return id;
+}
+
+/**
  * `/api/runs`: the JSON behind the run pages, and `POST` to start a run over HTTP. Errors are JSON
- * `{ error }` with a real status: 400 names the bad field, 404 an unknown run.
+ * `{ error }` with a real status: 400 names the bad field, 404 an unknown run (or an id that cannot be one).
+ * A client that may retry a POST sends a `runId`: a second POST with it adds nothing and answers 200.
  */
 export function runsApi(deps: RunsApiDeps): Hono {
   const api = new Hono();
@@ -31,14 +43,14 @@ export function runsApi(deps: RunsApiDeps): Hono {
   });
 
   api.get('/:id', async (c) => {
-    const summary = await deps.reader.summary(c.req.param('id'));
+    const summary = await deps.reader.summary(checkedRunId(c.req.param('id')));
     if (!summary) {
       throw new HTTPException(404, { message: `no run "${c.req.param('id')}"` });
     }
     return c.json(summary);
   });
 
-  api.get('/:id/report', async (c) => c.json(await deps.buildReadout(c.req.param('id'))));
+  api.get('/:id/report', async (c) => c.json(await deps.buildReadout(checkedRunId(c.req.param('id')))));
 
   api.post(
     '/',
@@ -66,11 +78,14 @@ export function runsApi(deps: RunsApiDeps): Hono {
       }
       const options = c.req.valid('json');
       const result = await deps.startRun(options);
-      deps.logger?.info({ runId: result.runId }, 'run started over HTTP');
+      deps.logger?.info({ runId: result.runId, created: result.created }, 'run started over HTTP');
       const id = encodeURIComponent(result.runId);
-      return c.json({ ...result, page: `/runs/${id}`, api: `/api/runs/${id}` }, 201, {
-        location: `/api/runs/${id}`,
-      });
+      // A repeated runId is the retry of a request that may have got through: 200, nothing added.
+      return c.json(
+        { ...result, page: `/runs/${id}`, api: `/api/runs/${id}` },
+        result.created === false ? 200 : 201,
+        { location: `/api/runs/${id}` },
+      );
     },
   );
 

@@ -13,7 +13,7 @@ import { defaultPrices, type PriceTable } from '../shared/pricing.js';
 import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore, type RunMeta, type RunMode } from '../shared/runs.js';
 import { enqueueJobs } from './enqueue.js';
-import { ProducerError } from './errors.js';
+import { OptionError, ProducerError } from './errors.js';
 import { generateQueries } from './generate.js';
 import { createJsonModel, defaultGenerationModel, type JsonModel } from './llm-json.js';
 import { parseRunOptions, type RunOptions, type RunOptionsInput } from './options.js';
@@ -88,7 +88,7 @@ async function generatedSet(
   let model: JsonModel | undefined;
   if (method === 'llm') {
     if (!llm.simUrl && !hasProviderKey(llm)) {
-      throw new ConfigError(
+      throw new OptionError(
         '--topics llm needs a provider key (OPENAI_API_KEY, ANTHROPIC_API_KEY or MISTRAL_API_KEY) or LLM_SIM_URL',
       );
     }
@@ -167,8 +167,9 @@ async function fileSet(options: RunOptions, path: string): Promise<{ runId: stri
  * `fromFile`), reports the plan, records the run in Redis and enqueues one job per query with `addBulk`.
  * With `dryRun` it stops after writing the query set. Re-running a run id adds no jobs that exist.
  *
- * Throws `ConfigError` for a bad option (named) and `ProducerError` for an empty knowledge base, an
- * unreadable query file or an unreachable Redis (URL without password).
+ * Throws `OptionError` (a `ConfigError`) for a bad option (named), `ConfigError` for a bad setting (a
+ * missing or empty knowledge-base folder, a missing key) and `ProducerError` for an unreadable query file or
+ * an unreachable Redis (URL without password).
  */
 export async function createRun(input: RunOptionsInput, deps: RunDeps = {}): Promise<RunResult> {
   const options = parseRunOptions(input);

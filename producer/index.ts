@@ -9,7 +9,7 @@ export {
   type RunPhase,
   type RunResult,
 } from './create-run.js';
-export { ProducerError } from './errors.js';
+export { OptionError, ProducerError } from './errors.js';
 export { loadConfig, type ProducerConfig } from './config.js';
 export {
   parseRunOptions,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConfigError } from '../shared/errors.js';
+import { OptionError } from './errors.js';
 import { RUN_ID_PATTERN } from '../shared/jobs.js';
 
 export const TOPIC_METHODS = ['auto', 'extractive', 'llm'] as const;
@@ -24,18 +24,18 @@ export function parseSegmentMix(spec: string): SegmentMix {
     const [key = '', weightText, ...rest] = item.split('=').map((s) => s.trim());
     const weight = weightText === undefined ? 1 : Number(weightText);
     if (key === '' || rest.length > 0 || weightText === '' || !Number.isFinite(weight) || weight < 0) {
-      throw new ConfigError(
+      throw new OptionError(
         `invalid --segments "${spec}": "${item}" is not segment=weight with a weight >= 0 ` +
           '(e.g. other-paid=0.5,eu-paid=0.5)',
       );
     }
     if (key in mix) {
-      throw new ConfigError(`invalid --segments "${spec}": segment "${key}" is listed twice`);
+      throw new OptionError(`invalid --segments "${spec}": segment "${key}" is listed twice`);
     }
     mix[key] = weight;
   }
   if (Object.keys(mix).length === 0 || Object.values(mix).every((w) => w === 0)) {
-    throw new ConfigError(`invalid --segments "${spec}": give at least one segment with a weight above 0`);
+    throw new OptionError(`invalid --segments "${spec}": give at least one segment with a weight above 0`);
   }
   return mix;
 }
@@ -100,7 +100,7 @@ const FLAGS: Record<string, string> = {
   chunkSize: '--chunk-size',
 };
 
-/** Validates options; a bad one throws a `ConfigError` naming the option (and its CLI flag). */
+/** Validates options; a bad one throws an `OptionError` (a `ConfigError`) naming the option (and its CLI flag). */
 export function parseRunOptions(input: RunOptionsInput): RunOptions {
   const result = RunOptionsSchema.safeParse(input);
   if (result.success) {
@@ -113,5 +113,5 @@ export function parseRunOptions(input: RunOptionsInput): RunOptions {
     const shown = given === undefined ? '' : ` (got ${JSON.stringify(given)})`;
     return `  ${field} (${flag}): ${issue.message}${shown}`;
   });
-  throw new ConfigError(`invalid run options:\n${lines.join('\n')}`);
+  throw new OptionError(`invalid run options:\n${lines.join('\n')}`);
 }

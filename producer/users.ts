@@ -1,4 +1,5 @@
 import { ConfigError } from '../shared/errors.js';
+import { OptionError } from './errors.js';
 import type { UserContext } from '../shared/jobs.js';
 import { userInSegment, type Manifest, type SegmentClause } from '../shared/manifest.js';
 import type { Random } from '../shared/random.js';
@@ -124,7 +125,7 @@ export function checkSegmentMix(manifest: Manifest, mix: SegmentMix): void {
   const known = Object.keys(manifest.segments);
   for (const key of Object.keys(mix)) {
     if (!known.includes(key)) {
-      throw new ConfigError(`invalid --segments: unknown segment "${key}" (known: ${known.join(', ')})`);
+      throw new OptionError(`invalid --segments: unknown segment "${key}" (known: ${known.join(', ')})`);
     }
   }
 }

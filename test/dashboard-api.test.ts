@@ -2,14 +2,18 @@ import { Queue } from 'bullmq';
 import type { Hono } from 'hono';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
 import {
   createDashboardApp,
   producerStartRun,
+  startDashboard,
   readoutBuilder,
   type DashboardDeps,
   type RunSummary,
 } from '../dashboard/index.js';
 import { QUERY_JOB_NAME, QUERY_QUEUE } from '../shared/jobs.js';
+import { loadKnowledgeBase } from '../shared/kb/loader.js';
+import { packageRoot } from '../shared/paths.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { syntheticRecords, type Readout } from '../shared/readout/index.js';
 import { RunStore } from '../shared/runs.js';
@@ -142,6 +146,21 @@ describe('dashboard API', () => {
     expect(missing.status).toBe(404);
   });
 
+  it('answers 404 for an id that cannot be a run id, even where it names another key of a real run', async () => {
+    await store.create(runMeta('abc'));
+    await store.recordResult(resultRecord('abc', 0));
+    // `run:abc:spend` is a string: read as a run it was a WRONGTYPE error (500), not a 404.
+    await store.addSpend('abc', 0.5);
+    const app = make({ readout: { build: () => ({}), renderHtml: () => '' } });
+    const long = 'x'.repeat(65);
+    for (const id of ['abc:results', 'abc:spend', long, '%20abc']) {
+      for (const path of [`/api/runs/${id}`, `/api/runs/${id}/report`, `/runs/${id}`, `/runs/${id}/report`]) {
+        expect((await app.request(path, { headers: basic() })).status, path).toBe(404);
+      }
+    }
+    expect((await app.request('/api/runs/abc', { headers: basic() })).status).toBe(200);
+  });
+
   it('serves the experiment readout of a run as JSON and as a page with both decisions and charts', async () => {
     const app = make({ readout: readoutBuilder() });
     const records = [
@@ -259,6 +278,9 @@ describe('POST /api/runs', () => {
       ['{"querys": 10}', /querys/],
       ['{"segments": "other-paid=lots"}', /segments/],
       ['{"segments": {"no-such-segment": 1}, "queries": 2}', /no-such-segment/],
+      // Generated in the dashboard's process: large sets are for loadgen run.
+      ['{"queries": 20001}', /queries: must be at most 20000 over HTTP/],
+      ['{"queries": 10, "users": 1000000}', /users: must be at most 20000 over HTTP/],
       ['[1, 2]', /invalid run options/],
       ['{"queries": ', /JSON/i],
     ];
@@ -287,12 +309,60 @@ describe('POST /api/runs', () => {
     expect(body).not.toHaveProperty('jobs');
     expect(await queue.count()).toBe(6);
 
+    // A client retrying the same request (same runId) adds nothing, and is told so.
+    const retry = await post(app, JSON.stringify({ runId: 'from-http', queries: 6, seed: 5, budgetUsd: 1 }));
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toMatchObject({ runId: 'from-http', created: false });
+    expect(await queue.count()).toBe(6);
+
     const run = (await (await app.request('/api/runs/from-http', { headers: basic() })).json()) as RunSummary;
     expect(run).toMatchObject({
       status: 'running',
       progress: { total: 6, recorded: 0 },
       spend: { budgetUsd: 1 },
     });
+  });
+
+  it('answers 500 for a server-side setting and 503 for an unreachable Redis, not 400', async () => {
+    const badKb = createDashboardApp({
+      store,
+      queue,
+      auth: { user: USER, password: PASSWORD },
+      startRun: producerStartRun({ redisUrl: testRedisUrl(), prefix }, { kbDir: '/nonexistent-kb' }),
+    });
+    const res = await post(badKb, '{"queries": 2}');
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: string }).error).toMatch(/nonexistent-kb does not exist.*KB_DIR/);
+
+    const noRedis = createDashboardApp({
+      store,
+      queue,
+      auth: { user: USER, password: PASSWORD },
+      startRun: producerStartRun({ redisUrl: 'redis://127.0.0.1:1', prefix }),
+    });
+    const down = await post(noRedis, '{"queries": 2}');
+    expect(down.status).toBe(503);
+    expect(((await down.json()) as { error: string }).error).toMatch(/cannot reach Redis/);
+  });
+
+  it('starts runs from the knowledge base in KB_DIR of the dashboard’s environment', async () => {
+    const kbDir = join(packageRoot, 'test/fixtures/kb-coffee');
+    const dashboard = await startDashboard({
+      env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix, KB_DIR: kbDir, LOG_LEVEL: 'silent' },
+      port: 0,
+    });
+    try {
+      const res = await fetch(`${dashboard.url}/api/runs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ runId: 'coffee', queries: 3, seed: 1, topics: 'extractive' }),
+      });
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as { plan: { source: { kbHash: string } } };
+      expect(body.plan.source.kbHash).toBe((await loadKnowledgeBase(kbDir)).hash);
+    } finally {
+      await dashboard.close();
+    }
   });
 
   it('answers 503 when no producer is wired', async () => {
