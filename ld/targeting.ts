@@ -33,6 +33,12 @@ interface Targeting {
   environments?: Record<string, TargetingEnvironment>;
 }
 
+interface ExperimentRep {
+  key: string;
+  name?: string;
+  currentIteration?: { status?: string; flags?: Record<string, { ruleId?: string }> };
+}
+
 export interface TargetingContext {
   /** Project key, already URL-encoded. */
   p: string;
@@ -51,9 +57,11 @@ interface RuleSignature {
 /**
  * Per AI Config: rules matching the manifest's segments in its order (fixed variations, and the
  * experiments' 50/50 rollouts bucketed by user key) and the fallthrough. One semantic patch when anything
- * differs; nothing when it already matches.
+ * differs; nothing when it already matches. Rules that differ are replaced as a whole, which gives them new
+ * ids: when an experiment is attached to one of them this refuses (throws) rather than detach it.
  */
 export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingContext): Promise<void> {
+  const experiments = await writer.list<ExperimentRep>(experimentsPath(ctx), BETA);
   for (const [key, config] of Object.entries(ctx.manifest.configs)) {
     const path = targetingPath(ctx.p, key);
     const targeting = await writer.read<Targeting>(path, BETA);
@@ -64,6 +72,7 @@ export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingCo
     const current = (env?.rules ?? []).map((rule) => existingSignature(rule, keys));
     const desired = config.rules.map(desiredSignature);
     if (!isDeepStrictEqual(current, desired)) {
+      refuseIfAttached(experiments, key, env, ctx.environment);
       instructions.push({
         kind: 'replaceRules',
         rules: config.rules.map((rule) => ruleInstruction(rule, id)),
@@ -92,13 +101,8 @@ export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingCo
  * one changes live traffic, so that is left to a person (printed at the end).
  */
 export async function reconcileExperiments(writer: ProjectWriter, ctx: TargetingContext): Promise<void> {
-  const base = `/api/v2/projects/${ctx.p}/environments/${encodeURIComponent(ctx.environment)}/experiments`;
-  const existing = new Map(
-    (await writer.list<{ key: string; currentIteration?: { status?: string } }>(base, BETA)).map((x) => [
-      x.key,
-      x,
-    ]),
-  );
+  const base = experimentsPath(ctx);
+  const existing = new Map((await writer.list<ExperimentRep>(base, BETA)).map((x) => [x.key, x]));
   for (const placement of experimentPlacements(ctx.manifest)) {
     const { spec } = placement;
     const found = existing.get(placement.key);
@@ -149,6 +153,37 @@ export async function reconcileExperiments(writer: ProjectWriter, ctx: Targeting
     });
     ctx.manual.push(`Start the experiment "${spec.name}" (${placement.key}) in ${ctx.environment}.`);
   }
+}
+
+/**
+ * An experiment names its AI Config rule by id, and `replaceRules` gives every rule a new id: the experiment
+ * would then point at a rule that no longer exists. Editing the rules in place would keep the ids but also
+ * change a live experiment's traffic, which is for a person to decide, so the bootstrap stops and says so.
+ */
+function refuseIfAttached(
+  experiments: ExperimentRep[],
+  configKey: string,
+  env: TargetingEnvironment | undefined,
+  environment: string,
+): void {
+  const ruleIds = new Set((env?.rules ?? []).map((r) => r._id));
+  const attached = experiments.filter((x) => {
+    const ruleId = x.currentIteration?.flags?.[configKey]?.ruleId;
+    return ruleId !== undefined && ruleIds.has(ruleId);
+  });
+  if (attached.length > 0) {
+    const names = attached.map((x) => `"${x.name ?? x.key}" (${x.key})`).join(', ');
+    throw new Error(
+      `The targeting rules of ${configKey} in ${environment} differ from the manifest, but experiment ${names} ` +
+        'uses one of them: replacing the rules would give them new ids and detach the experiment. Make the ' +
+        'rules match the manifest in the LaunchDarkly UI (editing a rule keeps its id), or archive the ' +
+        'experiment, then run the bootstrap again.',
+    );
+  }
+}
+
+function experimentsPath(ctx: TargetingContext): string {
+  return `/api/v2/projects/${ctx.p}/environments/${encodeURIComponent(ctx.environment)}/experiments`;
 }
 
 function targetingPath(p: string, configKey: string): string {

@@ -127,15 +127,16 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
     });
 
     const experiment = api.experiments.get('premium-model-value') as {
-      iteration: {
+      currentIteration: {
         flags: Record<string, { ruleId: string }>;
         treatments: { baseline: boolean }[];
         metrics: unknown[];
       };
     };
-    expect(experiment.iteration.flags['support-agent']!.ruleId).toBe(env.rules[3]!._id);
-    expect(experiment.iteration.treatments.map((t) => t.baseline)).toEqual([true, false]);
-    expect(experiment.iteration.metrics).toHaveLength(5);
+    const iteration = experiment.currentIteration;
+    expect(iteration.flags['support-agent']!.ruleId).toBe(env.rules[3]!._id);
+    expect(iteration.treatments.map((t) => t.baseline)).toEqual([true, false]);
+    expect(iteration.metrics).toHaveLength(5);
     expect(api.experiments.has('security-level')).toBe(true);
 
     const posts = freshSequence().filter((c) => c.startsWith('POST')).length;
@@ -193,6 +194,25 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
       `PATCH /api/v2/projects/${PROJECT}/ai-configs/security-agent/variations/enhanced`,
     ]);
     expect(variation.instructions).toContain('You enforce strict privacy.');
+  });
+
+  it('replaces drifted rules where no experiment uses them, and refuses where one does (rule ids kept)', async () => {
+    await bootstrap(api);
+    const targeting = (key: string) => api.configs.get(key)!.targeting.production!;
+    targeting('supervisor-agent').rules.push({ _id: 'hand-made', clauses: [], variation: 1 });
+    const support = targeting('support-agent');
+    support.rules[0]!.variation = support.fallthrough.variation; // eu-free now served by hand
+    const ids = support.rules.map((r) => r._id);
+    api.requests.length = 0;
+
+    const { error } = await bootstrap(api);
+    expect(error?.message).toMatch(
+      /rules of support-agent in production differ .* experiment "Premium Model Value Analysis" \(premium-model-value\)/,
+    );
+    const patched = api.writes().map((r) => r.path.split('/').at(-2));
+    expect(patched).toEqual(['supervisor-agent']);
+    expect(targeting('supervisor-agent').rules).toEqual([]);
+    expect(support.rules.map((r) => r._id)).toEqual(ids);
   });
 
   it('retries a 429 after the rate-limit reset and finishes', async () => {

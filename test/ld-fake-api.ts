@@ -240,7 +240,18 @@ export class FakeLaunchDarklyApi {
       if (req.method === 'POST') {
         this.checkExperiment(req.body as Json);
       }
-      return this.collection('experiment', this.experiments, req, url, match[1]);
+      // The API shows the iteration an experiment is created with as its current one.
+      return this.collection(
+        'experiment',
+        this.experiments,
+        req,
+        url,
+        match[1],
+        ({ iteration, ...rest }) => ({
+          ...rest,
+          currentIteration: { ...(iteration as Json), status: 'not_started' },
+        }),
+      );
     }
     throw new HttpError(404, `no route ${req.method} ${req.path}`);
   }
