@@ -162,6 +162,17 @@ describe('buildReadout', () => {
     const b = buildReadout({ records: securityRecords, run, experiments, seed: 9 });
     expect(b).toEqual(a);
     expect(JSON.parse(JSON.stringify(a))).toEqual(a);
+    // Another seed changes the bootstrap (p95 intervals) and nothing computed without draws.
+    const c = buildReadout({ records: securityRecords, run, experiments, seed: 10 });
+    const p95 = (r: typeof a) => r.experiments.map((e) => e.latencyP95);
+    expect(p95(c)).not.toEqual(p95(a));
+    expect(c.experiments.map((e) => e.latencyP95.treatment.value)).toEqual(
+      a.experiments.map((e) => e.latencyP95.treatment.value),
+    );
+    expect(c.experiments.map((e) => e.positiveFeedback)).toEqual(
+      a.experiments.map((e) => e.positiveFeedback),
+    );
+    expect(c.seed).toBe(10);
   });
 
   it('flags a sample ratio mismatch and gives no decision', () => {
