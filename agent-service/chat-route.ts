@@ -2,6 +2,7 @@ import { zValidator } from '@hono/zod-validator';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { RequestIdVariables } from 'hono/request-id';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { chatRequestSchema, type AgentRun, type ChatResponse } from '../shared/chat.js';
 import type { UserContext } from '../shared/jobs.js';
 import type { AgentDeps, RequestScope } from './graph/agent-context.js';
@@ -81,11 +82,14 @@ export function chatRoute(options: ChatRouteOptions) {
       const requestId = c.get('requestId');
       const runs: AgentRun[] = [];
       const deadline = new AbortController();
+      // A caller that hangs up stops the request too: no more model or tool calls for an answer nobody reads.
+      const caller = c.req.raw.signal;
+      const signal = AbortSignal.any([caller, deadline.signal]);
       const logger = deps.logger.child({ requestId });
       const scope: RequestScope = {
         requestId,
         context: userContext(body.user),
-        signal: deadline.signal,
+        signal,
         logger,
         onAgentRun: (run) => {
           runs.push(run);
@@ -110,7 +114,7 @@ export function chatRoute(options: ChatRouteOptions) {
         const state = await Promise.race([
           graph.invoke(
             { message: body.message, history: body.history, user: body.user },
-            { signal: deadline.signal, configurable: { scope } },
+            { signal, configurable: { scope } },
           ),
           expired,
         ]);
@@ -123,6 +127,14 @@ export function chatRoute(options: ChatRouteOptions) {
         };
         return c.json(response);
       } catch (err) {
+        if (caller.aborted && !deadline.signal.aborted) {
+          throw new ServiceError(
+            499 as ContentfulStatusCode,
+            'client_closed_request',
+            'the caller closed the request before it finished',
+            { cause: err },
+          );
+        }
         throw deadline.signal.aborted && !(err instanceof ServiceError && err.status < 500)
           ? deadlineError()
           : err;

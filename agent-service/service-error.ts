@@ -10,6 +10,7 @@ export type ServiceErrorCode =
   | 'provider_overloaded'
   | 'upstream_error'
   | 'deadline_exceeded'
+  | 'client_closed_request'
   | 'agent_disabled'
   | 'not_ready'
   | 'internal_error';

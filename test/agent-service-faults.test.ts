@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ChatResponseSchema, ErrorBodySchema } from '../shared/chat.js';
 import { AgentHarness, type HarnessOptions } from './agent-service-harness.js';
 
@@ -57,6 +57,28 @@ describe('agent service: provider faults and disabled configs (llm-sim faults)',
       events.some((e) => e.key === '$ld:ai:generation:error' && e.data?.configKey === 'support-agent'),
     );
   });
+
+  it('stops the agents when the caller hangs up, and tracks the stopped one as an error', async () => {
+    const h = await start({ deadlineMs: 60_000 });
+    h.sim.scheduleFault({ kind: 'hang', skip: 1 });
+    const caller = new AbortController();
+    const pending = h.app.request('/chat', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(QUESTION),
+      signal: caller.signal,
+    });
+    // The support model call is hanging in llm-sim: now the caller goes away.
+    await vi.waitFor(() => expect(h.sim.stats().faults.hang).toBe(1), { timeout: 10_000, interval: 5 });
+    caller.abort();
+    const res = await pending;
+    expect(res.status).toBe(499);
+    expect(ErrorBodySchema.parse(await res.json()).error.code).toBe('client_closed_request');
+    await h.flush();
+    await h.events.waitFor((events) =>
+      events.some((e) => e.key === '$ld:ai:generation:error' && e.data?.configKey === 'support-agent'),
+    );
+  }, 20_000);
 
   it('with security-agent off, redacts deterministically and says so in the response', async () => {
     const h = await start({ flags: { off: ['security-agent'] } });
