@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writeFlagFile } from '../shared/flag-file.js';
 import { loadManifest } from '../shared/manifest.js';
 import { BUDGET_EXHAUSTED, startWorker, type WorkerHandle } from '../worker/index.js';
+import { completion, COMPLETION_USD, startOpenAiStub, type OpenAiStub } from './helpers/openai-stub.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { WorkerStack } from './worker-stack.js';
 
@@ -23,11 +24,14 @@ function metric(text: string, name: string, labels: string): number {
 
 describe('worker under faults, rate limits and a budget (llm-sim, agent service, LaunchDarkly SDK, Redis)', () => {
   let stack: WorkerStack | undefined;
+  let judgeStub: OpenAiStub | undefined;
   const workers: WorkerHandle[] = [];
   afterEach(async () => {
     for (const w of workers.splice(0)) {
       await w.close();
     }
+    await judgeStub?.close();
+    judgeStub = undefined;
     await stack?.close();
     stack = undefined;
   });
@@ -182,5 +186,50 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
     expect(job.failedReason).toBe(record?.error);
     // One chat, so one supervisor call (embeddings aside).
     expect(stack.sim.requests().filter((r) => !r.path.includes('embeddings'))).toHaveLength(1);
+  });
+
+  it('adds to spend what a failed judge attempt had paid for before it failed', async () => {
+    // Judge call 1 breaks the schema (asked again), call 2 is a 500 (the attempt fails), call 3 answers.
+    judgeStub = await startOpenAiStub((n, res) => {
+      if (n === 2) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
+        return;
+      }
+      const content = n === 1 ? '{"verdict":"great"}' : '{"verdict":"positive","reason":"clear"}';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(completion(content));
+    });
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
+    const env = stack.workerEnv({ LLM_SIM_URL: judgeStub.url, JUDGE_MODEL: 'gpt-4o-mini' });
+    workers.push(await startWorker({ env, concurrency: 1, tty: false }));
+    await stack.createRun('judgecost', 1);
+    await stack.enqueue('judgecost', 1, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
+    const [record] = await stack.waitForResults('judgecost', 1, 30_000);
+    expect(record).toMatchObject({ status: 'completed', attempts: 2, feedback: 'positive' });
+    expect(record?.harnessCostUsd).toBeCloseTo(COMPLETION_USD, 12);
+    // Two priced judge calls: the verdict's, and the one the failed attempt made before its 500.
+    const run = await stack.runs.get('judgecost');
+    expect(run?.spendUsd).toBeCloseTo((record?.requestCostUsd ?? 0) + 2 * COMPLETION_USD, 12);
+  });
+
+  it('fails every job with a configuration error when the judge is set up wrong (401), not judge_error', async () => {
+    judgeStub = await startOpenAiStub((_n, res) => {
+      res
+        .writeHead(401, { 'content-type': 'application/json' })
+        .end('{"error":{"message":"Incorrect API key provided","type":"invalid_request_error"}}');
+    });
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
+    const env = stack.workerEnv({ LLM_SIM_URL: judgeStub.url, JUDGE_MODEL: 'gpt-4o-mini' });
+    workers.push(await startWorker({ env, concurrency: 2, tty: false }));
+    await stack.createRun('badjudge', 2);
+    await stack.enqueue('badjudge', 2);
+    const records = await stack.waitForResults('badjudge', 2, 30_000);
+    for (const record of records) {
+      expect(record.status).toBe('failed');
+      expect(record.error).toMatch(/^judge configuration error \(openai\/gpt-4o-mini\): 401/);
+      // The chat it paid for stays in the record.
+      expect(record.requestCostUsd).toBeGreaterThan(0);
+      const job = await stack.waitForState(record.jobId, 'failed');
+      expect(job.attemptsMade).toBe(1);
+    }
   });
 });

@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
+import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { qualityMarker, startLlmSim, type LlmSim } from '../llm-sim/index.js';
+import { createLogger } from '../shared/logger.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { StepError } from '../worker/chat-client.js';
 import { Judge } from '../worker/judge.js';
+import { completion, COMPLETION_USD, startOpenAiStub, type OpenAiStub } from './helpers/openai-stub.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 
 const QUESTION = 'How does Q-learning update its value estimates?';
@@ -15,7 +18,10 @@ describe('judge (real openai and anthropic SDKs against llm-sim)', () => {
   let sim: LlmSim | undefined;
   let redis: Redis | undefined;
   let server: Server | undefined;
+  let stub: OpenAiStub | undefined;
   afterEach(async () => {
+    await stub?.close();
+    stub = undefined;
     await sim?.close();
     sim = undefined;
     await redis?.quit();
@@ -134,5 +140,77 @@ describe('judge (real openai and anthropic SDKs against llm-sim)', () => {
     expect(result.reason).toMatch(/unusable after 3 attempts: verdict/);
     // Three priced calls of gpt-4o-mini: 3 x (100 x 0.15 + 10 x 0.6) / 1M.
     expect(result.costUsd).toBeCloseTo((3 * (100 * 0.15 + 10 * 0.6)) / 1e6, 12);
+  });
+
+  it('fails on a bad setup (401, 403, 404) with a configuration error, logged loudly once; a 400 is judge_error', async () => {
+    let status = 401;
+    stub = await startOpenAiStub((_n, res) => {
+      res
+        .writeHead(status, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { message: 'no such thing', type: 'invalid_request_error' } }));
+    });
+    const logged: { level: number; msg: string }[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logged.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+        done();
+      },
+    });
+    const judge = new Judge({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      llm: { simUrl: stub.url },
+      maxChars: 16_000,
+      logger: createLogger({ level: 'warn', destination }),
+    });
+    for (const code of [401, 403, 404]) {
+      status = code;
+      const error = await judge.judge(QUESTION, ANSWER, { finalAttempt: true }).catch((err: unknown) => err);
+      expect(error).toBeInstanceOf(StepError);
+      expect((error as StepError).kind).toBe('fatal');
+      expect((error as StepError).message).toMatch(
+        new RegExp(`^judge configuration error \\(openai/gpt-4o-mini\\): ${code}.*JUDGE_MODEL`),
+      );
+    }
+    const errors = logged.filter((l) => l.level >= 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.msg).toMatch(/judge configuration error/);
+
+    status = 400;
+    const bad = await judge.judge(QUESTION, ANSWER);
+    expect(bad.verdict).toBe('judge_error');
+  });
+
+  it('carries the cost of calls already made when a later call fails, and ignores a failing cache write', async () => {
+    stub = await startOpenAiStub((n, res) => {
+      if (n === 2) {
+        res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
+        return;
+      }
+      // Call 1 breaks the schema (asked again), call 3 answers.
+      const content = n === 1 ? '{"verdict":"great"}' : '{"verdict":"positive","reason":"clear"}';
+      res.writeHead(200, { 'content-type': 'application/json' }).end(completion(content));
+    });
+    const { redis: real, keys } = cache();
+    const failingWrites = new Proxy(real, {
+      get: (target, prop, receiver) =>
+        prop === 'set'
+          ? () => Promise.reject(new Error('OOM command not allowed'))
+          : (Reflect.get(target, prop, receiver) as unknown),
+    });
+    const judge = new Judge({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      llm: { simUrl: stub.url },
+      maxChars: 16_000,
+      cache: { redis: failingWrites, keys },
+    });
+    const failed = await judge.judge(QUESTION, ANSWER).catch((err: unknown) => err);
+    expect((failed as StepError).kind).toBe('retryable');
+    expect((failed as StepError).details.spentUsd).toBeCloseTo(COMPLETION_USD, 12);
+
+    const verdict = await judge.judge(QUESTION, ANSWER);
+    expect(verdict).toMatchObject({ verdict: 'positive', cached: false });
+    expect(verdict.costUsd).toBeCloseTo(COMPLETION_USD, 12);
   });
 });

@@ -14,7 +14,13 @@ export class StepError extends Error {
   constructor(
     message: string,
     readonly kind: FailureKind,
-    readonly details: { status?: number; retryAfterMs?: number; field?: string } = {},
+    readonly details: {
+      status?: number | undefined;
+      retryAfterMs?: number;
+      field?: string;
+      /** USD the step had already spent when it failed (judge calls before the failing one): still spend. */
+      spentUsd?: number;
+    } = {},
     options?: { cause?: unknown },
   ) {
     super(message, options);

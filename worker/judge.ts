@@ -57,6 +57,7 @@ export class Judge {
   private readonly openai: OpenAI | undefined;
   private readonly anthropic: Anthropic | undefined;
   private readonly prices: PriceTable;
+  private configurationErrorLogged = false;
 
   constructor(private readonly settings: JudgeSettings) {
     const needFor = `the judge (JUDGE_MODEL=${settings.model})`;
@@ -97,7 +98,11 @@ export class Judge {
       try {
         result = await this.call(message);
       } catch (err) {
-        const failure = classify(err);
+        // The calls before this one were paid for: the error carries their cost to the run's spend.
+        const failure = classify(err, costUsd);
+        if (failure.details.status !== undefined && CONFIGURATION_STATUSES.has(failure.details.status)) {
+          throw this.configurationError(failure);
+        }
         // A rate limit uses no attempt, so it is retried even on the last one.
         if (failure.kind === 'rate-limited' || (failure.kind === 'retryable' && !options.finalAttempt)) {
           throw failure;
@@ -118,6 +123,19 @@ export class Judge {
       this.settings.logger?.warn({ attempt, problem }, 'judge output did not parse');
     }
     return this.error(`judge output unusable after ${attempts} attempts: ${problem}`, costUsd, unpriced);
+  }
+
+  /**
+   * A bad key or an unknown model fails every job the same way: a fatal error naming the setup, logged loudly
+   * once per process, instead of a `judge_error` verdict per job while the run "completes".
+   */
+  private configurationError(failure: StepError): StepError {
+    const message = `judge configuration error (${this.settings.provider}/${this.settings.model}): ${failure.message}; check JUDGE_MODEL, JUDGE_PROVIDER and the provider's API key`;
+    if (!this.configurationErrorLogged) {
+      this.configurationErrorLogged = true;
+      this.settings.logger?.error({ status: failure.details.status }, message);
+    }
+    return new StepError(message, 'fatal', failure.details, { cause: failure });
   }
 
   private error(reason: string, costUsd: number, unpriced: boolean): JudgeCheckpoint {
@@ -195,10 +213,13 @@ export class Judge {
     return parsed?.success ? parsed.data : undefined;
   }
 
+  /** Best effort: a verdict that cannot be cached is still the verdict (and its cost is still counted). */
   private async writeCache(key: string, output: JudgeOutput): Promise<void> {
     const cache = this.settings.cache;
     if (cache) {
-      await cache.redis.set(key, JSON.stringify(output), 'EX', cache.ttlSeconds ?? CACHE_TTL_SECONDS);
+      await cache.redis
+        .set(key, JSON.stringify(output), 'EX', cache.ttlSeconds ?? CACHE_TTL_SECONDS)
+        .catch((err: unknown) => this.settings.logger?.warn({ err }, 'cannot cache the judge verdict'));
     }
   }
 }
@@ -217,8 +238,14 @@ function parseOutput(value: unknown, missing: string): Pick<CallResult, 'output'
   };
 }
 
-/** Maps an SDK error to the retry policy: 429/529 rate limits, 5xx and network errors retry, other 4xx are fatal. */
-function classify(err: unknown): StepError {
+/** Provider answers that mean the judge is set up wrong (bad key, no access, unknown model), not a bad call. */
+const CONFIGURATION_STATUSES = new Set([401, 403, 404]);
+
+/**
+ * Maps an SDK error to the retry policy: 429/529 rate limits, 5xx and network errors retry, other 4xx are
+ * fatal. `spentUsd` is what the judge's earlier calls for this verdict cost.
+ */
+function classify(err: unknown, spentUsd: number): StepError {
   if (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) {
     const status = err.status;
     const retryAfterMs = parseRetryAfter(err.headers?.get('retry-after'));
@@ -228,15 +255,15 @@ function classify(err: unknown): StepError {
       return new StepError(
         message,
         'rate-limited',
-        { status, retryAfterMs: retryAfterMs ?? 1000 },
+        { status, retryAfterMs: retryAfterMs ?? 1000, spentUsd },
         { cause: err },
       );
     }
     if (status === undefined || status === 408 || status >= 500) {
-      return new StepError(message, 'retryable', {}, { cause: err });
+      return new StepError(message, 'retryable', { status, spentUsd }, { cause: err });
     }
-    return new StepError(message, 'fatal', { status }, { cause: err });
+    return new StepError(message, 'fatal', { status, spentUsd }, { cause: err });
   }
   const error = err instanceof Error ? err : new Error(String(err));
-  return new StepError(error.message, 'retryable', {}, { cause: err });
+  return new StepError(error.message, 'retryable', { spentUsd }, { cause: err });
 }

@@ -77,6 +77,7 @@ export function createQueryProcessor(deps: ProcessorDeps) {
       return await runSteps(deps, job, data, checkpoint, { finalAttempt, log, signal });
     } catch (err) {
       const error = coerceError(err);
+      await addSpentCost(deps, data.runId, error, log);
       if (error instanceof StepError && error.kind === 'rate-limited') {
         const ms = error.details.retryAfterMs ?? 1000;
         log.warn({ retryAfterMs: ms, reason: error.message }, 'rate limited: pausing the queue');
@@ -91,7 +92,9 @@ export function createQueryProcessor(deps: ProcessorDeps) {
         deps.metrics.jobs.inc({ outcome: 'retried' });
         throw error;
       }
-      await recordFailure(deps, job, data, checkpoint, error.message);
+      // Read again: the chat (and verdict) this attempt saved before failing belong in the failed record.
+      const saved = await deps.checkpoints.begin(jobId).catch(() => checkpoint);
+      await recordFailure(deps, job, data, saved, error.message);
       deps.metrics.jobs.inc({ outcome: 'failed' });
       throw fatal && !(error instanceof UnrecoverableError) ? new UnrecoverableError(error.message) : error;
     } finally {
@@ -119,6 +122,21 @@ export async function recordBypassedFailure(
   const checkpoint = await deps.checkpoints.begin(job.id).catch(() => undefined);
   deps.metrics.jobs.inc({ outcome: 'failed' });
   await recordFailure(deps, job, parsed.data, checkpoint, err.message);
+}
+
+/**
+ * What a failed step had already spent (the judge's calls before the one that failed) is money gone: it goes
+ * into the run's spend, though no step was saved to carry it.
+ */
+async function addSpentCost(deps: ProcessorDeps, runId: string, error: Error, log: Logger): Promise<void> {
+  const usd = error instanceof StepError ? (error.details.spentUsd ?? 0) : 0;
+  if (usd <= 0) {
+    return;
+  }
+  deps.metrics.spend.inc({ kind: 'harness' }, usd);
+  await deps.redis
+    .incrbyfloat(deps.keys.runSpend(runId), usd)
+    .catch((e: unknown) => log.warn({ err: e, usd }, 'cannot add the failed step cost to spend'));
 }
 
 async function runSteps(
