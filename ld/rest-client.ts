@@ -91,8 +91,9 @@ export class LaunchDarklyRestClient {
 
   /**
    * One call. 2xx comes back as a response, and so do a 404 on GET (the resource does not exist) and a 409
-   * on a write (it exists already); anything else throws `LaunchDarklyApiError` with method, path and status.
-   * A write that meets 404 throws too: its project, environment or parent is missing, and it did nothing.
+   * on POST (it exists already); anything else throws `LaunchDarklyApiError` with method, path and status.
+   * A write that meets 404 throws too: its project, environment or parent is missing, and it did nothing;
+   * so does a PATCH that meets 409 (a conflicting change), which did nothing either.
    */
   async request<T>(
     method: string,
@@ -148,7 +149,7 @@ export class LaunchDarklyRestClient {
         continue;
       }
       const parsed = text ? safeJson(text) : undefined;
-      const expected = method === 'GET' ? res.status === 404 : res.status === 409;
+      const expected = (method === 'GET' && res.status === 404) || (method === 'POST' && res.status === 409);
       if (res.ok || expected) {
         return { status: res.status, body: parsed as T | undefined };
       }

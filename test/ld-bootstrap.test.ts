@@ -336,6 +336,18 @@ describe('LaunchDarklyRestClient', () => {
     expect((failed as Error).message).not.toContain(TOKEN);
   });
 
+  it('takes a 409 on POST as "exists", but throws on a PATCH that meets 409', async () => {
+    const client = new LaunchDarklyRestClient({ baseUrl: api.url, token: TOKEN });
+    const path = `/api/v2/metrics/${PROJECT}`;
+    api.answerNext(409);
+    expect((await client.request('POST', path, { key: 'm' })).status).toBe(409);
+    api.answerNext(409);
+    await expect(client.request('PATCH', `${path}/m`, [], { patch: 'json' })).rejects.toMatchObject({
+      status: 409,
+      path: `${path}/m`,
+    });
+  });
+
   it('gives up after a bounded number of timeouts, naming the call', async () => {
     api.stallNext(10);
     const retries: string[] = [];

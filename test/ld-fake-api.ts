@@ -54,6 +54,7 @@ export class FakeLaunchDarklyApi {
   maxPageSize = 2;
   private rateLimited = 0;
   private stalled = 0;
+  private forced: number | undefined;
   private readonly hidden = new Set<string>();
   readonly tools = new Map<string, Json>();
   readonly modelConfigs = new Map<string, Json>();
@@ -86,6 +87,11 @@ export class FakeLaunchDarklyApi {
   /** The next `count` requests get 429 with a reset a few milliseconds ahead. */
   rateLimitNext(count: number): void {
     this.rateLimited = count;
+  }
+
+  /** The next request gets this status (with a LaunchDarkly error body), whatever it asks. */
+  answerNext(status: number): void {
+    this.forced = status;
   }
 
   /** The next `count` requests are recorded (status 0) and never answered, so the client's timeout fires. */
@@ -140,6 +146,11 @@ export class FakeLaunchDarklyApi {
         code: 'unauthorized',
         message: `Invalid access token ${String(req.headers.authorization)}`,
       });
+    }
+    if (this.forced !== undefined) {
+      const status = this.forced;
+      this.forced = undefined;
+      return send(status, { code: 'conflict', message: `forced ${status}` });
     }
     if (this.stalled > 0) {
       this.stalled--;
