@@ -125,21 +125,41 @@ describe('MCP research tools', () => {
     );
   });
 
+  it("one caller's abort does not fail another caller waiting for the same tool lookup", async () => {
+    const server = await startPaperServer();
+    cleanups.push(() => server.close());
+    const { logger } = captureLogger();
+    const tools = track(
+      createKbTools({ kb, logger, mcp: mcpServersFromConfig({ MCP_ARXIV_URL: server.url }) }),
+    );
+    const arxiv = tools.get('arxiv_search')!;
+    const first = new AbortController();
+    const abandoned = arxiv.run({ query: 'policy optimization' }, first.signal);
+    const waiting = arxiv.run({ query: 'double q-learning' }, new AbortController().signal);
+    // Both wait for the first lookup of the remote tool; the first caller's deadline passes meanwhile.
+    first.abort(new Error('deadline passed'));
+    await expect(abandoned).rejects.toThrow('deadline passed');
+    await expect(waiting).resolves.toMatchObject({ cited: expect.arrayContaining(['arxiv:1509.06461']) });
+    expect(server.calls).toEqual([{ query: 'double q-learning', max_results: 5 }]);
+  });
+
   it('spawns a stdio server from a command line, maps argument names and passes listed variables', async () => {
     const mcp = mcpServersFromConfig(
       { MCP_SEMANTIC_SCHOLAR_COMMAND: 'node --input-type=module -e "$SCRIPT"', MCP_PASS_ENV: 'S2_TEST_KEY' },
       { S2_TEST_KEY: 'k-123', OTHER: 'no' },
     );
     const config = mcp.semanticScholar;
-    expect(config && 'command' in config ? [config.command, config.args] : undefined).toEqual([
-      'node',
-      ['--input-type=module', '-e', '$SCRIPT'],
-    ]);
+    if (!config || !('command' in config)) {
+      throw new Error('expected a stdio server');
+    }
+    expect([config.command, config.args]).toEqual(['node', ['--input-type=module', '-e', '$SCRIPT']]);
+    // Only the listed variable is passed on.
+    expect(config.env).toEqual({ S2_TEST_KEY: 'k-123' });
     // The script is long; put it in place of the placeholder and run from the package so imports resolve.
     const semanticScholar = {
+      ...config,
       command: process.execPath,
       args: ['--input-type=module', '-e', STDIO_SERVER],
-      env: { S2_TEST_KEY: 'k-123' },
       cwd: packageRoot,
     };
     const { logger } = captureLogger();

@@ -32,12 +32,15 @@ const LIMIT_NAMES = ['max_results', 'limit', 'top_k', 'maxResults', 'num_results
 export function createMcpSearchTool(options: McpSearchToolOptions): AgentTool {
   const { name, connection } = options;
   let remote: Promise<RemoteTool> | undefined;
+  // The lookup is shared by every request that waits for it, so it runs under the connection's own timeout,
+  // not under the first caller's signal: one request's deadline must not fail the others. Each caller stops
+  // waiting when its own signal aborts.
   const resolveRemote = (signal?: AbortSignal) => {
-    remote ??= pickRemoteTool(options, signal).catch((err: unknown) => {
+    remote ??= pickRemoteTool(options).catch((err: unknown) => {
       remote = undefined;
       throw err;
     });
-    return remote;
+    return untilAborted(remote, signal);
   };
 
   return {
@@ -84,8 +87,23 @@ export function createMcpSearchTool(options: McpSearchToolOptions): AgentTool {
   };
 }
 
-async function pickRemoteTool(options: McpSearchToolOptions, signal?: AbortSignal): Promise<RemoteTool> {
-  const tools = await options.connection.listTools(signal);
+/** `promise`, or a rejection with the signal's reason as soon as `signal` aborts. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) {
+    return promise;
+  }
+  if (signal.aborted) {
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+async function pickRemoteTool(options: McpSearchToolOptions): Promise<RemoteTool> {
+  const tools = await options.connection.listTools();
   const names = tools.map((t) => t.name).join(', ') || 'none';
   const wanted = options.remoteTool;
   const tool = wanted
