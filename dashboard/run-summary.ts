@@ -1,4 +1,6 @@
-import { VERDICTS, type ResultRecord } from '../shared/jobs.js';
+import type { ResultRecord } from '../shared/jobs.js';
+import { summarizeRun as summarizeRecords } from '../shared/readout/build-readout.js';
+import { nearestRank } from '../shared/readout/quantile-bootstrap.js';
 import type { RunMode, RunState } from '../shared/runs.js';
 
 /** What the run pages call a run's state: `enqueued` is shown as running until every result is in. */
@@ -132,14 +134,6 @@ export function groupFailures(records: readonly ResultRecord[], examples = 3): F
   return [...groups.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 }
 
-function percentile(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) {
-    return null;
-  }
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] as number;
-}
-
 /** Options without anything that looks like a secret. */
 export function visibleOptions(options: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(options).filter(([name]) => !SECRET_OPTION.test(name)));
@@ -148,33 +142,15 @@ export function visibleOptions(options: Record<string, unknown>): Record<string,
 /** Summarises a run from its state and result records (what the run page and `/api/runs/:id` show). */
 export function summarizeRun(state: RunState, records: readonly ResultRecord[]): RunSummary {
   const { meta } = state;
-  let completed = 0;
-  let failed = 0;
-  let requestCostUsd = 0;
-  let harnessCostUsd = 0;
-  let unpricedResults = 0;
-  const feedback: Record<string, number> = Object.fromEntries(VERDICTS.map((v) => [v, 0]));
-  const latencies: number[] = [];
-  for (const r of records) {
-    if (r.status === 'completed') {
-      completed += 1;
-    } else {
-      failed += 1;
-    }
-    if (r.requestCostUsd === null) {
-      unpricedResults += 1;
-    } else {
-      requestCostUsd += r.requestCostUsd;
-    }
-    harnessCostUsd += r.harnessCostUsd;
-    if (r.feedback !== null) {
-      feedback[r.feedback] = (feedback[r.feedback] ?? 0) + 1;
-    }
-    if (r.latencyMs !== undefined && r.status === 'completed') {
-      latencies.push(r.latencyMs);
-    }
-  }
-  latencies.sort((a, b) => a - b);
+  // Counts, spend and feedback exactly as the readout computes them.
+  const { counts, requestCostUsd, harnessCostUsd } = summarizeRecords(records, state);
+  const { completed, failed, unpricedRequests: unpricedResults } = counts;
+  const feedback: Record<string, number> = { ...counts.feedback, judge_error: counts.judgeErrors };
+  const latencies = Float64Array.from(
+    records.filter((r) => r.status === 'completed' && r.latencyMs !== undefined),
+    (r) => r.latencyMs as number,
+  ).sort();
+  const p = (q: number) => (latencies.length === 0 ? null : nearestRank(latencies, q));
   const total = meta.counts.queries;
   const recorded = records.length;
   const summary: RunSummary = {
@@ -195,11 +171,11 @@ export function summarizeRun(state: RunState, records: readonly ResultRecord[]):
       budgetUsd: meta.budgetUsd,
       percentOfBudget: meta.budgetUsd ? (state.spendUsd / meta.budgetUsd) * 100 : null,
       requestCostUsd,
-      harnessCostUsd: harnessCostUsd + meta.harnessCostUsd,
+      harnessCostUsd,
       unpricedResults,
     },
     feedback,
-    latencyMs: { p50: percentile(latencies, 50), p95: percentile(latencies, 95) },
+    latencyMs: { p50: p(0.5), p95: p(0.95) },
     throughput: throughputBuckets(records),
     failures: groupFailures(records),
     options: visibleOptions(meta.options),

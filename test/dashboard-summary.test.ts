@@ -11,6 +11,7 @@ import {
   throughputBuckets,
 } from '../dashboard/run-summary.js';
 import { ConfigError } from '../shared/errors.js';
+import { buildReadout } from '../shared/readout/index.js';
 import type { RunState } from '../shared/runs.js';
 import { resultRecord, runMeta } from './dashboard-fixtures.js';
 
@@ -79,6 +80,36 @@ describe('run summary', () => {
     expect(summary.spend.requestCostUsd).toBeCloseTo(0.01);
     expect(summary.spend.harnessCostUsd).toBeCloseTo(0.502);
     expect(summary.progress.percent).toBe(50);
+  });
+
+  it('shows the same counts, spend and feedback as the readout, and nearest-rank latency percentiles', () => {
+    const run = state({
+      meta: runMeta('r', { harnessCostUsd: 0.25, counts: { ...runMeta('r').counts, queries: 6 } }),
+    });
+    const verdicts = ['positive', 'negative', 'none', 'judge_error', 'positive', null] as const;
+    const records = verdicts.map((feedback, seq) =>
+      resultRecord('r', seq, {
+        feedback,
+        latencyMs: (seq + 1) * 100,
+        ...(seq === 5 ? { status: 'failed' as const, requestCostUsd: null } : {}),
+      }),
+    );
+    const summary = summarizeRun(run, records);
+    const readout = buildReadout({ records, run, experiments: [], seed: 1 }).run;
+    expect(summary.progress).toMatchObject({
+      completed: readout.counts.completed,
+      failed: readout.counts.failed,
+    });
+    expect(summary.feedback).toEqual({ ...readout.counts.feedback, judge_error: readout.counts.judgeErrors });
+    expect(summary.feedback).toEqual({ positive: 2, negative: 1, none: 1, judge_error: 1 });
+    expect(summary.spend).toMatchObject({
+      requestCostUsd: readout.requestCostUsd,
+      harnessCostUsd: readout.harnessCostUsd,
+      unpricedResults: readout.counts.unpricedRequests,
+    });
+    // Completed results only: 100..500 ms; nearest rank p50 = 3rd, p95 = 5th.
+    expect(summary.latencyMs).toEqual({ p50: 300, p95: 500 });
+    expect(summarizeRun(run, []).latencyMs).toEqual({ p50: null, p95: null });
   });
 });
 

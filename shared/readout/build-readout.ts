@@ -122,7 +122,8 @@ export function buildReadout(input: BuildReadoutInput): Readout {
   return { version: 1, seed: input.seed, run, experiments, warnings };
 }
 
-function summarizeRun(records: readonly ResultRecord[], state: RunState | undefined): RunSummary {
+/** Counts, spend and feedback of a run's records (the dashboard's run page shows the same figures). */
+export function summarizeRun(records: readonly ResultRecord[], state: RunState | undefined): RunSummary {
   const feedback = { positive: 0, negative: 0, none: 0 };
   let completed = 0;
   let judgeErrors = 0;
