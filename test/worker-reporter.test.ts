@@ -1,12 +1,15 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
+import { createLogger } from '../shared/logger.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { CheckpointStore } from '../worker/checkpoint-store.js';
+import { loadConfig } from '../worker/config.js';
+import { createWorkerEvents } from '../worker/events-client.js';
 import { StepError } from '../worker/chat-client.js';
 import { LaunchDarklyReporter, type ReportRequest } from '../worker/launchdarkly-reporter.js';
 import type { EventsClient } from '../worker/request-events.js';
@@ -162,4 +165,25 @@ describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoi
       }
     },
   );
+});
+
+describe('worker LaunchDarkly client', () => {
+  it('removes the temporary folder of its empty flag file on close', async () => {
+    // os.tmpdir() follows TMPDIR, so the folder is created where this test can look.
+    const tmp = mkdtempSync(join(tmpdir(), 'worker-events-'));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp;
+    try {
+      const events = await createWorkerEvents(
+        loadConfig({ LD_EVENTS_URI: 'http://127.0.0.1:9' }),
+        createLogger({ level: 'silent' }),
+      );
+      expect(readdirSync(tmp)).toHaveLength(1);
+      await events.close();
+      await events.close();
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      process.env.TMPDIR = saved;
+    }
+  });
 });

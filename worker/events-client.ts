@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
@@ -29,13 +29,27 @@ export async function createWorkerEvents(config: WorkerConfig, logger: Logger): 
       close: async () => {},
     };
   }
-  const client: LDClient = await createLaunchDarklyClient({
-    sdkKey: config.LD_SDK_KEY,
-    flagsFile: config.LD_SDK_KEY ? undefined : (config.LD_FLAGS_FILE ?? emptyFlagFile()),
-    baseUri: config.LD_BASE_URI,
-    eventsUri: config.LD_EVENTS_URI,
-    logger,
-  });
+  // The empty flag file's folder is ours to remove, on close or if the client cannot start.
+  const tempDir =
+    !config.LD_SDK_KEY && !config.LD_FLAGS_FILE ? mkdtempSync(join(tmpdir(), 'loadgen-worker-')) : undefined;
+  const removeTempDir = () => {
+    if (tempDir) {
+      rmSync(tempDir, { recursive: true, force: true });
+    }
+  };
+  let client: LDClient;
+  try {
+    client = await createLaunchDarklyClient({
+      sdkKey: config.LD_SDK_KEY,
+      flagsFile: config.LD_SDK_KEY ? undefined : tempDir ? emptyFlagFile(tempDir) : config.LD_FLAGS_FILE,
+      baseUri: config.LD_BASE_URI,
+      eventsUri: config.LD_EVENTS_URI,
+      logger,
+    });
+  } catch (err) {
+    removeTempDir();
+    throw err;
+  }
   let closed = false;
   return {
     client,
@@ -47,14 +61,18 @@ export async function createWorkerEvents(config: WorkerConfig, logger: Logger): 
         return;
       }
       closed = true;
-      await client.flush().catch(() => {});
-      client.close();
+      try {
+        await client.flush().catch(() => {});
+        client.close();
+      } finally {
+        removeTempDir();
+      }
     },
   };
 }
 
-function emptyFlagFile(): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'loadgen-worker-')), 'flags.json');
+function emptyFlagFile(dir: string): string {
+  const file = join(dir, 'flags.json');
   writeFileSync(file, JSON.stringify({ flags: {}, segments: {} }));
   return file;
 }
