@@ -25,9 +25,6 @@ import { ServiceMetrics } from './metrics.js';
 import { simReadiness } from './sim-readiness.js';
 import { loadAgentTools } from './agent-tools.js';
 
-export { createApp, type AppDeps, type ReadinessCheck } from './app.js';
-export { loadConfig, type AgentServiceConfig } from './config.js';
-
 export interface AgentServiceOptions {
   /** What `loadConfig` parses: LLM_SIM_URL, provider keys, LD_*, REDIS_URL, REDIS_PREFIX, KB_DIR, AGENT_*. */
   env: Env;

@@ -21,8 +21,6 @@ export interface LlmSimOptions {
   profile?: string | SimProfile;
   /** Merged over the profile, e.g. `{ allModels: { latency: { ttftMs: 0, perTokenMs: 0 } } }`. */
   overrides?: ProfileOverrides;
-  /** How many recent requests `requests()` keeps. Defaults to 1000. */
-  keepRequests?: number;
 }
 
 export interface LlmSim {
@@ -43,7 +41,7 @@ export interface LlmSim {
  */
 export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> {
   const profile = loadProfile(options.profile, options.overrides);
-  const state = new SimState(profile, options.seed ?? 1, options.keepRequests);
+  const state = new SimState(profile, options.seed ?? 1);
   const app = createSimApp(state);
   const server = createAdaptorServer({ fetch: app.fetch });
   const host = options.host ?? '127.0.0.1';

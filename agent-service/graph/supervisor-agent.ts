@@ -20,10 +20,6 @@ const PRESCREEN = { name: 'pii_prescreen', schema: structuredSchema(PrescreenSch
 export interface SupervisorDecision {
   /** Route to the security agent. */
   containsPii: boolean;
-  /** Kinds the deterministic pass found in the message or history. */
-  detected: string[];
-  /** The supervisor model's reason, when it ran. */
-  reason: string | undefined;
 }
 
 /**
@@ -37,13 +33,11 @@ export async function runSupervisor(
   message: string,
   history: ChatTurn[],
 ): Promise<SupervisorDecision> {
-  const detected = [
-    ...new Set([message, ...history.map((t) => t.content)].flatMap((t) => findPii(t).map((m) => m.kind))),
-  ];
+  const detected = [message, ...history.map((t) => t.content)].some((t) => findPii(t).length > 0);
   const recorder = await startAgent(deps, scope, 'supervisor');
   if (!recorder.config.enabled) {
     recorder.disabled();
-    return { containsPii: detected.length > 0, detected, reason: undefined };
+    return { containsPii: detected };
   }
   return tracked(recorder, async () => {
     const response = await callModel(deps, scope, recorder, {
@@ -51,7 +45,8 @@ export async function runSupervisor(
       messages: [{ role: 'user', content: message }],
       structured: PRESCREEN,
     });
+    // The model's `reason` is asked for (it helps the prescreen) but not kept: it may quote the personal data.
     const prescreen = parseStructured(PrescreenSchema, recorder, response.text);
-    return { containsPii: detected.length > 0 || prescreen.contains_pii, detected, reason: prescreen.reason };
+    return { containsPii: detected || prescreen.contains_pii };
   });
 }

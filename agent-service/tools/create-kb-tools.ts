@@ -26,8 +26,6 @@ export interface KbToolsOptions {
   index?: EmbeddingIndex | undefined;
   /** Client for query embeddings, reaching the provider the index was built with. */
   openai?: OpenAI | undefined;
-  /** Default minimum cosine score of search_v2 (0.2). */
-  searchV2MinScore?: number;
   mcp?: McpServers;
   logger: Logger;
 }
@@ -94,13 +92,7 @@ export function createKbTools(options: KbToolsOptions): ToolRegistry {
   add(createSearchV1Tool(kb));
   add(createRerankingTool(kb));
   if (options.index && options.openai) {
-    add(
-      createSearchV2Tool({
-        index: options.index,
-        openai: options.openai,
-        ...(options.searchV2MinScore === undefined ? {} : { minScore: options.searchV2MinScore }),
-      }),
-    );
+    add(createSearchV2Tool({ index: options.index, openai: options.openai }));
   } else {
     registry.notOffered('search_v2', 'no embeddings index (run `loadgen kb index`)');
   }
