@@ -59,6 +59,13 @@ describe('agent service: tools and tracking (llm-sim, local events endpoint)', (
     const support = body.agents.find((a) => a.agent === 'support');
     expect(support?.variationKey).toBe('international-standard');
     expect(support?.toolCalls.length).toBeGreaterThan(0);
+    // international-standard names one tool, so the first call is search_v1 whatever the sim draws.
+    const offered = h.sim
+      .requests()
+      .map((r) => (r.body as { tools?: { function: { name: string } }[] }).tools)
+      .find((tools) => tools !== undefined)
+      ?.map((t) => t.function.name);
+    expect(offered).toEqual(['search_v1']);
     expect(support?.toolCalls[0]?.name).toBe('search_v1');
     expect(support?.toolCalls[0]?.cited.length).toBeGreaterThan(0);
 
