@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QUERY_JOB_NAME } from '../shared/jobs.js';
@@ -123,6 +124,30 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
     const job = await stack.waitForState('quiet.0', 'completed');
     expect(job.attemptsMade).toBe(1);
     expect((await stack.runs.allResults('quiet')).map((r) => r.status)).toEqual(['completed']);
+  });
+
+  it('serves /metrics on a free port when its port is taken (two workers on one host)', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    try {
+      const env = {
+        REDIS_URL: testRedisUrl(),
+        REDIS_PREFIX: testPrefix('wk'),
+        LLM_SIM_URL: 'http://127.0.0.1:9',
+        LOG_LEVEL: 'silent',
+        WORKER_METRICS_HOST: '127.0.0.1',
+      };
+      const worker = await startWorker({ env, metricsPort: port, tty: false });
+      workers.push(worker);
+      expect(worker.metricsPort).toBeDefined();
+      expect(worker.metricsPort).not.toBe(port);
+      const res = await fetch(`http://127.0.0.1:${worker.metricsPort}/metrics`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('loadgen_worker_jobs_total');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('fails a malformed job once, naming the field, without retrying it', async () => {

@@ -100,7 +100,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     let metricsPort: number | undefined;
     const port = options.metricsPort !== undefined ? options.metricsPort : config.WORKER_METRICS_PORT;
     if (port !== null) {
-      const served = await metrics.serve(port, config.WORKER_METRICS_HOST);
+      const served = await serveMetrics(metrics, port, config.WORKER_METRICS_HOST, logger);
       metricsPort = served.port;
       cleanups.push({
         name: 'metrics',
@@ -176,6 +176,26 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   } catch (err) {
     await closeAll();
     throw err;
+  }
+}
+
+/**
+ * Serves `/metrics` on `port`; when another process has it (a second worker on the same host), on a free
+ * port instead, with a warning naming it: one worker per container keeps 9464, many on one host all start.
+ */
+async function serveMetrics(metrics: WorkerMetrics, port: number, host: string, logger: Logger) {
+  try {
+    return await metrics.serve(port, host);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || port === 0) {
+      throw err;
+    }
+    const served = await metrics.serve(0, host);
+    logger.warn(
+      { port, metricsPort: served.port },
+      `metrics port ${port} is in use; /metrics is on ${served.port}`,
+    );
+    return served;
   }
 }
 
