@@ -232,4 +232,26 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
       expect(job.attemptsMade).toBe(1);
     }
   });
+
+  it('--max-rps caps jobs started per second over every worker of the queue', async () => {
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
+    const maxRps = 4;
+    const env = stack.workerEnv({ WORKER_MAX_RPS: String(maxRps) });
+    // Two workers with room for every job at once: only the limiter holds them back.
+    workers.push(await startWorker({ env, concurrency: 10, tty: false }));
+    workers.push(await startWorker({ env, concurrency: 10, tty: false }));
+    const jobs = 16;
+    await stack.createRun('rps', jobs);
+    await stack.enqueue('rps', jobs);
+    await stack.waitForResults('rps', jobs, 30_000);
+    const starts: number[] = [];
+    for (let seq = 0; seq < jobs; seq++) {
+      const job = await stack.waitForState(`rps.${seq}`, 'completed');
+      starts.push(job.processedOn ?? 0);
+    }
+    starts.sort((a, b) => a - b);
+    // Generous: BullMQ counts per fixed window, so a sliding second may see up to two windows' worth.
+    const busiest = Math.max(...starts.map((t) => starts.filter((u) => u >= t && u < t + 1000).length));
+    expect(busiest).toBeLessThanOrEqual(2 * maxRps);
+  });
 });

@@ -74,9 +74,7 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
     processes = [doomed];
     await doomed.ready;
     await stack.enqueue('stall', 1);
-    for (let state = ''; state !== 'active';) {
-      state = (await (await stack.queue.getJob('stall.0'))?.getState()) ?? '';
-    }
+    await stack.waitForState('stall.0', 'active');
     await doomed.stop('SIGKILL');
     inProcess = await startWorker({ env, concurrency: 1, tty: false });
     const [record] = await stack.waitForResults('stall', 1, 30_000);
@@ -117,5 +115,35 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
     expect(stack.workerEvents('resume').cost).toHaveLength(1);
     // It was the other worker that finished it: the job stalled once.
     expect((await stack.queue.getJob('resume.0'))?.stalledCounter).toBe(1);
+  });
+
+  it('SIGTERM during in-flight jobs lets them finish: every record exists and the process exits 0', async () => {
+    const prefix = testPrefix('ws');
+    // Slow answers, so the jobs are still in their chats when the signal comes.
+    stack = await WorkerStack.start({
+      redisUrl: testRedisUrl(),
+      prefix,
+      sim: { allModels: { latency: { ttftMs: 1500, perTokenMs: 0 } } },
+    });
+    const worker = WorkerProcess.spawn(stack.workerEnv(), 4);
+    processes = [worker];
+    await worker.ready;
+    await stack.createRun('term', 4);
+    await stack.enqueue('term', 4);
+    const deadline = Date.now() + 15_000;
+    while ((await stack.queue.getActiveCount()) < 4) {
+      if (Date.now() > deadline) {
+        throw new Error('the jobs did not all start');
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(await stack.runs.resultCount('term')).toBe(0);
+
+    const exit = await worker.stop('SIGTERM');
+    expect(exit.code).toBe(0);
+    // Finished before the exit, not picked up again later: the records are there now.
+    const records = await stack.runs.allResults('term');
+    expect(records.map((r) => r.status)).toEqual(['completed', 'completed', 'completed', 'completed']);
+    expect(stack.workerEvents('term').cost).toHaveLength(4);
   });
 });
