@@ -1,9 +1,9 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { ConfigError } from './errors.js';
+import type { Provider } from './providers.js';
 
-export const PROVIDERS = ['openai', 'anthropic', 'mistral'] as const;
-export type Provider = (typeof PROVIDERS)[number];
+export { PROVIDERS, type Provider } from './providers.js';
 
 export interface LlmSettings {
   /** When set, every provider's calls go to this llm-sim base URL. */

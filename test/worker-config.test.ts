@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../shared/errors.js';
 import { judgeProvider, loadConfig } from '../worker/config.js';
 import { formatJobLine } from '../worker/job-output.js';
-import { parseRetryAfter } from '../worker/chat-client.js';
+import { failureKind, parseRetryAfter } from '../worker/step-error.js';
 import { STALL_SETTINGS } from '../worker/stall-settings.js';
 import { truncateMiddle, judgeUserMessage } from '../worker/judge-prompt.js';
 
@@ -64,6 +64,15 @@ describe('worker helpers', () => {
     expect(parseRetryAfter('99999')).toBe(300_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
+  });
+
+  it('has one retry policy for HTTP answers: rate limits pause, 408/5xx/network retry, other 4xx fail', () => {
+    expect([429, 529].map((s) => failureKind(s, undefined))).toEqual(['rate-limited', 'rate-limited']);
+    expect(failureKind(503, 2000)).toBe('rate-limited');
+    expect([503, 500, 504, 408, undefined].map((s) => failureKind(s, undefined))).toEqual(
+      Array(5).fill('retryable'),
+    );
+    expect([400, 401, 404, 413, 422].map((s) => failureKind(s, undefined))).toEqual(Array(5).fill('fatal'));
   });
 
   it('cuts the middle out of long texts, keeping the end (where llm-sim puts its quality marker)', () => {

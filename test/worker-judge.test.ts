@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { qualityMarker, startLlmSim, type LlmSim } from '../llm-sim/index.js';
 import { createLogger } from '../shared/logger.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
-import { StepError } from '../worker/chat-client.js';
+import { StepError } from '../worker/step-error.js';
 import { Judge } from '../worker/judge.js';
 import { completion, COMPLETION_USD, startOpenAiStub, type OpenAiStub } from './helpers/openai-stub.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';

@@ -10,9 +10,9 @@ import { createRedis, RedisKeys } from '../shared/redis.js';
 import { CheckpointStore } from '../worker/checkpoint-store.js';
 import { loadConfig } from '../worker/config.js';
 import { createWorkerEvents } from '../worker/events-client.js';
-import { StepError } from '../worker/chat-client.js';
 import { LaunchDarklyReporter, type ReportRequest } from '../worker/launchdarkly-reporter.js';
 import type { EventsClient } from '../worker/request-events.js';
+import { StepError } from '../worker/step-error.js';
 import { EventsEndpoint } from './helpers/events-endpoint.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 

@@ -1,11 +1,8 @@
 import { z } from 'zod';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
-import type { Provider } from '../shared/llm-clients.js';
+import { PROVIDERS, type Provider } from '../shared/providers.js';
 import { STALL_SETTINGS } from './stall-settings.js';
-
-// The provider names, without importing llm-clients (and the SDKs) when only the config is needed.
-const PROVIDERS = ['openai', 'anthropic', 'mistral'] as const satisfies readonly Provider[];
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 /** An empty value (as `.env.example` leaves optional ones) means unset. */

@@ -11,7 +11,6 @@ import {
 import type { Logger } from '../shared/logger.js';
 import { defaultPrices, type PriceTable } from '../shared/pricing.js';
 import type { RedisKeys } from '../shared/redis.js';
-import { parseRetryAfter, StepError } from './chat-client.js';
 import type { JudgeCheckpoint } from './checkpoint-store.js';
 import {
   JUDGE_OUTPUT_JSON_SCHEMA,
@@ -22,6 +21,7 @@ import {
   judgeUserMessage,
   type JudgeOutput,
 } from './judge-prompt.js';
+import { failureKind, parseRetryAfter, StepError } from './step-error.js';
 
 export interface JudgeSettings {
   provider: Provider;
@@ -242,27 +242,20 @@ function parseOutput(value: unknown, missing: string): Pick<CallResult, 'output'
 const CONFIGURATION_STATUSES = new Set([401, 403, 404]);
 
 /**
- * Maps an SDK error to the retry policy: 429/529 rate limits, 5xx and network errors retry, other 4xx are
- * fatal. `spentUsd` is what the judge's earlier calls for this verdict cost.
+ * Maps an SDK error to the retry policy (`failureKind`); an error without a status (network) is retryable.
+ * `spentUsd` is what the judge's earlier calls for this verdict cost.
  */
 function classify(err: unknown, spentUsd: number): StepError {
   if (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) {
     const status = err.status;
     const retryAfterMs = parseRetryAfter(err.headers?.get('retry-after'));
     const message = `${status ?? 'network'}: ${err.message}`;
-    // As for the agent service: 429, 529 (overloaded) and a 503 that says when to come back pause the queue.
-    if (status === 429 || status === 529 || (status === 503 && retryAfterMs !== undefined)) {
-      return new StepError(
-        message,
-        'rate-limited',
-        { status, retryAfterMs: retryAfterMs ?? 1000, spentUsd },
-        { cause: err },
-      );
-    }
-    if (status === undefined || status === 408 || status >= 500) {
-      return new StepError(message, 'retryable', { status, spentUsd }, { cause: err });
-    }
-    return new StepError(message, 'fatal', { status, spentUsd }, { cause: err });
+    const kind = failureKind(status, retryAfterMs);
+    const details =
+      kind === 'rate-limited'
+        ? { status, retryAfterMs: retryAfterMs ?? 1000, spentUsd }
+        : { status, spentUsd };
+    return new StepError(message, kind, details, { cause: err });
   }
   const error = err instanceof Error ? err : new Error(String(err));
   return new StepError(error.message, 'retryable', { spentUsd }, { cause: err });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
-import { StepError } from './chat-client.js';
 import type { CheckpointStore } from './checkpoint-store.js';
 import { trackRequestEvents, type EventsClient, type RequestEvents } from './request-events.js';
+import { StepError } from './step-error.js';
 
 /** What reporting one request sent. */
 export interface ReportOutcome {

@@ -7,13 +7,13 @@ import type { Logger } from '../shared/logger.js';
 import type { RedisKeys } from '../shared/redis.js';
 import type { RunStore } from '../shared/runs.js';
 import type { BudgetGuard } from './budget-guard.js';
-import { StepError } from './chat-client.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import type { JobSummary } from './job-output.js';
 import type { Judge } from './judge.js';
 import type { LaunchDarklyReporter } from './launchdarkly-reporter.js';
 import type { WorkerMetrics } from './metrics.js';
 import { buildResultRecord } from './result-record.js';
+import { StepError } from './step-error.js';
 
 export interface ProcessorDeps {
   chat: (request: ChatRequest, signal?: AbortSignal) => Promise<ChatResponse>;
