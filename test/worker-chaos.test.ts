@@ -46,7 +46,7 @@ describe('worker chaos: SIGKILLed workers and a Redis restart', () => {
         WORKER_STALLED_INTERVAL_MS: '2000',
         WORKER_MAX_STALLED_COUNT: '100',
         // The default flush interval: how often each process is inside the send-then-checkpoint window.
-        WORKER_LD_FLUSH_MS: '200',
+        WORKER_LD_FLUSH_MS: '20',
       });
       processes = [17, 17, 16].map((c) => WorkerProcess.spawn(env, c));
       await Promise.all(processes.map((p) => p.ready));

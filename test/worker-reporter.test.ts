@@ -47,7 +47,7 @@ describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoi
     redis = undefined;
   });
 
-  async function setUp(eventsUri?: string) {
+  async function setUp(eventsUri?: string, intervalMs = 20) {
     endpoint = await EventsEndpoint.start();
     client = await createLaunchDarklyClient({
       flagsFile: flagsFile(),
@@ -57,7 +57,7 @@ describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoi
     redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:reporter` });
     const keys = new RedisKeys(prefix);
     const checkpoints = new CheckpointStore(redis, keys);
-    reporter = new LaunchDarklyReporter(client, checkpoints, { intervalMs: 20 });
+    reporter = new LaunchDarklyReporter(client, checkpoints, { intervalMs });
     const request = (jobId: string, verdict: ReportRequest['verdict'] = 'positive'): ReportRequest => ({
       jobId,
       runId: 'r',
@@ -103,6 +103,22 @@ describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoi
     const again = await reporter!.report(request('r.1'));
     expect(again).toEqual({ feedbackEvents: 0, costEvents: 0, resent: false });
     expect(endpoint!.custom('ai_cost_per_request')).toHaveLength(3);
+  });
+
+  it('flushes an idle reporter at once, whatever the interval, and spaces the next flush by it', async () => {
+    // An hour between flushes: the first request must not wait for it, the second one (just after) must.
+    const { checkpoints, request } = await setUp(undefined, 3_600_000);
+    await reporter!.report(request('r.4'));
+    expect(endpoint!.custom('ai_cost_per_request').map((e) => e.data?.jobId)).toEqual(['r.4']);
+    expect((await checkpoints.begin('r.4')).reported).toBe(true);
+    let second = false;
+    const pending = reporter!.report(request('r.5')).then(() => (second = true));
+    // Another request's full round trip through Redis and back: the second flush is not due for an hour.
+    await checkpoints.begin('r.6');
+    expect(second).toBe(false);
+    await reporter!.close();
+    await pending;
+    expect(endpoint!.custom('ai_cost_per_request').map((e) => e.data?.jobId)).toEqual(['r.4', 'r.5']);
   });
 
   it('re-sends a job whose earlier flush was never confirmed, and lists it as re-sent', async () => {

@@ -33,8 +33,8 @@ export const WorkerConfigSchema = z.object({
   JUDGE_MAX_CHARS: int(500, 200_000).default(16_000),
   /** Deadline of one judge call, seconds. */
   JUDGE_TIMEOUT_SECONDS: int(1, 600).default(60),
-  /** How often the LaunchDarkly reporter flushes buffered events and checkpoints them, ms. */
-  WORKER_LD_FLUSH_MS: int(10, 10_000).default(200),
+  /** Shortest time between two LaunchDarkly flushes (events plus checkpoint), ms; an idle reporter flushes at once. */
+  WORKER_LD_FLUSH_MS: int(10, 10_000).default(20),
   /** BullMQ lock of an active job, ms (set the same three stall values on every worker of a queue); a dead worker's job is picked up after at most this plus the interval. */
   WORKER_LOCK_DURATION_MS: int(1000, 600_000).default(STALL_SETTINGS.lockDuration),
   /** How often workers look for stalled jobs (whose worker died), ms. */
