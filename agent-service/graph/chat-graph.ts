@@ -3,6 +3,7 @@ import type { AgentDeps, RequestScope } from './agent-context.js';
 import { ChatState, type ChatStateValue } from './chat-state.js';
 import { runSecurity } from './security-agent.js';
 import { runSupervisor } from './supervisor-agent.js';
+import { skipRootRunTrees } from './skip-root-run-trees.js';
 import { runSupport } from './support-agent.js';
 
 /** What each invocation passes in `configurable.scope`. */
@@ -23,6 +24,7 @@ function scopeOf(config: LangGraphRunnableConfig): RequestScope {
  * each request passes its scope (user context, deadline, run collector) in `configurable`.
  */
 export function buildChatGraph(deps: AgentDeps) {
+  skipRootRunTrees();
   return new StateGraph(ChatState)
     .addNode('supervisor', async (state: ChatStateValue, config: LangGraphRunnableConfig) => {
       const decision = await runSupervisor(deps, scopeOf(config), state.message, state.history);
