@@ -127,7 +127,7 @@ describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoi
     await redis.hset(checkpoints.key('r.7'), 'reporting', 'flush-of-a-dead-worker');
     const outcome = await reporter!.report(request('r.7'));
     expect(outcome.resent).toBe(true);
-    expect(await redis.smembers(keys.key('run', 'r', 'ld-resent'))).toEqual(['r.7']);
+    expect(await redis.hgetall(keys.key('run', 'r', 'ld-resent'))).toEqual({ 'r.7': '1' });
     expect(endpoint!.custom('ai_cost_per_request')).toHaveLength(1);
     expect((await checkpoints.begin('r.7')).reported).toBe(true);
   });
@@ -151,7 +151,7 @@ describe('LaunchDarkly reporter (real SDK, local events endpoint, Redis checkpoi
       await retry.close();
       working.close();
     }
-    expect(await redis.smembers(keys.key('run', 'r', 'ld-resent'))).toEqual(['r.9']);
+    expect(await redis.hgetall(keys.key('run', 'r', 'ld-resent'))).toEqual({ 'r.9': '1' });
     expect((await checkpoints.begin('r.9')).reported).toBe(true);
   });
 

@@ -52,7 +52,8 @@ return {0, redis.call('HGET', KEYS[1], ARGV[1])}
 `;
 
 // Atomically: skip a job already reported; otherwise mark it as being reported by this flush, and note when
-// an earlier flush had marked it and never confirmed (so a duplicate can only ever happen to a noted job).
+// an earlier flush had marked it and never confirmed (so a duplicate can only ever happen to a noted job, at
+// most once per note: a job whose re-send is cut off again is noted again).
 const CLAIM_REPORTING_SCRIPT = `
 if redis.call('HGET', KEYS[1], 'reported') == '1' then
   return 'done'
@@ -61,7 +62,7 @@ local previous = redis.call('HGET', KEYS[1], 'reporting')
 redis.call('HSET', KEYS[1], 'reporting', ARGV[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 if previous then
-  redis.call('SADD', KEYS[2], ARGV[2])
+  redis.call('HINCRBY', KEYS[2], ARGV[2], 1)
   return 'in-doubt'
 end
 return 'fresh'

@@ -41,8 +41,8 @@ export interface JobOutcome {
 }
 
 /**
- * The set of a run's job ids whose LaunchDarkly events were sent again after an unconfirmed flush: the only
- * jobs whose events LaunchDarkly may have twice.
+ * A hash of the run's job ids whose LaunchDarkly events were sent again after an unconfirmed flush, to how many
+ * times: the only jobs whose events LaunchDarkly may have more than once (at most 1 + that count).
  */
 export function resentKey(keys: RedisKeys, runId: string): string {
   return keys.key('run', runId, 'ld-resent');
