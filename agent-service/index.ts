@@ -1,8 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createAdaptorServer } from '@hono/node-server';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
 import { initAi } from '@launchdarkly/server-sdk-ai';
 import type { Env } from '../shared/config.js';
@@ -24,6 +22,7 @@ import { ProviderModelCaller } from './llm/provider-model-caller.js';
 import { ServiceMetrics } from './metrics.js';
 import { simReadiness } from './sim-readiness.js';
 import { loadAgentTools } from './agent-tools.js';
+import { listenHttp } from '../shared/http-server.js';
 
 export interface AgentServiceOptions {
   /** What `loadConfig` parses: LLM_SIM_URL, provider keys, LD_*, REDIS_URL, REDIS_PREFIX, KB_DIR, AGENT_*. */
@@ -110,28 +109,9 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
       metrics: new ServiceMetrics({ defaultMetrics: true }),
     });
 
-    const server = createAdaptorServer({ fetch: app.fetch });
-    const host = options.host ?? '127.0.0.1';
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: options.port ?? 0, host, backlog: 4096 }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    cleanups.push({
-      name: 'http server',
-      fn: () =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          if ('closeAllConnections' in server) {
-            server.closeAllConnections();
-          }
-        }),
-    });
-    const { port } = server.address() as AddressInfo;
-    const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-    const url = `http://${urlHost}:${port}`;
+    const server = await listenHttp(app.fetch, options.port ?? 0, options.host ?? '127.0.0.1');
+    cleanups.push({ name: 'http server', fn: () => server.close() });
+    const url = server.url;
     logger.info(
       {
         url,

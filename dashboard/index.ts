@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
 import { Queue } from 'bullmq';
 import { loadConfig as loadProducerConfig } from '../producer/index.js';
 import type { Env } from '../shared/config.js';
@@ -12,6 +10,7 @@ import { assertSafeBinding } from './auth.js';
 import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, loadConfig } from './config.js';
 import { readoutBuilder } from './readout.js';
 import { producerStartRun } from './start-run.js';
+import { listenHttp, type HttpServer } from '../shared/http-server.js';
 
 export { createDashboardApp, type DashboardDeps, type ReadoutBuilder } from './app.js';
 export { assertSafeBinding, isLoopbackHost } from './auth.js';
@@ -82,7 +81,6 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     logger,
   });
 
-  const server = createAdaptorServer({ fetch: app.fetch });
   const cleanup = async () => {
     const steps: [string, () => Promise<unknown>][] = [
       ['queue', () => queue.close()],
@@ -96,21 +94,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
       }
     }
   };
+  let server: HttpServer;
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ port: options.port ?? DEFAULT_DASHBOARD_PORT, host }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    server = await listenHttp(app.fetch, options.port ?? DEFAULT_DASHBOARD_PORT, host);
   } catch (err) {
     await cleanup();
     throw err;
   }
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
-  const url = `http://${urlHost}:${port}`;
+  const url = server.url;
   logger.info(
     { url, auth: config.password !== undefined, destructive: config.allowDestructive },
     'dashboard up',
@@ -121,13 +112,8 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     url,
     close() {
       closing ??= (async () => {
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Browsers keep connections open; without this close() waits for them to time out.
-          if ('closeAllConnections' in server) {
-            server.closeAllConnections();
-          }
-        });
+        // Browsers keep connections open: closing drops them rather than waiting for them to time out.
+        await server.close();
         await cleanup();
       })();
       return closing;

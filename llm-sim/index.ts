@@ -1,8 +1,7 @@
-import type { AddressInfo } from 'node:net';
-import { createAdaptorServer } from '@hono/node-server';
 import { createSimApp } from './app.js';
 import { loadProfile, type ProfileOverrides, type SimProfile } from './profile.js';
 import { SimState, type RecordedRequest, type ScheduledFault, type SimStats } from './sim-state.js';
+import { listenHttp } from '../shared/http-server.js';
 
 export type { FaultKind, ModelProfile, ProfileOverrides, SimProfile } from './profile.js';
 export { DEFAULT_PROFILE_PATH, loadProfile, resolveModel } from './profile.js';
@@ -43,29 +42,15 @@ export async function startLlmSim(options: LlmSimOptions = {}): Promise<LlmSim> 
   const profile = loadProfile(options.profile, options.overrides);
   const state = new SimState(profile, options.seed ?? 1);
   const app = createSimApp(state);
-  const server = createAdaptorServer({ fetch: app.fetch });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // A deep accept backlog: a thousand clients connecting at once must not see refused connections.
-    server.listen({ port: options.port ?? 0, host, backlog: 4096 }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+  const server = await listenHttp(app.fetch, options.port ?? 0, options.host ?? '127.0.0.1');
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${urlHost}:${port}`,
+    url: server.url,
     close() {
-      closing ??= new Promise<void>((resolve) => {
+      if (!closing) {
         state.releaseHangs();
-        server.close(() => resolve());
-        if ('closeAllConnections' in server) {
-          server.closeAllConnections();
-        }
-      });
+        closing = server.close();
+      }
       return closing;
     },
     stats: () => state.stats(),
