@@ -85,20 +85,23 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
 
   it("resumes a SIGKILLed worker's job on another worker after the last step done: the chat is not paid twice", async () => {
     const prefix = testPrefix('ws');
-    // The judge (Haiku on llm-sim) is slow, so the worker dies after the chat was checkpointed.
-    stack = await WorkerStack.start({
-      redisUrl: testRedisUrl(),
-      prefix,
-      sim: { models: { 'claude-haiku-3-5': { latency: { ttftMs: 4000, perTokenMs: 0 } } } },
-    });
+    stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
+    // The first judge call (Haiku on llm-sim) hangs, so the worker surely dies after the chat was checkpointed
+    // and before anything was reported; the next worker's judge call is answered.
+    stack.sim.scheduleFault({ kind: 'hang', model: 'claude-haiku-3-5', count: 1 });
     const env = stack.workerEnv({ WORKER_LOCK_DURATION_MS: '1500', WORKER_STALLED_INTERVAL_MS: '500' });
     const doomed = WorkerProcess.spawn(env, 1);
     processes = [doomed];
     await doomed.ready;
     await stack.createRun('resume', 1);
     await stack.enqueue('resume', 1);
-    const checkpoint = stack.keys.key('checkpoint', 'resume.0');
-    while (!(await stack.redis.hexists(checkpoint, 'chat'))) {
+    // The judge is asked only after the chat was checkpointed: once its (hanging) call is in, kill the worker.
+    const judging = () => stack!.sim.requests().some((r) => JSON.stringify(r.body).includes('judge_verdict'));
+    const until = Date.now() + 20_000;
+    while (!judging()) {
+      if (Date.now() > until) {
+        throw new Error('the judge was never called');
+      }
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     const chatCalls = () =>
