@@ -20,6 +20,9 @@ const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), '
   version: string;
 };
 
+/** How long a process whose parent died may take to shut down gracefully (a worker's default is 75 s). */
+const ORPHAN_EXIT_MS = 90_000;
+
 /** The `loadgen` program with every subcommand registered (tests read it to check the compose file's commands). */
 export function buildProgram(): Command {
   const program = new Command('loadgen')
@@ -50,7 +53,11 @@ async function main(): Promise<void> {
   // the channel closes when the parent dies, even by SIGKILL, and the process then shuts down as on SIGTERM.
   if (process.channel) {
     process.channel.unref();
-    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+    process.once('disconnect', () => {
+      process.kill(process.pid, 'SIGTERM');
+      // Nobody is left to wait for us: if the graceful shutdown has not ended the process by then, end it.
+      setTimeout(() => process.kill(process.pid, 'SIGKILL'), ORPHAN_EXIT_MS).unref();
+    });
   }
   loadDotEnv();
   await buildProgram().parseAsync(process.argv);

@@ -1,8 +1,20 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './net.js';
+
+const SETPRIV = '/usr/bin/setpriv';
+
+/**
+ * The command line that runs `redis-server args`: on Linux through setpriv with a parent-death signal, so the
+ * server ends with the process that started it even if that one is SIGKILLed (setpriv execs, same pid).
+ */
+export function redisServerCommand(args: string[]): [string, string[]] {
+  return existsSync(SETPRIV)
+    ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', 'redis-server', ...args]]
+    : ['redis-server', args];
+}
 
 export interface RedisServerOptions {
   /** Append-only persistence, as the compose file runs Redis; needed to survive a restart with data. */
@@ -49,7 +61,8 @@ export class RedisServer {
       '--maxmemory-policy',
       'noeviction',
     ];
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, commandArgs] = redisServerCommand(args);
+    const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     return new Promise((resolve, reject) => {
       let output = '';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
@@ -9,6 +9,7 @@ import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 import { buildReadout } from '../shared/readout/build-readout.js';
 import { loadExperiments } from '../shared/readout/experiments.js';
 import { renderText } from '../shared/readout/render-text.js';
+import { redisServerCommand } from '../shared/redis-server.js';
 import { RunStore } from '../shared/runs.js';
 import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';
@@ -25,7 +26,6 @@ export interface StartIo {
 }
 
 const PROGRESS_POLL_MS = 500;
-const SETPRIV = '/usr/bin/setpriv';
 
 /**
  * `loadgen start`: the docker-compose topology as child processes on this machine — Redis (REDIS_URL, or a
@@ -67,10 +67,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       redisDir = mkdtempSync(join(tmpdir(), 'loadgen-redis-'));
       const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
       redisArgs.push('--dir', redisDir);
-      // On Linux, setpriv gives redis-server a parent-death signal, so it ends even if we are SIGKILLed.
-      const [command, args] = existsSync(SETPRIV)
-        ? [SETPRIV, ['--pdeathsig', 'SIGTERM', '--', 'redis-server', ...redisArgs]]
-        : ['redis-server', redisArgs];
+      const [command, args] = redisServerCommand(redisArgs);
       await race(
         children.spawn('redis', command, args, { env: io.env, readyLine: 'Ready to accept connections' }),
       );

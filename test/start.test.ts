@@ -130,6 +130,6 @@ describe('loadgen start (built CLI, no Docker)', () => {
     await run.printed('queries enqueued');
     run.child.kill('SIGKILL');
     await run.exited;
-    expect(await waitUntilGone(run.marker, 60_000), 'child processes still running').toEqual([]);
-  }, 180_000);
+    expect(await waitUntilGone(run.marker, 120_000), 'child processes still running').toEqual([]);
+  }, 200_000);
 });
