@@ -19,26 +19,6 @@ export interface ChatRouteOptions {
   deadlineMs: number;
 }
 
-/** LaunchDarkly reserves these context attribute names; a user attribute with one would make the context invalid. */
-const RESERVED_ATTRIBUTES = ['kind', '_meta'];
-
-function requestSchema(maxMessageChars: number) {
-  return chatRequestSchema(maxMessageChars).superRefine((body, ctx) => {
-    for (const name of RESERVED_ATTRIBUTES) {
-      if (name in body.user) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['user', name],
-          message: 'is reserved by LaunchDarkly contexts',
-        });
-      }
-    }
-    if ('anonymous' in body.user && typeof body.user.anonymous !== 'boolean') {
-      ctx.addIssue({ code: 'custom', path: ['user', 'anonymous'], message: 'must be a boolean' });
-    }
-  });
-}
-
 /** `POST /chat`: validate, run the agent graph under the request's deadline, answer per shared/chat.ts. */
 export function chatRoute(options: ChatRouteOptions) {
   const { deps, graph, metrics } = options;
@@ -65,7 +45,7 @@ export function chatRoute(options: ChatRouteOptions) {
       }
       await next();
     },
-    zValidator('json', requestSchema(options.maxMessageChars), (result) => {
+    zValidator('json', chatRequestSchema(options.maxMessageChars), (result) => {
       if (!result.success) {
         const issues = result.error.issues;
         const field = issues[0]?.path.join('.');

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
 import { initAi } from '@launchdarkly/server-sdk-ai';
-import type { Env } from '../shared/config.js';
+import { llmSettingsFrom, type Env } from '../shared/config.js';
 import { coerceError } from '../shared/errors.js';
 import { writeFlagFile } from '../shared/flag-file.js';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
@@ -51,13 +51,7 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
   const config = loadConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: 'agent-service' });
   const manifest = loadManifest();
-  const llm: LlmSettings = {
-    simUrl: config.LLM_SIM_URL,
-    openaiApiKey: config.OPENAI_API_KEY,
-    anthropicApiKey: config.ANTHROPIC_API_KEY,
-    mistralApiKey: config.MISTRAL_API_KEY,
-    timeoutMs: config.AGENT_REQUEST_DEADLINE_MS,
-  };
+  const llm: LlmSettings = { ...llmSettingsFrom(config), timeoutMs: config.AGENT_REQUEST_DEADLINE_MS };
   assertProvidersAvailable(manifest, llm);
 
   const cleanups: { name: string; fn: () => Promise<void> | void }[] = [];

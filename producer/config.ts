@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, llmEnv, llmSettingsFrom, parseEnv, type Env } from '../shared/config.js';
 import { kbEnv } from '../shared/kb/kb-env.js';
 import type { LlmSettings } from '../shared/llm-clients.js';
 
@@ -27,11 +27,6 @@ export function loadConfig(env: Env = process.env): ProducerConfig {
     prefix: parsed.REDIS_PREFIX,
     logLevel: parsed.LOG_LEVEL,
     kbDir: parsed.KB_DIR,
-    llm: {
-      simUrl: parsed.LLM_SIM_URL,
-      openaiApiKey: parsed.OPENAI_API_KEY,
-      anthropicApiKey: parsed.ANTHROPIC_API_KEY,
-      mistralApiKey: parsed.MISTRAL_API_KEY,
-    },
+    llm: llmSettingsFrom(parsed),
   };
 }

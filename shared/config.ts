@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { LlmSettings } from './llm-clients.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -55,6 +56,21 @@ export const llmEnv = {
   ANTHROPIC_API_KEY: optionalString,
   MISTRAL_API_KEY: optionalString,
 };
+
+/** The LLM client settings of an environment parsed with `llmEnv` (simulator URL and provider keys). */
+export function llmSettingsFrom(env: {
+  LLM_SIM_URL?: string | undefined;
+  OPENAI_API_KEY?: string | undefined;
+  ANTHROPIC_API_KEY?: string | undefined;
+  MISTRAL_API_KEY?: string | undefined;
+}): LlmSettings {
+  return {
+    simUrl: env.LLM_SIM_URL,
+    openaiApiKey: env.OPENAI_API_KEY,
+    anthropicApiKey: env.ANTHROPIC_API_KEY,
+    mistralApiKey: env.MISTRAL_API_KEY,
+  };
+}
 
 /**
  * Parses `env` against a zod object schema. A bad or missing variable throws a `ConfigError` that names

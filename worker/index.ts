@@ -4,7 +4,7 @@ import { llmMode } from '../shared/llm-clients.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
-import type { Env } from '../shared/config.js';
+import { llmSettingsFrom, type Env } from '../shared/config.js';
 import { BudgetGuard } from './budget-guard.js';
 import { postChat } from './chat-client.js';
 import { CheckpointStore } from './checkpoint-store.js';
@@ -86,13 +86,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     const judge = new Judge({
       provider: judgeProvider(config),
       model: config.JUDGE_MODEL,
-      llm: {
-        simUrl: config.LLM_SIM_URL,
-        openaiApiKey: config.OPENAI_API_KEY,
-        anthropicApiKey: config.ANTHROPIC_API_KEY,
-        mistralApiKey: config.MISTRAL_API_KEY,
-        timeoutMs: config.JUDGE_TIMEOUT_SECONDS * 1000,
-      },
+      llm: { ...llmSettingsFrom(config), timeoutMs: config.JUDGE_TIMEOUT_SECONDS * 1000 },
       maxChars: config.JUDGE_MAX_CHARS,
       cache: { redis, keys },
       logger,
