@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { ConfigError } from './errors.js';
+import { fetchOverUndici } from './http-client.js';
 import type { Provider } from './providers.js';
 
 export { PROVIDERS, type Provider } from './providers.js';
@@ -89,6 +90,7 @@ export function createOpenAIClient(
     baseURL,
     maxRetries: settings.maxRetries ?? 0,
     timeout: settings.timeoutMs ?? 120_000,
+    fetch: fetchOverUndici,
   });
 }
 
@@ -99,5 +101,6 @@ export function createAnthropicClient(settings: LlmSettings, needFor = 'anthropi
     baseURL: settings.simUrl ? simBase(settings) : undefined,
     maxRetries: settings.maxRetries ?? 0,
     timeout: settings.timeoutMs ?? 120_000,
+    fetch: fetchOverUndici,
   });
 }

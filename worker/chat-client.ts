@@ -1,4 +1,5 @@
 import { ChatResponseSchema, ErrorBodySchema, type ChatRequest, type ChatResponse } from '../shared/chat.js';
+import { fetchOverUndici } from '../shared/http-client.js';
 import { describeZodError } from '../shared/jobs.js';
 import { failureKind, parseRetryAfter, StepError } from './step-error.js';
 
@@ -25,7 +26,7 @@ export async function postChat(
   }
   let response: Response;
   try {
-    response = await fetch(url, {
+    response = await fetchOverUndici(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(request),
