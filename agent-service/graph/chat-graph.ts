@@ -20,7 +20,7 @@ function scopeOf(config: LangGraphRunnableConfig): RequestScope {
 }
 
 /**
- * The multi-agent graph: supervisor → (security when PII is found) → support → final. Built once per app;
+ * The multi-agent graph: supervisor → (security when PII is found) → support. Built once per app;
  * each request passes its scope (user context, deadline, run collector) in `configurable`.
  */
 export function buildChatGraph(deps: AgentDeps) {
@@ -43,7 +43,6 @@ export function buildChatGraph(deps: AgentDeps) {
       const answer = await runSupport(deps, scopeOf(config), state.safeMessage, state.safeHistory);
       return { answer, path: ['support'] };
     })
-    .addNode('final', (state: ChatStateValue) => ({ answer: state.answer }))
     .addEdge(START, 'supervisor')
     .addConditionalEdges(
       'supervisor',
@@ -51,8 +50,7 @@ export function buildChatGraph(deps: AgentDeps) {
       ['security', 'support'],
     )
     .addEdge('security', 'support')
-    .addEdge('support', 'final')
-    .addEdge('final', END)
+    .addEdge('support', END)
     .compile();
 }
 

@@ -7,7 +7,7 @@ export interface ChatTurn {
 }
 
 /**
- * The graph's state. Node names (supervisor, security, support, final) differ from these keys, as
+ * The graph's state. Node names (supervisor, security, support) differ from these keys, as
  * LangGraph requires.
  */
 export const ChatState = Annotation.Root({
