@@ -72,6 +72,19 @@ describe('formatTable', () => {
     expect(table.trimEnd().split('\n').at(-1)).toBe('1 passed, 1 failed, 1 not measured, in 301 s');
   });
 
+  it('wraps long details at 110 characters, between items', () => {
+    const details = Object.fromEntries(
+      Array.from({ length: 12 }, (_, i) => [`CPU ms/job process-${i}`, 1.5]),
+    );
+    const wrapped = formatTable([judge(line({ id: 2, name: 'pipeline', value: 0.01, details }))])
+      .split('\n')
+      .filter((r) => r.startsWith('     '));
+    expect(wrapped.length).toBeGreaterThan(1);
+    expect(wrapped.every((r) => r.length <= 115 && !r.trimEnd().endsWith(','))).toBe(true);
+    expect(wrapped.join(', ').replace(/\s+/g, ' ')).toContain('process-0 1.5, CPU ms/job process-1 1.5');
+    expect(wrapped.join(' ').match(/process-\d+ 1\.5/g)).toHaveLength(12);
+  });
+
   it('has a JSON form with every line and its verdict', () => {
     const parsed = JSON.parse(toJson(lines, { elapsedSeconds: 3, cpus: 2, node: 'v20' })) as {
       lines: { id: number; verdict: string; value: number | null }[];

@@ -69,6 +69,22 @@ function target(line: BenchLine): string {
   return `${line.target.op} ${formatNumber(line.target.value)}${unit}`;
 }
 
+const DETAILS_WIDTH = 110;
+
+/** `items` joined with ", " into lines of at most `width` characters (a longer item gets a line of its own). */
+function wrap(items: string[], width: number): string[] {
+  const lines: string[] = [];
+  for (const item of items) {
+    const last = lines.length - 1;
+    if (last >= 0 && (lines[last] as string).length + 2 + item.length <= width) {
+      lines[last] += `, ${item}`;
+    } else {
+      lines.push(item);
+    }
+  }
+  return lines;
+}
+
 /** The table `npm run bench` prints: one row per line, its details indented below it. */
 export function formatTable(lines: readonly JudgedLine[], elapsedSeconds?: number): string {
   const header = ['#', 'measurement', 'figure', 'target', 'result'];
@@ -85,9 +101,7 @@ export function formatTable(lines: readonly JudgedLine[], elapsedSeconds?: numbe
     const details = Object.entries(line.details ?? {}).map(
       ([k, v]) => `${k} ${typeof v === 'number' ? formatNumber(v) : v}`,
     );
-    if (details.length > 0) {
-      out.push(`     ${details.join(', ')}`);
-    }
+    out.push(...wrap(details, DETAILS_WIDTH).map((d) => `     ${d}`));
     if (line.error) {
       out.push(`     error: ${line.error}`);
     }

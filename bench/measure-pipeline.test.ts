@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { judge, type BenchLine } from './bench-table.js';
-import { withFailures } from './measure-pipeline.js';
+import { cpuDetails, withFailures } from './measure-pipeline.js';
 
 const line: BenchLine = {
   id: 2,
@@ -21,5 +21,31 @@ describe('withFailures', () => {
     expect(withFailures(3, { ...line, error: 'no ceiling (1) to compare with' }).error).toBe(
       'no ceiling (1) to compare with',
     );
+  });
+});
+
+describe('cpuDetails', () => {
+  it('sums workers, sorts processes by cost and derives the CPU-bound throughput of the cores', () => {
+    const details = cpuDetails(
+      {
+        processes: { 'agent-service': 5000, 'worker-1': 1000, 'worker-2': 1500, redis: 500, producer: 2000 },
+        machineBusy: 0.9,
+        cores: 2,
+      },
+      1000,
+    );
+    expect(Object.keys(details)).toEqual([
+      'CPU ms/job agent-service',
+      'CPU ms/job workers',
+      'CPU ms/job producer',
+      'CPU ms/job redis',
+      'CPU ms/job total',
+      'machine busy %',
+      'CPU-bound jobs/s (2 cores)',
+    ]);
+    expect(details['CPU ms/job workers']).toBe(2.5);
+    expect(details['CPU ms/job total']).toBe(10);
+    expect(details['machine busy %']).toBe(90);
+    expect(details['CPU-bound jobs/s (2 cores)']).toBe(200);
   });
 });

@@ -1,4 +1,5 @@
 import type { BenchLine } from './bench-table.js';
+import type { CpuUse } from './cpu-meter.js';
 import { Pipeline, type PipelineOptions } from './pipeline.js';
 
 type Common = Pick<PipelineOptions, 'redisUrl' | 'eventsUrl' | 'cpuProfDir'>;
@@ -35,10 +36,12 @@ export async function measureThroughput(
   });
   try {
     const runId = 'bench-throughput';
+    const meter = await pipeline.meterCpu();
     const started = performance.now();
     await pipeline.produce(runId, jobs);
     await pipeline.waitForResults(runId, jobs);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = await meter.stop('producer');
     const jobsPerSecond = jobs / seconds;
     const failed = await pipeline.failedResults(runId);
     return withFailures(failed, {
@@ -52,12 +55,34 @@ export async function measureThroughput(
         seconds,
         'failed jobs': failed,
         'LLM calls/job': (await pipeline.simRequests()) / jobs,
+        ...cpuDetails(cpu, jobs),
       },
       ...(ceilingJobsPerSecond ? {} : { error: 'no ceiling (1) to compare with' }),
     });
   } finally {
     await pipeline.stop();
   }
+}
+
+/**
+ * Where a job's CPU goes, per process kind (workers summed), and the throughput the machine's cores would
+ * allow at that cost if nothing else ran: when (2) is near it, the pipeline is CPU-bound, not badly shaped.
+ */
+export function cpuDetails(cpu: CpuUse, jobs: number): Record<string, number> {
+  const perJob: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(cpu.processes)) {
+    const kind = name.replace(/-\d+$/, 's');
+    perJob[kind] = (perJob[kind] ?? 0) + ms / jobs;
+  }
+  const total = Object.values(perJob).reduce((a, b) => a + b, 0);
+  const details: Record<string, number> = {};
+  for (const [kind, ms] of Object.entries(perJob).sort((a, b) => b[1] - a[1])) {
+    details[`CPU ms/job ${kind}`] = ms;
+  }
+  details['CPU ms/job total'] = total;
+  details['machine busy %'] = cpu.machineBusy * 100;
+  details[`CPU-bound jobs/s (${cpu.cores} cores)`] = total > 0 ? (cpu.cores * 1000) / total : 0;
+  return details;
 }
 
 /**
@@ -81,10 +106,12 @@ export async function measureEfficiency(
   try {
     const runId = 'bench-efficiency';
     const callsBefore = await pipeline.simRequests();
+    const meter = await pipeline.meterCpu();
     const started = performance.now();
     await pipeline.produce(runId, jobs);
     await pipeline.waitForResults(runId, jobs);
     const seconds = (performance.now() - started) / 1000;
+    const cpu = cpuDetails(await meter.stop('producer'), jobs);
     const calls = (await pipeline.simRequests()) - callsBefore;
     const concurrency = workers.reduce((a, b) => a + b, 0);
     const idealSeconds = (calls * latencyMs) / 1000 / concurrency;
@@ -101,6 +128,8 @@ export async function measureEfficiency(
         'LLM calls/job': calls / jobs,
         'jobs/s': jobs / seconds,
         'failed jobs': failed,
+        'CPU ms/job total': cpu['CPU ms/job total'] as number,
+        'machine busy %': cpu['machine busy %'] as number,
       },
     });
   } finally {

@@ -5,6 +5,7 @@ import type { Env } from '../shared/config.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
 import { BenchProcess } from './child-process.js';
+import { CpuMeter } from './cpu-meter.js';
 
 export interface PipelineOptions {
   redisUrl: string;
@@ -88,6 +89,13 @@ export class Pipeline {
       redis.disconnect();
       throw err;
     }
+  }
+
+  /** Starts measuring the CPU time of each process of the pipeline, Redis included. */
+  async meterCpu(): Promise<CpuMeter> {
+    const pid = /^process_id:(\d+)/m.exec(await this.redis.info('server'))?.[1];
+    const pids = Object.fromEntries(this.processes.map((p) => [p.name, p.pid]));
+    return CpuMeter.start(pid ? { ...pids, redis: Number(pid) } : pids);
   }
 
   /** Requests llm-sim has answered so far (chat, messages and embeddings). */
