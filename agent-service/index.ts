@@ -37,7 +37,10 @@ export interface AgentServiceOptions {
 export interface AgentService {
   /** Base URL, e.g. http://127.0.0.1:PORT (POST `${url}/chat`). */
   url: string;
-  /** Stops the server, flushes and closes LaunchDarkly and the tools; safe to call twice. */
+  /**
+   * Stops taking connections, lets requests in flight finish (up to AGENT_SHUTDOWN_GRACE_MS), then flushes
+   * and closes LaunchDarkly and the tools; safe to call twice.
+   */
   close(): Promise<void>;
 }
 
@@ -104,7 +107,7 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
     });
 
     const server = await listenHttp(app.fetch, options.port ?? 0, options.host ?? '127.0.0.1');
-    cleanups.push({ name: 'http server', fn: () => server.close() });
+    cleanups.push({ name: 'http server', fn: () => server.close(config.AGENT_SHUTDOWN_GRACE_MS) });
     const url = server.url;
     logger.info(
       {

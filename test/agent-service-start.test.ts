@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startAgentService, type AgentService } from '../agent-service/index.js';
 import { ChatResponseSchema } from '../shared/chat.js';
 import { ConfigError } from '../shared/errors.js';
@@ -77,6 +77,69 @@ describe('startAgentService (HTTP, local mode with a flag file generated from th
     await service.close();
     await service.close();
     await expect(fetch(`${url}/health`)).rejects.toThrow();
+  });
+
+  /** A service behind an llm-sim that takes 300 ms per call, so a request is in flight long enough to close on. */
+  async function slowService(graceMs: string): Promise<AgentService> {
+    sim = await startLlmSim({
+      overrides: { allModels: { latency: { ttftMs: 300, perTokenMs: 0 }, toolCallRate: 0 } },
+    });
+    events = await EventsEndpoint.start();
+    return startAgentService({
+      env: {
+        LLM_SIM_URL: sim.url,
+        LD_EVENTS_URI: events.url,
+        REDIS_URL: testRedisUrl(),
+        REDIS_PREFIX: testPrefix('agent'),
+        AGENT_SHUTDOWN_GRACE_MS: graceMs,
+      },
+      logger: silent,
+    });
+  }
+
+  /** Starts a /chat request and resolves once its first LLM call reached llm-sim (start-up made calls too). */
+  async function chatInFlight(url: string): Promise<{ done: Promise<Response> }> {
+    const before = sim?.requests().length ?? 0;
+    const done = fetch(`${url}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        message: 'What is a policy?',
+        user: { key: 'drain-user', country: 'US', plan: 'paid' },
+      }),
+    });
+    done.catch(() => {});
+    await vi.waitFor(() => expect(sim?.requests().length).toBeGreaterThan(before), {
+      timeout: 10_000,
+      interval: 5,
+    });
+    return { done };
+  }
+
+  it('on close, refuses new connections but lets a request in flight finish, telling it to close', async () => {
+    service = await slowService('20000');
+    const { url } = service;
+    const order: string[] = [];
+    const { done } = await chatInFlight(url);
+    const answered = done.then((res) => {
+      order.push('answered');
+      return res;
+    });
+    const closed = service.close().then(() => order.push('closed'));
+    await expect(fetch(`${url}/health`)).rejects.toThrow();
+    const res = await answered;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('connection')).toBe('close');
+    ChatResponseSchema.parse(await res.json());
+    await closed;
+    expect(order).toEqual(['answered', 'closed']);
+  });
+
+  it('with no grace, close drops a request in flight', async () => {
+    service = await slowService('0');
+    const { done } = await chatInFlight(service.url);
+    await service.close();
+    await expect(done).rejects.toThrow();
   });
 
   it('refuses to start when a provider some variation serves has no key, naming both', async () => {

@@ -14,6 +14,7 @@ interface Service {
   healthcheck?: { test: string[] };
   restart?: string;
   environment?: Record<string, string>;
+  stop_grace_period?: string;
 }
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
@@ -74,6 +75,13 @@ describe('docker-compose.yml', () => {
       }
     }
     expect(services['agent-service']?.healthcheck?.test.join(' ')).toContain('/ready');
+  });
+
+  it("gives the agent service and the workers their drain time before Docker's SIGKILL", () => {
+    const seconds = (name: string) =>
+      Number(/^(\d+)s$/.exec(services[name]?.stop_grace_period ?? '')?.[1] ?? 0);
+    expect(seconds('agent-service')).toBeGreaterThan(25); // AGENT_SHUTDOWN_GRACE_MS is at most 25 s
+    expect(seconds('worker')).toBeGreaterThanOrEqual(60); // WORKER_SHUTDOWN_SECONDS defaults to 60
   });
 
   it('runs Redis with append-only persistence, noeviction and a volume', () => {
