@@ -6,7 +6,7 @@ import { Agent, interceptors, request, type Dispatcher } from 'undici';
  * undici's `request` cost ~0.04-0.1 ms of CPU where Node 20's global `fetch` costs ~0.36 ms (measured: 50
  * concurrent POSTs on loopback, README "Benchmarks"), and a job makes five of them.
  */
-export const httpDispatcher: Dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 20 }));
+const httpDispatcher: Dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 20 }));
 
 /** Status codes whose responses have no body, which `new Response` refuses to be given one. */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
