@@ -153,6 +153,25 @@ export class RunStore {
     } while (cursor !== '0');
   }
 
+  /** The job ids that have a result record. */
+  resultIds(runId: string): Promise<string[]> {
+    return this.redis.hkeys(this.keys.runResults(runId));
+  }
+
+  /** The result records of these job ids that exist, fetched `pageSize` at a time. */
+  async resultsOf(runId: string, jobIds: readonly string[], pageSize = 1000): Promise<ResultRecord[]> {
+    const records: ResultRecord[] = [];
+    for (let i = 0; i < jobIds.length; i += pageSize) {
+      const values = await this.redis.hmget(this.keys.runResults(runId), ...jobIds.slice(i, i + pageSize));
+      for (const value of values) {
+        if (value !== null) {
+          records.push(ResultRecordSchema.parse(JSON.parse(value)));
+        }
+      }
+    }
+    return records;
+  }
+
   async allResults(runId: string): Promise<ResultRecord[]> {
     const records: ResultRecord[] = [];
     for await (const record of this.results(runId)) {
