@@ -15,17 +15,17 @@ export interface RunListItem {
   budgetUsd: number | null;
 }
 
-/** The records of a run as last read: by job id, and in seq order as the pages get them. */
+/** The records of a run as last read, and how far into its result log that read went. */
 interface HeldRun {
   byId: Map<string, ResultRecord>;
   records: ResultRecord[];
+  logged: number;
 }
 
 /**
- * Reads runs for the pages. Result records are written once per job id, except a failed one, which a manual
- * retry removes (the count drops) and records anew (it rises). So the last read of a few runs is kept while
- * their record count stays the same; when it changes, a poll fetches only the records of job ids it does not
- * hold, and the failed ones again, not the whole run (a 100,000-job run is ~100 MB of JSON).
+ * Reads runs for the pages. The last read of a few runs is kept: a poll reads the run's result log from
+ * where the last one stopped and fetches only the records logged since (a job whose failed record a retry
+ * replaced is logged again), not the whole run (a 100,000-job run is ~100 MB of JSON).
  */
 export class RunReader {
   private readonly cache = new Map<string, HeldRun>();
@@ -64,12 +64,12 @@ export class RunReader {
 
   /** The run's state and every result record (in seq order), or undefined for an unknown run. */
   async read(runId: string): Promise<{ state: RunState; records: ResultRecord[] } | undefined> {
-    const [state, count] = await Promise.all([this.store.get(runId), this.store.resultCount(runId)]);
+    const state = await this.store.get(runId);
     if (!state) {
       return undefined;
     }
     const held = this.cache.get(runId);
-    const run = held?.byId.size === count ? held : await this.update(runId, held);
+    const run = held ? await this.update(runId, held) : await this.readWhole(runId);
     this.cache.delete(runId);
     this.cache.set(runId, run);
     for (const key of this.cache.keys()) {
@@ -81,25 +81,32 @@ export class RunReader {
     return { state, records: run.records };
   }
 
-  /** `held` brought up to date: the records of new job ids, and failed ones read again (or removed). */
-  private async update(runId: string, held: HeldRun | undefined): Promise<HeldRun> {
-    const byId = new Map(held?.byId);
-    const ids = new Set(await this.store.resultIds(runId));
-    for (const [jobId, record] of byId) {
-      if (!ids.has(jobId) || record.status !== 'completed') {
-        byId.delete(jobId);
-      }
+  private async readWhole(runId: string): Promise<HeldRun> {
+    // The log's length first: a record logged during the read is fetched again by the next poll, not lost.
+    const logged = await this.store.resultLogLength(runId);
+    const records = await this.store.allResults(runId);
+    return heldRun(records, logged);
+  }
+
+  private async update(runId: string, run: HeldRun): Promise<HeldRun> {
+    const ids = await this.store.recordedSince(runId, run.logged);
+    if (ids.length === 0) {
+      return run;
     }
-    const wanted = [...ids].filter((jobId) => !byId.has(jobId));
-    for (const record of await this.store.resultsOf(runId, wanted)) {
-      byId.set(record.jobId, record);
+    for (const record of await this.store.resultsOf(runId, [...new Set(ids)])) {
+      run.byId.set(record.jobId, record);
     }
-    // Redis hands the hash back in no particular order; seq order makes examples and exports stable.
-    return { byId, records: [...byId.values()].sort((a, b) => a.seq - b.seq) };
+    return heldRun(run.byId.values(), run.logged + ids.length);
   }
 
   async summary(runId: string): Promise<RunSummary | undefined> {
     const run = await this.read(runId);
     return run && summarizeRun(run.state, run.records);
   }
+}
+
+/** Records held in seq order: Redis hands the hash back in no particular order, seq makes pages stable. */
+function heldRun(records: Iterable<ResultRecord>, logged: number): HeldRun {
+  const sorted = [...records].sort((a, b) => a.seq - b.seq);
+  return { byId: new Map(sorted.map((r) => [r.jobId, r])), records: sorted, logged };
 }

@@ -43,6 +43,10 @@ export class RedisKeys {
   runResults(runId: string): string {
     return `${this.prefix}:run:${runId}:results`;
   }
+  /** The job ids of the run's result records, in the order they were recorded (a list). */
+  runResultLog(runId: string): string {
+    return `${this.prefix}:run:${runId}:result-log`;
+  }
   runSpend(runId: string): string {
     return `${this.prefix}:run:${runId}:spend`;
   }

@@ -29,10 +29,14 @@ export const RunMetaSchema = z.object({
 });
 export type RunMeta = z.infer<typeof RunMetaSchema>;
 
-/** HSETNX the record; when the run then has a result per query and is still enqueued, mark it done. */
+/**
+ * HSETNX the record and log its job id; when the run then has a result per query and is still enqueued, mark
+ * it done.
+ */
 const RECORD_RESULT_SCRIPT = `
 local added = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 if added == 1 then
+  redis.call('RPUSH', KEYS[3], ARGV[1])
   local queries = tonumber(redis.call('HGET', KEYS[1], 'queries') or '')
   if queries and redis.call('HLEN', KEYS[2]) >= queries and redis.call('HGET', KEYS[1], 'status') == 'enqueued' then
     redis.call('HSET', KEYS[1], 'status', 'done')
@@ -120,9 +124,10 @@ export class RunStore {
   async recordResult(record: ResultRecord): Promise<boolean> {
     const added = (await this.redis.eval(
       RECORD_RESULT_SCRIPT,
-      2,
+      3,
       this.keys.run(record.runId),
       this.keys.runResults(record.runId),
+      this.keys.runResultLog(record.runId),
       record.jobId,
       JSON.stringify(ResultRecordSchema.parse(record)),
     )) as number;
@@ -153,9 +158,18 @@ export class RunStore {
     } while (cursor !== '0');
   }
 
-  /** The job ids that have a result record. */
-  resultIds(runId: string): Promise<string[]> {
-    return this.redis.hkeys(this.keys.runResults(runId));
+  /**
+   * The job ids recorded from position `from` of the run's result log on, in the order they were recorded: a
+   * job whose failed record a retry replaced is in it twice. (Runs recorded before the log existed have
+   * records that are not in it.)
+   */
+  recordedSince(runId: string, from: number): Promise<string[]> {
+    return this.redis.lrange(this.keys.runResultLog(runId), from, -1);
+  }
+
+  /** How many records the run's result log holds. */
+  resultLogLength(runId: string): Promise<number> {
+    return this.redis.llen(this.keys.runResultLog(runId));
   }
 
   /** The result records of these job ids that exist, fetched `pageSize` at a time. */
