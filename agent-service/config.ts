@@ -31,9 +31,13 @@ export const AgentServiceEnvSchema = z.object({
     .transform((v) => v === 'true'),
   /**
    * On SIGTERM, how long requests in flight may run on before their connections are dropped, in ms (new
-   * connections are refused at once). Below the 30 s in which every shutdown step must end.
+   * connections are refused at once); empty means the default. Below the 30 s in which every shutdown step
+   * must end.
    */
-  AGENT_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(25_000).default(20_000),
+  AGENT_SHUTDOWN_GRACE_MS: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.coerce.number().int().min(0).max(25_000).default(20_000),
+  ),
   /** Seconds sent in `Retry-After` when a provider rate-limits or is overloaded without saying how long. */
   AGENT_RETRY_AFTER_SECONDS: positiveInt(2),
 });

@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './net.js';
 import { fetchOverUndici } from './http-client.js';
+import { createAnthropicClient, createOpenAIClient } from './llm-clients.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -9,7 +12,6 @@ describe('fetchOverUndici', () => {
   let server: Server;
   let base: string;
   const routes = new Map<string, Handler>();
-  const hanging = new Set<ServerResponse>();
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -27,7 +29,11 @@ describe('fetchOverUndici', () => {
     });
     routes.set('/empty', (_req, _body, res) => res.writeHead(204).end());
     routes.set('/moved', (_req, _body, res) => res.writeHead(307, { location: '/echo' }).end());
-    routes.set('/hang', (_req, _body, res) => hanging.add(res));
+    routes.set('/hang', () => {});
+    routes.set('/gzip', (req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+      res.end(gzipSync(JSON.stringify({ asked: req.headers['accept-encoding'] })));
+    });
   });
 
   afterAll(async () => {
@@ -41,7 +47,7 @@ describe('fetchOverUndici', () => {
       headers: { 'content-type': 'application/json', authorization: 'Bearer k' },
       body: '{"q":1}',
     });
-    expect(response.status).toBe(201);
+    expect([response.status, response.statusText, response.ok]).toEqual([201, 'Created', true]);
     expect(response.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
     const echoed = (await response.json()) as {
       method: string;
@@ -53,9 +59,15 @@ describe('fetchOverUndici', () => {
     expect(echoed.headers).toMatchObject({ authorization: 'Bearer k', 'accept-encoding': 'identity' });
   });
 
-  it('returns a null body for 204, and follows a 307 with the body', async () => {
+  it('returns a null body for 204 and HEAD, and follows a 307 with the body', async () => {
     const empty = await fetchOverUndici(`${base}/empty`, { method: 'DELETE' });
     expect([empty.status, empty.body]).toEqual([204, null]);
+    const head = await fetchOverUndici(`${base}/echo`, { method: 'HEAD' });
+    expect([head.status, head.body, head.headers.get('content-type')]).toEqual([
+      201,
+      null,
+      'application/json',
+    ]);
     const moved = await fetchOverUndici(`${base}/moved`, { method: 'POST', body: 'again' });
     expect(moved.status).toBe(201);
     expect(((await moved.json()) as { body: string }).body).toBe('again');
@@ -89,6 +101,38 @@ describe('fetchOverUndici', () => {
     await expect(fetchOverUndici(`${base}/hang`, { signal: AbortSignal.timeout(50) })).rejects.toMatchObject({
       name: 'TimeoutError',
     });
+  });
+
+  it('rejects when the connection is refused', async () => {
+    const port = await freePort();
+    await expect(fetchOverUndici(`http://127.0.0.1:${port}/`)).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+  });
+
+  it("leaves a caller's accept-encoding to the global fetch, which decodes the body", async () => {
+    const response = await fetchOverUndici(`${base}/gzip`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(await response.json()).toEqual({ asked: 'gzip' });
+  });
+
+  it('is the fetch of the OpenAI and Anthropic clients', async () => {
+    const seen: (string | undefined)[] = [];
+    const record: Handler = (req, _body, res) => {
+      seen.push(req.headers['accept-encoding']);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    };
+    routes.set('/v1/chat/completions', record);
+    routes.set('/v1/messages', record);
+    await createOpenAIClient({ simUrl: base }).chat.completions.create({
+      model: 'gpt-4o-mini',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    await createAnthropicClient({ simUrl: base }).messages.create({
+      model: 'claude-sonnet-4',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(seen).toEqual(['identity', 'identity']);
   });
 
   it('hands a Request, or a body it does not take, to the global fetch', async () => {

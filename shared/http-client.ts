@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { Readable } from 'node:stream';
 import { Agent, interceptors, request, type Dispatcher } from 'undici';
 
@@ -9,27 +10,29 @@ import { Agent, interceptors, request, type Dispatcher } from 'undici';
 const httpDispatcher: Dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 20 }));
 
 /** Status codes whose responses have no body, which `new Response` refuses to be given one. */
-const NULL_BODY = new Set([101, 103, 204, 205, 304]);
+const NULL_BODY = new Set([204, 205, 304]);
 
 /**
  * A `fetch` for the provider SDKs (their `fetch` option) and the worker's chat calls, over undici's
  * `request` and the pool above. It takes what they send (a URL, a string or byte body, an abort signal) and
- * hands anything else to the global `fetch`. Differences from `fetch`: a body that is not an event stream is
- * read whole before the promise resolves (the callers read it whole anyway), `response.url` is empty, and it
- * asks for an uncompressed body (`accept-encoding: identity`) unless the caller names an encoding.
+ * hands anything else to the global `fetch`: a `Request`, another body type, an `accept-encoding` of the
+ * caller's (`fetch` decodes the body; this asks for `identity`), a `redirect` mode other than `follow`.
+ * Differences from `fetch`: a body that is not an event stream is read whole before the promise resolves (the
+ * callers read it whole anyway), `response.url` is empty, and a failed connection rejects with undici's error
+ * (e.g. code `ECONNREFUSED`) rather than `TypeError: fetch failed`. Aborts reject as `fetch`'s do.
  */
 export async function fetchOverUndici(input: string | URL | Request, init?: RequestInit): Promise<Response> {
   const body = init?.body;
+  const headers = new Headers(init?.headers);
   if (
     input instanceof Request ||
-    (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array))
+    (body !== undefined && body !== null && typeof body !== 'string' && !(body instanceof Uint8Array)) ||
+    headers.has('accept-encoding') ||
+    (init?.redirect ?? 'follow') !== 'follow'
   ) {
     return fetch(input, init);
   }
-  const headers = new Headers(init?.headers);
-  if (!headers.has('accept-encoding')) {
-    headers.set('accept-encoding', 'identity');
-  }
+  headers.set('accept-encoding', 'identity');
   const method = (init?.method ?? 'GET').toUpperCase();
   const res = await request(input, {
     method: method as Dispatcher.HttpMethod,
@@ -46,7 +49,11 @@ export async function fetchOverUndici(input: string | URL | Request, init?: Requ
       }
     }
   }
-  const options = { status: res.statusCode, headers: responseHeaders };
+  const options = {
+    status: res.statusCode,
+    statusText: STATUS_CODES[res.statusCode] ?? '',
+    headers: responseHeaders,
+  };
   if (method === 'HEAD' || NULL_BODY.has(res.statusCode)) {
     await res.body.dump();
     return new Response(null, options);

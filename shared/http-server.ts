@@ -23,7 +23,8 @@ export async function listenHttp(fetch: FetchHandler, port: number, host: string
   const inFlight = new Set<ServerResponse>();
   let draining = false;
   let drained: (() => void) | undefined;
-  server.on('request', (_req, res: ServerResponse) => {
+  // Before the app's listener, so that a response to a request arriving while draining is marked in time.
+  server.prependListener('request', (_req, res: ServerResponse) => {
     inFlight.add(res);
     // While draining, a response tells its client not to send more on this connection.
     res.shouldKeepAlive &&= !draining;
