@@ -147,7 +147,8 @@ describe('loadOrBuildEmbeddingIndex', () => {
 });
 
 describe('search_v2', () => {
-  it.each(KB_QUESTIONS)('finds the answer to "$question" in the top 3', async ({ question, heading }) => {
+  /** The tool over the shipped knowledge base's index (built once, then loaded), with no minimum score. */
+  async function searchV2() {
     const index = await loadOrBuildEmbeddingIndex({
       kb,
       openai,
@@ -155,21 +156,18 @@ describe('search_v2', () => {
       redis: connect('s'),
       keys: new RedisKeys(prefix),
     });
-    const tool = createSearchV2Tool({ index, openai, minScore: 0 });
+    return createSearchV2Tool({ index, openai, minScore: 0 });
+  }
+
+  it.each(KB_QUESTIONS)('finds the answer to "$question" in the top 3', async ({ question, heading }) => {
+    const tool = await searchV2();
     const result = await tool.run({ query: question, top_k: 3 });
     const headings = result.cited.map((id) => kb.chunks.find((c) => c.id === id)?.heading);
     expect(headings).toContain(heading);
   });
 
   it('clamps top_k to 1-20, applies the minimum score and stays under the size cap', async () => {
-    const index = await loadOrBuildEmbeddingIndex({
-      kb,
-      openai,
-      model: MODEL,
-      redis: connect('s'),
-      keys: new RedisKeys(prefix),
-    });
-    const tool = createSearchV2Tool({ index, openai, minScore: 0 });
+    const tool = await searchV2();
     expect((await tool.run({ query: 'value function', top_k: 0 })).cited).toHaveLength(1);
     const many = await tool.run({ query: 'value function', top_k: 99, min_score: -1 });
     expect(many.content.length).toBeLessThanOrEqual(MAX_TOOL_RESULT_CHARS);
