@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { LLM_SIM_OFF } from '../shared/config.js';
 import { redactUrl } from '../shared/logger.js';
 import { freePort, waitForHttp } from '../shared/net.js';
 import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
@@ -55,7 +56,9 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
   const race = <T>(step: Promise<T>) =>
     Promise.race([step, interrupted.then((reason) => Promise.reject(new StopSignal(reason)))]);
 
-  const live = Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
+  const simOff = config.LLM_SIM_URL === LLM_SIM_OFF;
+  const simUrl = simOff ? undefined : config.LLM_SIM_URL;
+  const live = simOff || Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
   say(`loadgen start: logs in ${logDir}`);
   try {
     let redisUrl = config.REDIS_URL;
@@ -76,11 +79,11 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     }
 
     const env: NodeJS.ProcessEnv = { ...io.env, REDIS_URL: redisUrl, LOG_LEVEL: io.env.LOG_LEVEL ?? 'info' };
-    if (live && !config.LLM_SIM_URL) {
-      say('  LLMs           LIVE (provider keys are set)');
+    if (live && !simUrl) {
+      say(`  LLMs           LIVE (${simOff ? 'LLM_SIM_URL=off' : 'provider keys are set'})`);
       delete env.LLM_SIM_URL;
-    } else if (config.LLM_SIM_URL) {
-      say(`  LLMs           SIMULATED by ${redactUrl(config.LLM_SIM_URL)} (LLM_SIM_URL)`);
+    } else if (simUrl) {
+      say(`  LLMs           SIMULATED by ${redactUrl(simUrl)} (LLM_SIM_URL)`);
     } else {
       const port = await freePort();
       const simArgs = ['sim', '--port', String(port), '--seed', String(options.seed)];
