@@ -1,8 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { Metric } from '../shared/catalog.js';
 import type { Manifest } from '../shared/manifest.js';
 import type { PriceTable } from '../shared/pricing.js';
+import type { Experiment } from '../shared/readout/experiments.js';
 import {
-  METRICS,
+  metricBody,
   modelConfigs,
   segmentRules,
   toolSchema,
@@ -20,6 +22,9 @@ export interface BootstrapOptions {
   project: string;
   environment: string;
   manifest: Manifest;
+  /** The catalog's experiments (checked against the manifest) and metrics. */
+  experiments: Experiment[];
+  metrics: Metric[];
   prices: PriceTable;
   dryRun?: boolean;
   /** Where progress lines go (the command prints them). */
@@ -33,13 +38,14 @@ export interface BootstrapResult {
 }
 
 /**
- * Brings a LaunchDarkly project in line with the AI Config manifest: tools, model configs, segments and
- * their rules, the five metrics, AI Configs and variations, targeting, and both experiments. Every resource
+ * Brings a LaunchDarkly project in line with the AI Config manifest and the experiments catalog: tools, model
+ * configs, segments and their rules, the catalog's metrics, AI Configs and variations, targeting, and the
+ * catalog's experiments. Every resource
  * is read first and only created when missing or patched when different, so running it again changes
  * nothing and duplicates nothing.
  */
 export async function bootstrapProject(options: BootstrapOptions): Promise<BootstrapResult> {
-  const { project, environment, manifest } = options;
+  const { project, environment, manifest, experiments } = options;
   const writer = new ProjectWriter(options.api, options.dryRun ?? false, options.out);
   const manual: string[] = [];
   const p = encodeURIComponent(project);
@@ -59,13 +65,13 @@ export async function bootstrapProject(options: BootstrapOptions): Promise<Boots
   options.out(`Segments (${environment})`);
   await reconcileSegments(writer, p, e, manifest);
   options.out(`Metrics`);
-  await reconcileMetrics(writer, p);
+  await reconcileMetrics(writer, p, options.metrics.map(metricBody));
   options.out(`AI Configs and variations`);
   await reconcileConfigs(writer, p, manifest, manual);
   options.out(`Targeting (${environment})`);
-  await reconcileTargeting(writer, { p, environment, manifest, manual });
+  await reconcileTargeting(writer, { p, environment, manifest, experiments, manual });
   options.out(`Experiments (${environment})`);
-  await reconcileExperiments(writer, { p, environment, manifest, manual });
+  await reconcileExperiments(writer, { p, environment, manifest, experiments, manual });
   return { steps: writer.steps, manual };
 }
 
@@ -203,10 +209,10 @@ const METRIC_FIELDS = [
   'percentileValue',
 ] as const;
 
-async function reconcileMetrics(writer: ProjectWriter, p: string): Promise<void> {
+async function reconcileMetrics(writer: ProjectWriter, p: string, metrics: MetricBody[]): Promise<void> {
   const base = `/api/v2/metrics/${p}`;
   const existing = byKey(await writer.list<Partial<MetricBody> & { key: string }>(base));
-  for (const metric of METRICS) {
+  for (const metric of metrics) {
     const path = `${base}/${encodeURIComponent(metric.key)}`;
     const patch = async (current: Partial<MetricBody> | undefined) => {
       const ops = METRIC_FIELDS.filter((f) => metric[f] !== undefined && current?.[f] !== metric[f]).map(

@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { rolloutWeights, segmentMatchClause } from '../shared/flag-file.js';
 import type { Manifest, ManifestRule } from '../shared/manifest.js';
+import type { Experiment } from '../shared/readout/experiments.js';
 import { experimentPlacements } from './desired-state.js';
 import type { ProjectWriter } from './project-writer.js';
 import { BETA } from './rest-client.js';
@@ -63,6 +64,7 @@ export interface TargetingContext {
   p: string;
   environment: string;
   manifest: Manifest;
+  experiments: Experiment[];
   manual: string[];
 }
 
@@ -127,13 +129,15 @@ export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingCo
 export async function reconcileExperiments(writer: ProjectWriter, ctx: TargetingContext): Promise<void> {
   const base = experimentsPath(ctx);
   const existing = new Map((await writer.list<ExperimentRep>(base, BETA)).map((x) => [x.key, x]));
-  for (const placement of experimentPlacements(ctx.manifest)) {
-    const { spec } = placement;
+  for (const placement of experimentPlacements(ctx.manifest, ctx.experiments)) {
+    const { experiment } = placement;
     const found = existing.get(placement.key);
     if (found) {
       writer.record('unchanged', 'experiment', placement.key);
       if (found.currentIteration?.status !== 'running') {
-        ctx.manual.push(`Start the experiment "${spec.name}" (${placement.key}) in ${ctx.environment}.`);
+        ctx.manual.push(
+          `Start the experiment "${experiment.name}" (${placement.key}) in ${ctx.environment}.`,
+        );
       }
       continue;
     }
@@ -144,26 +148,27 @@ export async function reconcileExperiments(writer: ProjectWriter, ctx: Targeting
       r.signature.segments.includes(placement.segment),
     );
     const id = variationIds(writer, placement.configKey, targeting);
-    const treatment = (arm: { variation: string; name: string }, baseline: boolean) => ({
-      name: arm.name,
+    const treatment = (variation: string, baseline: boolean) => ({
+      name: experiment.arms?.[variation] ?? variation,
       baseline,
-      allocationPercent: String(placement.rollout[arm.variation]),
-      parameters: [{ flagKey: placement.configKey, variationId: id(arm.variation) }],
+      allocationPercent: String(placement.rollout[variation]),
+      parameters: [{ flagKey: placement.configKey, variationId: id(variation) }],
     });
+    const [primary, ...secondary] = experiment.metrics;
     const body = {
       key: placement.key,
-      name: spec.name,
-      description: `${spec.name}: ${placement.configKey}, segment ${placement.segment} (loadgen manifest)`,
+      name: experiment.name,
+      description: `${experiment.name}: ${placement.configKey}, segment ${placement.segment} (loadgen catalog)`,
       iteration: {
-        hypothesis: spec.hypothesis,
+        hypothesis: experiment.hypothesis,
         canReshuffleTraffic: true,
         randomizationUnit: 'user',
-        primarySingleMetricKey: spec.primaryMetric,
+        primarySingleMetricKey: primary,
         metrics: [
-          { key: spec.primaryMetric, isGroup: false, primary: true },
-          ...spec.secondaryMetrics.map((key) => ({ key, isGroup: false })),
+          { key: primary, isGroup: false, primary: true },
+          ...secondary.map((key) => ({ key, isGroup: false })),
         ],
-        treatments: [treatment(spec.control, true), treatment(spec.treatment, false)],
+        treatments: [treatment(experiment.control, true), treatment(experiment.treatment, false)],
         flags: {
           [placement.configKey]: {
             ruleId: rule?.id ?? missing(writer, `the ${placement.segment} rule of ${placement.configKey}`),
@@ -178,7 +183,7 @@ export async function reconcileExperiments(writer: ProjectWriter, ctx: Targeting
     await writer.create('experiment', placement.key, base, body, BETA, async () => {
       writer.record('unchanged', 'experiment', placement.key, 'exists');
     });
-    ctx.manual.push(`Start the experiment "${spec.name}" (${placement.key}) in ${ctx.environment}.`);
+    ctx.manual.push(`Start the experiment "${experiment.name}" (${placement.key}) in ${ctx.environment}.`);
   }
 }
 

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { registerLdCommands } from '../ld/command.js';
 import { loadConfig } from '../ld/config.js';
-import { METRICS } from '../ld/desired-state.js';
+import { loadMetrics } from '../shared/catalog.js';
 import { LaunchDarklyApiError, LaunchDarklyRestClient } from '../ld/rest-client.js';
 import { loadManifest } from '../shared/manifest.js';
 import { FakeLaunchDarklyApi } from './ld-fake-api.js';
@@ -54,7 +54,7 @@ function freshSequence(): string[] {
       `PATCH /api/v2/segments/${PROJECT}/production/${key}`,
     );
   }
-  METRICS.forEach(() => seq.push(`POST /api/v2/metrics/${PROJECT}`));
+  loadMetrics().forEach(() => seq.push(`POST /api/v2/metrics/${PROJECT}`));
   for (const [key, config] of Object.entries(manifest.configs)) {
     seq.push(`POST ${p}/ai-configs`);
     Object.keys(config.variations).forEach(() => seq.push(`POST ${p}/ai-configs/${key}/variations`));
