@@ -40,9 +40,8 @@ export interface BootstrapResult {
 /**
  * Brings a LaunchDarkly project in line with the AI Config manifest and the experiments catalog: tools, model
  * configs, segments and their rules, the catalog's metrics, AI Configs and variations, targeting, and the
- * catalog's experiments. Every resource
- * is read first and only created when missing or patched when different, so running it again changes
- * nothing and duplicates nothing.
+ * catalog's experiments. Every resource is read first and only created when missing or patched when
+ * different, so running it again changes nothing and duplicates nothing.
  */
 export async function bootstrapProject(options: BootstrapOptions): Promise<BootstrapResult> {
   const { project, environment, manifest, experiments } = options;

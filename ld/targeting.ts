@@ -21,8 +21,7 @@ interface TargetingVariation {
  */
 interface TargetingRule {
   _id?: string;
-  clauses?: { id?: string; _id?: string; attribute?: string; op?: string; values?: unknown[] }[];
-  trackEvents?: boolean;
+  clauses?: { attribute?: string; op?: string; values?: unknown[] }[];
   variation?: number;
   rollout?: { variations?: { variation: number; weight: number }[] };
 }

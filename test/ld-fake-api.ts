@@ -128,11 +128,6 @@ export class FakeLaunchDarklyApi {
     return api;
   }
 
-  /** The spec version the checks follow. */
-  get specVersion(): string {
-    return this.contract.version;
-  }
-
   /** The next `count` requests get 429 with a reset a few milliseconds ahead. */
   rateLimitNext(count: number): void {
     this.rateLimited = count;
@@ -713,7 +708,7 @@ export class FakeLaunchDarklyApi {
         flags,
         treatments: iteration.treatments.map((t) => ({ _id: randomUUID(), ...t })),
         metrics: iteration.metrics.map((m) => dependent(m.key)),
-        ...(primary ? { primarySingleMetric: { ...dependent(primary), isGroup: undefined } } : {}),
+        ...(primary ? { primarySingleMetric: dependent(primary) } : {}),
       },
     };
     return this.create('experiment', this.experiments, { key: experiment.key }, experiment);

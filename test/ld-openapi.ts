@@ -18,7 +18,6 @@ interface OperationObject {
 }
 
 interface Spec {
-  info: { version: string };
   tags?: { name: string; description?: string }[];
   paths: Record<string, Record<string, OperationObject>>;
   components: Record<string, unknown>;
@@ -40,13 +39,11 @@ const BETA_NOTICE = 'pass in a header including the `LD-API-Version` key with va
  * and compiles the spec once.
  */
 export class LaunchDarklyContract {
-  readonly version: string;
   private readonly routes: { method: string; pattern: RegExp; names: string[]; op: Operation }[] = [];
   private readonly ajv: Ajv;
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(private readonly spec: Spec) {
-    this.version = spec.info.version;
     const betaTags = new Set(
       (spec.tags ?? []).filter((t) => t.description?.includes(BETA_NOTICE)).map((t) => t.name),
     );
