@@ -22,7 +22,7 @@ export interface SmokeResult {
  * `loadgen run --smoke`: one `POST /chat` per servable variation, as the sample user the doctor found that
  * LaunchDarkly serves it to. A line passes when the agent service answered 200, the variation's agent ran with
  * that variation, used tokens, was priced and reported no error (tool calls included). Tools are shown as
- * offered (the AI Config's) and called (the answer's); a model may answer without calling one.
+ * the AI Config names them (what the agent may call) and as called; a model may answer without calling one.
  */
 export async function runSmoke(report: DoctorReport, agentServiceUrl: string): Promise<SmokeResult> {
   const lines: CheckLine[] = [];
@@ -102,7 +102,7 @@ export async function runSmoke(report: DoctorReport, agentServiceUrl: string): P
     const summary =
       `${run.provider} ${run.model}, ${run.tokens.total} tokens, ` +
       `${run.costUsd === null ? 'unpriced' : `$${run.costUsd.toFixed(6)}`}, ` +
-      `tools offered ${offered.join(', ') || 'none'}, called ${called.join(', ') || 'none'}`;
+      `AI Config tools ${offered.join(', ') || 'none'}, called ${called.join(', ') || 'none'}`;
     const problems = [
       run.variationKey !== variation.variationKey ? `the agent service served "${run.variationKey}"` : '',
       run.tokens.total > 0 ? '' : 'no tokens',
