@@ -1,6 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import type { UserContext } from '../shared/jobs.js';
 import {
   createAnthropicClient,
   createOpenAIClient,
@@ -15,9 +14,9 @@ import { fail, ok, type CheckLine } from './check-line.js';
 import {
   findUser,
   sampleUser,
-  type EvaluatedConfig,
   type Evaluate,
   type ServableVariation,
+  type ServedVariation,
 } from './servable.js';
 
 const KEY_VARIABLE: Record<Provider, string> = {
@@ -55,57 +54,61 @@ export async function checkRedis(
 
 /** A variation as served: the evaluated provider and model when LaunchDarkly served it, else the manifest's. */
 export interface ServedModel {
-  provider: string;
+  /** The provider as the AI Config names it. */
+  providerName: string;
+  /** Undefined when the name is no provider the agent service can call. */
+  provider: Provider | undefined;
   model: string;
   /** `config/variation` keys that serve it. */
   servedBy: string[];
 }
 
 /** The distinct provider and model pairs of the served variations. */
-export function servedModels(
-  served: { variation: ServableVariation; config?: EvaluatedConfig | undefined }[],
-): ServedModel[] {
+export function servedModels(served: ServedVariation[]): ServedModel[] {
   const byId = new Map<string, ServedModel>();
   for (const { variation, config } of served) {
-    const provider = config?.provider ?? variation.provider;
+    const providerName = config?.provider ?? variation.provider;
     const model = config?.model ?? variation.model;
-    const id = `${provider.toLowerCase()} ${model}`;
-    const entry = byId.get(id) ?? { provider, model, servedBy: [] };
+    let provider: Provider | undefined;
+    try {
+      provider = normalizeProvider(providerName);
+    } catch {
+      provider = undefined;
+    }
+    const id = `${provider ?? providerName} ${model}`;
+    const entry = byId.get(id) ?? { providerName, provider, model, servedBy: [] };
     entry.servedBy.push(`${variation.configKey}/${variation.variationKey}`);
     byId.set(id, entry);
   }
   return [...byId.values()];
 }
 
-/** Live mode: each provider a served model needs has its key. Simulated mode needs none. */
+/** Whether `provider` can be called: simulated, or its key is set. */
+export function callable(llm: LlmSettings, provider: Provider): boolean {
+  const keys = { openai: llm.openaiApiKey, anthropic: llm.anthropicApiKey, mistral: llm.mistralApiKey };
+  return llmMode(llm) === 'simulated' || Boolean(keys[provider]);
+}
+
+/** Every served provider is one the agent service calls and, in live mode, has its key set. */
 export function providerKeyLines(models: ServedModel[], llm: LlmSettings): CheckLine[] {
-  if (llmMode(llm) === 'simulated') {
-    return [];
-  }
-  const keys: Record<Provider, string | undefined> = {
-    openai: llm.openaiApiKey,
-    anthropic: llm.anthropicApiKey,
-    mistral: llm.mistralApiKey,
-  };
   const lines: CheckLine[] = [];
-  const seen = new Set<string>();
-  for (const m of models) {
-    let provider: Provider;
-    try {
-      provider = normalizeProvider(m.provider);
-    } catch (err) {
-      lines.push(fail('provider', m.provider, (err as Error).message, 'fix the provider in the AI Config'));
-      continue;
-    }
-    if (seen.has(provider)) {
-      continue;
-    }
-    seen.add(provider);
-    const needs = models
-      .filter((x) => x.provider.toLowerCase() === m.provider.toLowerCase())
-      .flatMap((x) => x.servedBy);
+  for (const m of models.filter((x) => x.provider === undefined)) {
     lines.push(
-      keys[provider]
+      fail(
+        'provider',
+        m.providerName,
+        `not openai, anthropic or mistral; served by ${m.servedBy.join(', ')}`,
+        'fix the provider of the AI Config variation',
+      ),
+    );
+  }
+  if (llmMode(llm) === 'simulated') {
+    return lines;
+  }
+  for (const provider of new Set(models.flatMap((m) => (m.provider ? [m.provider] : [])))) {
+    const needs = models.filter((m) => m.provider === provider).flatMap((m) => m.servedBy);
+    lines.push(
+      callable(llm, provider)
         ? ok('provider', provider, `${KEY_VARIABLE[provider]} is set`)
         : fail(
             'provider',
@@ -144,7 +147,10 @@ export function sdkModelLookup(llm: LlmSettings): ModelLookup {
   };
 }
 
-/** One line per served model: the provider (or llm-sim) knows its id. Models whose key is missing are skipped. */
+/**
+ * One line per served model: the provider (or llm-sim) knows its id. Models of a provider that cannot be
+ * called (no key, or no provider at all) are left to `providerKeyLines`.
+ */
 export async function modelLines(
   models: ServedModel[],
   llm: LlmSettings,
@@ -153,13 +159,11 @@ export async function modelLines(
   const where = llmMode(llm) === 'simulated' ? 'llm-sim' : 'the provider';
   const lines: CheckLine[] = [];
   for (const m of models) {
-    const subject = `${m.provider} ${m.model}`;
-    let provider: Provider;
-    try {
-      provider = normalizeProvider(m.provider);
-    } catch {
-      continue; // reported by providerKeyLines
+    const provider = m.provider;
+    if (!provider || !callable(llm, provider)) {
+      continue;
     }
+    const subject = `${provider} ${m.model}`;
     let found: 'exists' | 'missing';
     try {
       found = await lookup(provider, m.model);
@@ -191,21 +195,6 @@ export async function modelLines(
   return lines;
 }
 
-/** Whether a provider's key is available in this mode (else its models are not looked up). */
-export function hasKey(llm: LlmSettings, provider: string): boolean {
-  if (llmMode(llm) === 'simulated') {
-    return true;
-  }
-  try {
-    const p = normalizeProvider(provider);
-    return Boolean(
-      { openai: llm.openaiApiKey, anthropic: llm.anthropicApiKey, mistral: llm.mistralApiKey }[p],
-    );
-  } catch {
-    return false;
-  }
-}
-
 /** One line per served model: the price table prices it (an unpriced model's cost would be unknown, not $0). */
 export function priceLines(models: ServedModel[], prices: PriceTable): CheckLine[] {
   return models.map((m) => {
@@ -230,12 +219,9 @@ export async function aiConfigLines(
   served: ServableVariation[],
   evaluate: Evaluate,
   knownTools: readonly string[],
-): Promise<{
-  lines: CheckLine[];
-  found: { variation: ServableVariation; user?: UserContext; config?: EvaluatedConfig }[];
-}> {
+): Promise<{ lines: CheckLine[]; found: ServedVariation[] }> {
   const lines: CheckLine[] = [];
-  const found: { variation: ServableVariation; user?: UserContext; config?: EvaluatedConfig }[] = [];
+  const found: ServedVariation[] = [];
   for (const variation of served) {
     const subject = `${variation.configKey}/${variation.variationKey}`;
     const hit = await findUser(manifest, variation, evaluate);

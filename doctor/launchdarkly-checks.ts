@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Experiment } from '../shared/readout/experiments.js';
+import { redactUrl } from '../shared/logger.js';
 import { fail, ok, type CheckLine } from './check-line.js';
 
 /** LaunchDarkly's events service, where the SDK posts analytics events unless LD_EVENTS_URI says otherwise. */
@@ -138,6 +139,7 @@ export async function eventsLine(
   }
   const base = (eventsUri ?? DEFAULT_EVENTS_URI).replace(/\/+$/, '');
   const url = `${base}/bulk`;
+  const shown = redactUrl(base);
   const fix = eventsUri
     ? 'check LD_EVENTS_URI (the SDK posts to its /bulk path)'
     : 'check LD_SDK_KEY and that this host reaches events.launchdarkly.com';
@@ -155,9 +157,9 @@ export async function eventsLine(
     });
     await res.body?.cancel();
     return res.ok
-      ? ok('events', base, `accepts a post (HTTP ${res.status})`)
-      : fail('events', base, `POST /bulk answered HTTP ${res.status}`, fix);
+      ? ok('events', shown, `accepts a post (HTTP ${res.status})`)
+      : fail('events', shown, `POST /bulk answered HTTP ${res.status}`, fix);
   } catch (err) {
-    return fail('events', base, `POST /bulk failed: ${(err as Error).message}`, fix);
+    return fail('events', shown, `POST /bulk failed: ${(err as Error).message}`, fix);
   }
 }

@@ -22,17 +22,15 @@ import { fail, ok, type CheckLine } from './check-line.js';
 import {
   aiConfigLines,
   checkRedis,
-  hasKey,
   modelLines,
   priceLines,
   providerKeyLines,
   sdkModelLookup,
   servedModels,
-  type ModelLookup,
 } from './checks.js';
 import { loadConfig } from './config.js';
-import { eventsLine, restLines, type RestReader } from './launchdarkly-checks.js';
-import { servableVariations, toolNames, type EvaluatedConfig, type ServableVariation } from './servable.js';
+import { eventsLine, restLines } from './launchdarkly-checks.js';
+import { servableVariations, toolNames, type EvaluatedConfig, type ServedVariation } from './servable.js';
 
 export interface DoctorOptions {
   env: Env;
@@ -43,10 +41,6 @@ export interface DoctorOptions {
   environment?: string | undefined;
   /** The price table (default: data/pricing.json). */
   prices?: PriceTable;
-  /** How model ids are looked up (default: the providers' SDK clients, or llm-sim's). */
-  modelLookup?: (llm: LlmSettings) => ModelLookup;
-  /** The REST reader (default: `LaunchDarklyRestClient` with LD_API_TOKEN). */
-  restReader?: RestReader;
 }
 
 export interface DoctorReport {
@@ -55,7 +49,7 @@ export interface DoctorReport {
   /** LLM mode the checks ran in. */
   mode: 'simulated' | 'live';
   /** Per servable variation, the sample user LaunchDarkly serves it to (when one was found). */
-  served: { variation: ServableVariation; user?: UserContext; config?: EvaluatedConfig }[];
+  served: ServedVariation[];
 }
 
 /**
@@ -149,20 +143,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
     const models = servedModels(found);
     lines.push(...providerKeyLines(models, llm));
-    const lookup = (options.modelLookup ?? sdkModelLookup)(llm);
-    lines.push(
-      ...(await modelLines(
-        models.filter((m) => hasKey(llm, m.provider)),
-        llm,
-        lookup,
-      )),
-    );
+    const lookup = sdkModelLookup(llm);
+    lines.push(...(await modelLines(models, llm, lookup)));
     lines.push(...priceLines(models, prices));
     lines.push(await eventsLine(config.LD_EVENTS_URI, config.LD_SDK_KEY));
 
     const project = options.project ?? config.LD_PROJECT;
     const environment = options.environment ?? config.LD_ENVIRONMENT;
-    if (!ldApi.LD_API_TOKEN && !options.restReader) {
+    if (!ldApi.LD_API_TOKEN) {
       lines.push(ok('ld-api', 'skipped', 'no LD_API_TOKEN: project, metrics and experiments not checked'));
     } else if (!project) {
       lines.push(
@@ -174,14 +162,12 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         ),
       );
     } else {
-      const api =
-        options.restReader ??
-        new LaunchDarklyRestClient({
-          baseUrl: ldApi.LD_API_URL,
-          token: ldApi.LD_API_TOKEN as string,
-          timeoutMs: ldApi.LD_API_TIMEOUT_MS,
-          maxRetries: 2,
-        });
+      const api = new LaunchDarklyRestClient({
+        baseUrl: ldApi.LD_API_URL,
+        token: ldApi.LD_API_TOKEN as string,
+        timeoutMs: ldApi.LD_API_TIMEOUT_MS,
+        maxRetries: 2,
+      });
       try {
         lines.push(
           ...(await restLines(api, {

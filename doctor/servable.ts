@@ -66,6 +66,13 @@ export interface EvaluatedConfig {
   tools: string[];
 }
 
+/** A servable variation with the sample user LaunchDarkly serves it to and what it evaluated to, when found. */
+export interface ServedVariation {
+  variation: ServableVariation;
+  user?: UserContext;
+  config?: EvaluatedConfig;
+}
+
 export type Evaluate = (configKey: string, user: UserContext) => Promise<EvaluatedConfig>;
 
 /** Users tried per segment to land in each arm of a rollout; a 50/50 split misses one arm 64 times in 2^64. */

@@ -55,7 +55,7 @@ describe('loadgen run --smoke (local default: llm-sim, the agent service, the re
     );
     expect(out).toMatch(/ok\s+smoke\s+security-agent\/enhanced\s+anthropic claude-sonnet-4, [1-9]\d* tokens/);
     expect(out).toMatch(/^smoke: 8 requests, cost \$0\.\d+; all passed$/m);
-    expect(out).toMatch(/ok\s+events\s+http:\/\/127\.0\.0\.1:\d+\s+accepts a post \(HTTP 202\)/);
+    expect(out).toMatch(/ok\s+events\s+http:\/\/127\.0\.0\.1:\d+\/?\s+accepts a post \(HTTP 202\)/);
     expect(code).toBe(0);
   });
 
