@@ -32,6 +32,9 @@ import { loadConfig } from './config.js';
 import { eventsLine, restLines } from './launchdarkly-checks.js';
 import { servableVariations, toolNames, type EvaluatedConfig, type ServedVariation } from './servable.js';
 
+/** How long one model lookup may take. */
+const MODEL_LOOKUP_TIMEOUT_MS = 15_000;
+
 export interface DoctorOptions {
   env: Env;
   /** The AI Config manifest (default: data/manifest.yaml). */
@@ -143,7 +146,8 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
 
     const models = servedModels(found);
     lines.push(...providerKeyLines(models, llm));
-    const lookup = sdkModelLookup(llm);
+    // A provider that does not answer within this must not hold the preflight for the SDK's two minutes.
+    const lookup = sdkModelLookup({ ...llm, timeoutMs: MODEL_LOOKUP_TIMEOUT_MS });
     lines.push(...(await modelLines(models, llm, lookup)));
     lines.push(...priceLines(models, prices));
     lines.push(await eventsLine(config.LD_EVENTS_URI, config.LD_SDK_KEY));

@@ -2,9 +2,11 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { runDoctor } from '../doctor/run-doctor.js';
+import { registerRunCommand } from '../producer/command.js';
 import { restLines, type RestReader } from '../doctor/launchdarkly-checks.js';
 import { servableVariations } from '../doctor/servable.js';
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
@@ -13,7 +15,7 @@ import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { dataPath, packageRoot } from '../shared/paths.js';
 import { PriceTable } from '../shared/pricing.js';
 import { loadExperiments } from '../shared/readout/experiments.js';
-import { createRedis } from '../shared/redis.js';
+import { createRedis, RedisKeys } from '../shared/redis.js';
 import { RedisServer } from '../shared/redis-server.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 
@@ -157,6 +159,44 @@ describe('loadgen doctor', () => {
     expect(stdout).toMatch(/fix: use the provider's model id/);
     expect(stdout).toMatch(/doctor: 2 of \d+ checks failed/);
     expect(code).toBe(1);
+  });
+});
+
+describe('loadgen run in live mode', () => {
+  it('runs the doctor first and enqueues nothing when it fails', async () => {
+    // Live Anthropic, its real SDK client pointed at llm-sim by the variable the SDK itself reads.
+    process.env.ANTHROPIC_BASE_URL = sim.url;
+    const prefix = testPrefix('live');
+    let stdout = '';
+    let stderr = '';
+    let exitCode: number | undefined;
+    try {
+      const program = new Command('loadgen').exitOverride();
+      registerRunCommand(program, {
+        env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix, ANTHROPIC_API_KEY: 'sk-ant-test' },
+        stdout: { write: (s: string) => ((stdout += s), true) } as unknown as NodeJS.WritableStream,
+        stderr: { write: (s: string) => ((stderr += s), true) } as unknown as NodeJS.WritableStream,
+        setExitCode: (code) => (exitCode = code),
+      });
+      await program.parseAsync(['node', 'loadgen', 'run', '--queries', '5', '--run-id', 'live-run']);
+    } finally {
+      delete process.env.ANTHROPIC_BASE_URL;
+    }
+    expect(stderr).toMatch(/^ok\s+mode\s+LLMs\s+LIVE/m);
+    expect(stderr).toMatch(
+      /^FAIL\s+provider\s+openai\s+OPENAI_API_KEY is not set; served by supervisor-agent\/default/m,
+    );
+    expect(stderr).toMatch(/^FAIL\s+provider\s+mistral\s+MISTRAL_API_KEY is not set/m);
+    expect(stderr).toMatch(/^ok\s+model\s+anthropic claude-opus-4\s+exists at the provider/m);
+    expect(stderr).toMatch(/the preflight failed, nothing enqueued/);
+    expect(stdout).toBe('');
+    expect(exitCode).toBe(1);
+    const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:check` });
+    try {
+      expect(await redis.exists(new RedisKeys(prefix).run('live-run'))).toBe(0);
+    } finally {
+      redis.disconnect();
+    }
   });
 });
 
