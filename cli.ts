@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgentServiceCommand } from './agent-service/command.js';
 import { registerKbCommand } from './agent-service/kb-command.js';
 import { registerDashboardCommand } from './dashboard/command.js';
+import { registerDoctorCommand } from './doctor/command.js';
 import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
 import { registerRunCommand } from './producer/command.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerDashboardCommand(program);
   registerReadoutCommands(program);
   registerStartCommand(program);
+  registerDoctorCommand(program);
   return program;
 }
 

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { adminRoutes } from './admin-routes.js';
 import { anthropicRoutes } from './anthropic-routes.js';
+import { modelsRoutes } from './models-routes.js';
 import { openAIRoutes } from './openai-routes.js';
 import type { SimState } from './sim-state.js';
 
@@ -10,6 +11,7 @@ export function createSimApp(state: SimState): Hono {
   app.route('/', adminRoutes(state));
   app.route('/v1', anthropicRoutes(state));
   app.route('/v1', openAIRoutes(state));
+  app.route('/v1', modelsRoutes(state));
   app.notFound((c) =>
     c.json(
       { error: { message: `llm-sim has no route ${c.req.method} ${c.req.path}`, type: 'not_found' } },

@@ -162,7 +162,7 @@ function usage(plan: ChatPlan) {
   };
 }
 
-/** `POST /v1/chat/completions`, `POST /v1/embeddings`, `GET /v1/models` (OpenAI; Mistral uses the same). */
+/** `POST /v1/chat/completions`, `POST /v1/embeddings` (OpenAI; Mistral uses the same). */
 export function openAIRoutes(state: SimState): Hono {
   const app = new Hono();
 
@@ -248,24 +248,6 @@ export function openAIRoutes(state: SimState): Hono {
         return { object: 'embedding', index, embedding };
       }),
       usage: { prompt_tokens: tokens, total_tokens: tokens },
-    });
-  });
-
-  app.get('/models', (c) => {
-    const names = Object.keys(state.profile.models).filter((name) => name !== 'default');
-    const ids = names.flatMap((name) => [name, ...(state.profile.models[name]?.aliases ?? [])]);
-    if (c.req.header('anthropic-version')) {
-      const data = ids.map((id) => ({
-        type: 'model',
-        id,
-        display_name: id,
-        created_at: '2025-01-01T00:00:00Z',
-      }));
-      return c.json({ data, has_more: false, first_id: ids[0] ?? null, last_id: ids.at(-1) ?? null });
-    }
-    return c.json({
-      object: 'list',
-      data: ids.map((id) => ({ id, object: 'model', created: 1735689600, owned_by: 'llm-sim' })),
     });
   });
 

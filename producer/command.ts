@@ -34,6 +34,8 @@ interface RawOptions {
   concurrency: string;
   chunkSize: string;
   json: boolean;
+  smoke: boolean;
+  doctor: boolean;
 }
 
 /** Progress as a bar on a terminal, as a log line per tenth (and phase change) otherwise. */
@@ -132,8 +134,38 @@ export function registerRunCommand(
     .option('--concurrency <n>', 'concurrent LLM calls while generating', '4')
     .option('--chunk-size <n>', 'jobs per addBulk call', '1000')
     .option('--json', 'print the plan and result as JSON instead of text', false)
+    .option(
+      '--smoke',
+      'enqueue nothing: run `loadgen doctor`, then send one request per servable variation to the agent ' +
+        'service (AGENT_SERVICE_URL) and print what each cost and whether it came back with tokens, a price ' +
+        'and its tools; exits 1 if any fails',
+      false,
+    )
+    .option('--no-doctor', 'in live mode, skip the `loadgen doctor` preflight that runs before enqueueing')
     .action(async (raw: RawOptions) => {
+      const setExitCode = io.setExitCode ?? ((code: number) => (process.exitCode = code));
+      if (raw.smoke) {
+        const { runSmokeCommand } = await import('../doctor/smoke-command.js');
+        setExitCode(await runSmokeCommand(io.env, io.stdout));
+        return;
+      }
       const config = loadConfig(io.env);
+      const live =
+        !config.llm.simUrl &&
+        Boolean(config.llm.openaiApiKey || config.llm.anthropicApiKey || config.llm.mistralApiKey);
+      if (live && raw.doctor && !raw.dryRun) {
+        const { runDoctor } = await import('../doctor/run-doctor.js');
+        const { printReport } = await import('../doctor/command.js');
+        const report = await runDoctor({ env: io.env });
+        printReport(report, io.stderr);
+        if (!report.ok) {
+          io.stderr.write(
+            'loadgen run: the preflight failed, nothing enqueued (fix the lines above, or --no-doctor)\n',
+          );
+          setExitCode(1);
+          return;
+        }
+      }
       const logger = createLogger({
         level: config.logLevel,
         name: 'producer',
@@ -191,7 +223,7 @@ export function registerRunCommand(
         progress.stop();
         if (err instanceof ProducerError) {
           io.stderr.write(`loadgen run: ${err.message}\n`);
-          (io.setExitCode ?? ((code) => (process.exitCode = code)))(1);
+          setExitCode(1);
           return;
         }
         throw err;

@@ -14,6 +14,8 @@ export interface LaunchDarklySettings {
   logger?: Logger | undefined;
   /** Seconds to wait for the first flag data. */
   initTimeoutSeconds?: number;
+  /** False: send no analytics events at all (a preflight's evaluations must not count as experiment traffic). */
+  sendEvents?: boolean;
 }
 
 export type LaunchDarklyMode = 'live' | 'local';
@@ -60,6 +62,10 @@ export async function createLaunchDarklyClient(settings: LaunchDarklySettings): 
     options.streamUri = settings.baseUri ?? UNUSED_LOCAL_URI;
     options.eventsUri = settings.eventsUri ?? UNUSED_LOCAL_URI;
     options.sendEvents = settings.eventsUri !== undefined;
+    options.diagnosticOptOut = true;
+  }
+  if (settings.sendEvents === false) {
+    options.sendEvents = false;
     options.diagnosticOptOut = true;
   }
   const client = init(settings.sdkKey ?? 'local-file-data-source', options);

@@ -23,6 +23,10 @@ export function registerStartCommand(program: Command): void {
     .option('--logs <dir>', 'where each process writes its log (default: a new temporary directory)')
     .option('--exit', 'exit when the run ends instead of keeping the dashboard up', false)
     .option('--zero-latency', 'llm-sim answers at once (a quick rehearsal; ignored in live mode)', false)
+    .option(
+      '--no-doctor',
+      'in live mode, skip the `loadgen doctor` preflight that runs before anything starts',
+    )
     .action(async (raw: Record<string, unknown>) => {
       const parsed = StartOptionsSchema.safeParse(raw);
       if (!parsed.success) {

@@ -9,6 +9,8 @@ export const StartOptionsSchema = z.object({
   budgetUsd: z.coerce.number().positive().optional(),
   exit: z.boolean(),
   zeroLatency: z.boolean(),
+  /** Run `loadgen doctor` first in live mode (`--no-doctor` skips it). */
+  doctor: z.boolean(),
   logs: z.string().optional(),
 });
 export type StartOptions = z.infer<typeof StartOptionsSchema>;

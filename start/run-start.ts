@@ -3,6 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { printReport } from '../doctor/command.js';
+import { runDoctor } from '../doctor/run-doctor.js';
 import { LLM_SIM_OFF } from '../shared/config.js';
 import { redactUrl } from '../shared/logger.js';
 import { freePort, waitForHttp } from '../shared/net.js';
@@ -82,6 +84,17 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     if (live && !simUrl) {
       say(`  LLMs           LIVE (${simOff ? 'LLM_SIM_URL=off' : 'provider keys are set'})`);
       delete env.LLM_SIM_URL;
+      if (options.doctor) {
+        // Before anything that spends: a missing key, an unknown model or a disabled AI Config stops here.
+        say('  doctor         checking before the paid run (--no-doctor skips it)\n');
+        const report = await race(runDoctor({ env }));
+        printReport(report, io.out);
+        if (!report.ok) {
+          say('\nloadgen start: the preflight failed, nothing started (fix the lines above, or --no-doctor)');
+          return 1;
+        }
+        say('');
+      }
     } else if (simUrl) {
       say(`  LLMs           SIMULATED by ${redactUrl(simUrl)} (LLM_SIM_URL)`);
     } else {
