@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Manifest, ManifestConfig, ManifestVariation, SegmentClause } from './manifest.js';
+import { aiConfigTool, isToolName, toolNamesOf } from './tool-definitions.js';
 
 /** The `_ldMeta` LaunchDarkly puts on every AI Config variation; the AI SDK reads key, version and mode from it. */
 export interface AiConfigMeta {
@@ -177,14 +178,25 @@ export function writeFlagFile(manifest: Manifest, path: string, options: FlagDat
   renameSync(temp, path);
 }
 
-/** The value an AI Config variation serves: model, provider, instructions and `_ldMeta`. */
+/**
+ * The value an AI Config variation serves: model, provider, instructions and `_ldMeta`. Tools are served as
+ * LaunchDarkly serves them, tool objects `{ type: "function", name, description, parameters }` in
+ * `model.parameters.tools` built from the agent service's tool definitions, where the manifest names them.
+ */
 export function variationValue(variationKey: string, variation: ManifestVariation): AiConfigValue {
+  const { tools, ...parameters } = variation.model.parameters;
+  if (tools !== undefined) {
+    const { names, invalid } = toolNamesOf(tools);
+    const unknown = names.filter((name) => !isToolName(name));
+    if (invalid.length > 0 || unknown.length > 0) {
+      throw new Error(
+        `variation ${variationKey}: model.parameters.tools names no tool of the agent service: ${[...unknown, ...invalid.map((e) => JSON.stringify(e))].join(', ')}`,
+      );
+    }
+    parameters.tools = names.filter(isToolName).map(aiConfigTool);
+  }
   return {
-    model: {
-      name: variation.model.name,
-      parameters: variation.model.parameters,
-      custom: variation.model.custom,
-    },
+    model: { name: variation.model.name, parameters, custom: variation.model.custom },
     provider: { name: variation.provider },
     instructions: variation.instructions,
     _ldMeta: { variationKey, enabled: true, version: 1, mode: 'agent' },
