@@ -32,7 +32,7 @@ describe('readout end to end on llm-sim (producer, worker, agent service, judge)
       sim: {
         models: {
           'gpt-4o': { quality: { positive: 0.5, negative: 0.25 } },
-          'claude-opus-4': { quality: { positive: 0.6, negative: 0.2 } },
+          'claude-opus-5-5': { quality: { positive: 0.6, negative: 0.2 } },
         },
       },
     });
