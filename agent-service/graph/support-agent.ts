@@ -59,7 +59,12 @@ export async function runSupport(
         }
         return response.text;
       }
-      messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls });
+      messages.push({
+        role: 'assistant',
+        content: response.text,
+        toolCalls: response.toolCalls,
+        ...(response.reasoning ? { reasoning: response.reasoning } : {}),
+      });
       for (const call of response.toolCalls) {
         const content =
           recorder.toolCallCount < maxToolCalls
