@@ -186,14 +186,13 @@ export function writeFlagFile(manifest: Manifest, path: string, options: FlagDat
 export function variationValue(variationKey: string, variation: ManifestVariation): AiConfigValue {
   const { tools, ...parameters } = variation.model.parameters;
   if (tools !== undefined) {
-    const { names, invalid } = toolNamesOf(tools);
-    const unknown = names.filter((name) => !isToolName(name));
-    if (invalid.length > 0 || unknown.length > 0) {
-      throw new Error(
-        `variation ${variationKey}: model.parameters.tools names no tool of the agent service: ${[...unknown, ...invalid.map((e) => JSON.stringify(e))].join(', ')}`,
-      );
-    }
-    parameters.tools = names.filter(isToolName).map(aiConfigTool);
+    // loadManifest has checked the names; a manifest changed in code gets the same clear error here.
+    parameters.tools = toolNamesOf(tools).names.map((name) => {
+      if (!isToolName(name)) {
+        throw new Error(`variation ${variationKey}: model.parameters.tools names unknown tool "${name}"`);
+      }
+      return aiConfigTool(name);
+    });
   }
   return {
     model: { name: variation.model.name, parameters, custom: variation.model.custom },
