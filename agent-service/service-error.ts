@@ -12,6 +12,8 @@ export type ServiceErrorCode =
   | 'deadline_exceeded'
   | 'client_closed_request'
   | 'agent_disabled'
+  | 'config_error'
+  | 'model_not_found'
   | 'not_ready'
   | 'internal_error';
 

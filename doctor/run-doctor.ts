@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initAi } from '@launchdarkly/server-sdk-ai';
-import { TOOL_NAMES } from '../agent-service/tools/create-kb-tools.js';
+import { TOOL_NAMES, toolNamesOf } from '../shared/tool-definitions.js';
 import { loadConfig as loadLdConfig } from '../ld/config.js';
 import { loadMetrics } from '../shared/catalog.js';
 import { LaunchDarklyRestClient } from '../ld/rest-client.js';
@@ -30,7 +30,7 @@ import {
 } from './checks.js';
 import { loadConfig } from './config.js';
 import { eventsLine, restLines } from './launchdarkly-checks.js';
-import { servableVariations, toolNames, type EvaluatedConfig, type ServedVariation } from './servable.js';
+import { servableVariations, type EvaluatedConfig, type ServedVariation } from './servable.js';
 
 /** How long one model lookup may take. */
 const MODEL_LOOKUP_TIMEOUT_MS = 15_000;
@@ -120,12 +120,14 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           { enabled: false },
           manifest.variables,
         );
+        // An entry that is neither a name nor a tool object shows as itself, so the unknown-tools check names it.
+        const tools = toolNamesOf(c.model?.parameters?.tools);
         return {
           enabled: c.enabled,
           variationKey: c.tracker?.getTrackData().variationKey ?? '',
           provider: c.provider?.name,
           model: c.model?.name,
-          tools: toolNames(c.model?.parameters?.tools),
+          tools: [...tools.names, ...tools.invalid.map((entry) => JSON.stringify(entry))],
         };
       };
       const checked = await aiConfigLines(manifest, served, evaluate, TOOL_NAMES);

@@ -99,21 +99,3 @@ export async function findUser(
   }
   return undefined;
 }
-
-/** Tool names of a `model.parameters.tools` value: strings, or tool objects carrying `name` or `key`. */
-export function toolNames(tools: unknown): string[] {
-  if (!Array.isArray(tools)) {
-    return [];
-  }
-  return tools.flatMap((t: unknown) => {
-    if (typeof t === 'string') {
-      return [t];
-    }
-    if (t && typeof t === 'object') {
-      const { name, key } = t as { name?: unknown; key?: unknown };
-      const id = typeof name === 'string' ? name : typeof key === 'string' ? key : undefined;
-      return id ? [id] : [];
-    }
-    return [];
-  });
-}

@@ -1,4 +1,5 @@
-import { segmentClause, type Clause } from '../shared/flag-file.js';
+import { segmentClause, servedParameters, type Clause } from '../shared/flag-file.js';
+import { toolNamesOf } from '../shared/tool-definitions.js';
 import type { Metric } from '../shared/catalog.js';
 import type { Manifest, ManifestVariation } from '../shared/manifest.js';
 import type { PriceTable } from '../shared/pricing.js';
@@ -150,12 +151,11 @@ export interface VariationBody {
 }
 
 /**
- * A variation as the REST API takes it. Parameters keep `tools` (names), because the AI SDK reads them
- * from `model.parameters.tools`; `toolKeys` also attaches the project's tool definitions for the UI.
+ * A variation as the REST API takes it. `model.parameters.tools` holds the tool objects the AI SDK reads, in
+ * the shape LaunchDarkly serves them (as the flag file does); `toolKeys` also attaches the project's AI tools.
  * Custom parameters go in `model.custom`, which the original bootstrap never sent.
  */
 export function variationBody(key: string, variation: ManifestVariation): VariationBody {
-  const tools = variation.model.parameters.tools;
   return {
     key,
     name: key,
@@ -163,11 +163,11 @@ export function variationBody(key: string, variation: ManifestVariation): Variat
     messages: [],
     model: {
       modelName: variation.model.name,
-      parameters: variation.model.parameters,
+      parameters: servedParameters(key, variation),
       custom: variation.model.custom,
     },
     modelConfigKey: modelConfigKey(variation),
-    toolKeys: Array.isArray(tools) ? (tools as string[]) : [],
+    toolKeys: toolNamesOf(variation.model.parameters.tools).names,
   };
 }
 

@@ -159,6 +159,11 @@ export function anthropicRoutes(state: SimState): Hono {
       return error(c, 400, 'invalid_request_error', read.message);
     }
     const body = read.body;
+    if (!state.model(body.model).listed) {
+      // Anthropic's answer to a model id it does not serve (the SDK throws `NotFoundError`).
+      state.countRejected();
+      return error(c, 404, 'not_found_error', `model: ${body.model}`);
+    }
     const plan = planChat(state, c, 'anthropic', read.raw, body, toSimRequest(body), body.stream === true);
     const failed = faultResponse(c, plan);
     if (failed) {

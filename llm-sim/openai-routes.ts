@@ -109,8 +109,28 @@ export function toSimRequest(body: ChatBody): SimRequest {
   };
 }
 
-function error(c: Context, status: number, message: string, type: string, param?: string): Response {
-  return c.json({ error: { message, type, param: param ?? null, code: null } }, status as 400);
+function error(
+  c: Context,
+  status: number,
+  message: string,
+  type: string,
+  param?: string,
+  code?: string,
+): Response {
+  return c.json({ error: { message, type, param: param ?? null, code: code ?? null } }, status as 400);
+}
+
+/** OpenAI's answer to a model id it does not serve (the SDK throws `NotFoundError`). */
+function modelNotFound(c: Context, state: SimState, model: string): Response {
+  state.countRejected();
+  return error(
+    c,
+    404,
+    `The model \`${model}\` does not exist or you do not have access to it.`,
+    'invalid_request_error',
+    undefined,
+    'model_not_found',
+  );
 }
 
 function faultResponse(c: Context, plan: ChatPlan): Response | undefined {
@@ -186,6 +206,9 @@ export function openAIRoutes(state: SimState): Hono {
       return error(c, 400, read.message, 'invalid_request_error', read.param);
     }
     const body = read.body;
+    if (!state.model(body.model).listed) {
+      return modelNotFound(c, state, body.model);
+    }
     const plan = planChat(state, c, 'openai', read.raw, body, toSimRequest(body), body.stream === true);
     const failed = faultResponse(c, plan);
     if (failed) {
@@ -232,6 +255,9 @@ export function openAIRoutes(state: SimState): Hono {
       return error(c, 400, read.message, 'invalid_request_error', read.param);
     }
     const { model, input, dimensions, encoding_format: encoding } = read.body;
+    if (!state.model(model).listed) {
+      return modelNotFound(c, state, model);
+    }
     state.record(c.req.path, 'openai', model, read.body);
     const texts = typeof input === 'string' ? [input] : input;
     const tokens = texts.reduce((n, t) => n + countTokens(t), 0);

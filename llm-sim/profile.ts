@@ -150,13 +150,18 @@ function deepMerge(base: unknown, patch: unknown): unknown {
   return out;
 }
 
-const DATE_SUFFIX = /-(\d{8}|\d{4}-\d{2}-\d{2}|latest|\d+)$/;
+/** A dated snapshot suffix, as providers put on model ids: `-20250514`, `-2024-08-06`. */
+const DATE_SUFFIX = /-(\d{8}|\d{4}-\d{2}-\d{2})$/;
 
 /**
- * Finds the profile for a model id: exact name or alias (case-insensitive), then the id without a date or
- * `-latest` suffix, then the longest profile name the id starts with; otherwise `default`.
+ * Finds the profile for a model id: exact name or alias (case-insensitive), else the id without a dated
+ * snapshot suffix (`claude-opus-5-5-20260922` → `claude-opus-5-5`). An id the profile does not list gets
+ * `default` with `listed: false`: the provider routes answer it with their 404.
  */
-export function resolveModel(profile: SimProfile, modelId: string): { name: string; model: ModelProfile } {
+export function resolveModel(
+  profile: SimProfile,
+  modelId: string,
+): { name: string; model: ModelProfile; listed: boolean } {
   const id = modelId.toLowerCase();
   const byName = (candidate: string): string | undefined => {
     // Own keys only: a model named `constructor` or `__proto__` is an unknown model, not Object's.
@@ -168,14 +173,11 @@ export function resolveModel(profile: SimProfile, modelId: string): { name: stri
     );
   };
   let name = byName(id);
-  let stripped = id;
-  while (!name && DATE_SUFFIX.test(stripped)) {
-    stripped = stripped.replace(DATE_SUFFIX, '');
-    name = byName(stripped);
+  if (!name && DATE_SUFFIX.test(id)) {
+    name = byName(id.replace(DATE_SUFFIX, ''));
   }
-  name ??= Object.keys(profile.models)
-    .filter((candidate) => candidate !== 'default' && id.startsWith(`${candidate}-`))
-    .sort((a, b) => b.length - a.length)[0];
-  name ??= 'default';
-  return { name, model: profile.models[name] as ModelProfile };
+  // `default` is the profile of unknown models, not a model a provider serves.
+  const listed = name !== undefined && name !== 'default';
+  name = listed ? name : 'default';
+  return { name: name as string, model: profile.models[name as string] as ModelProfile, listed };
 }

@@ -95,7 +95,7 @@ export class SimState {
     return new Random(seedFromString(`${this.seed}|${hash}|${n}`));
   }
 
-  model(modelId: string): { name: string; model: ModelProfile } {
+  model(modelId: string): { name: string; model: ModelProfile; listed: boolean } {
     return resolveModel(this.profile, modelId);
   }
 

@@ -54,7 +54,7 @@ export function providerOf(model: string): Provider {
 export function defaultGenerationModel(settings: LlmSettings): string {
   if (!settings.simUrl && !settings.openaiApiKey) {
     if (settings.anthropicApiKey) {
-      return 'claude-3-5-haiku-latest';
+      return 'claude-haiku-4-5';
     }
     if (settings.mistralApiKey) {
       return 'mistral-small-latest';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Manifest, ManifestConfig, ManifestVariation, SegmentClause } from './manifest.js';
+import { aiConfigTool, isToolName, toolNamesOf } from './tool-definitions.js';
 
 /** The `_ldMeta` LaunchDarkly puts on every AI Config variation; the AI SDK reads key, version and mode from it. */
 export interface AiConfigMeta {
@@ -177,12 +178,37 @@ export function writeFlagFile(manifest: Manifest, path: string, options: FlagDat
   renameSync(temp, path);
 }
 
-/** The value an AI Config variation serves: model, provider, instructions and `_ldMeta`. */
+/**
+ * A variation's `model.parameters` as LaunchDarkly serves them: the manifest's tool names become tool objects
+ * `{ type: "function", name, description, parameters }` from the agent service's tool definitions.
+ */
+export function servedParameters(
+  variationKey: string,
+  variation: ManifestVariation,
+): Record<string, unknown> {
+  const { tools, ...parameters } = variation.model.parameters;
+  if (tools !== undefined) {
+    // loadManifest has checked the names; a manifest changed in code gets the same clear error here.
+    parameters.tools = toolNamesOf(tools).names.map((name) => {
+      if (!isToolName(name)) {
+        throw new Error(`variation ${variationKey}: model.parameters.tools names unknown tool "${name}"`);
+      }
+      return aiConfigTool(name);
+    });
+  }
+  return parameters;
+}
+
+/**
+ * The value an AI Config variation serves: model, provider, instructions and `_ldMeta`. Tools are served as
+ * LaunchDarkly serves them, tool objects `{ type: "function", name, description, parameters }` in
+ * `model.parameters.tools` built from the agent service's tool definitions, where the manifest names them.
+ */
 export function variationValue(variationKey: string, variation: ManifestVariation): AiConfigValue {
   return {
     model: {
       name: variation.model.name,
-      parameters: variation.model.parameters,
+      parameters: servedParameters(variationKey, variation),
       custom: variation.model.custom,
     },
     provider: { name: variation.provider },

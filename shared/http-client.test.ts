@@ -128,7 +128,7 @@ describe('fetchOverUndici', () => {
       messages: [{ role: 'user', content: 'hi' }],
     });
     await createAnthropicClient({ simUrl: base }).messages.create({
-      model: 'claude-sonnet-4',
+      model: 'claude-sonnet-5',
       max_tokens: 10,
       messages: [{ role: 'user', content: 'hi' }],
     });

@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import { z } from 'zod';
 import type { UserContext } from './jobs.js';
 import { dataPath } from './paths.js';
+import { isToolName, TOOL_NAMES } from './tool-definitions.js';
 
 const ClauseSchema = z.object({
   attribute: z.string(),
@@ -23,7 +24,10 @@ const VariationSchema = z.object({
   provider: z.enum(['openai', 'anthropic', 'mistral']),
   model: z.object({
     name: z.string(),
-    /** Model parameters; `tools` names the tools the agent may call (where the AI SDK expects them). */
+    /**
+     * Model parameters; `tools` names the tools the agent may call (the flag file and the bootstrap serve them
+     * where LaunchDarkly does, as tool objects in `model.parameters.tools`).
+     */
     parameters: z.record(z.string(), z.unknown()).default({}),
     custom: z.record(z.string(), z.unknown()).default({}),
   }),
@@ -60,6 +64,15 @@ export const ManifestSchema = z
     variables: z.record(z.string(), z.string()).default({}),
   })
   .superRefine((manifest, ctx) => {
+    for (const name of Object.keys(manifest.tools)) {
+      if (!isToolName(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', name],
+          message: `the agent service has no tool "${name}" (its tools: ${TOOL_NAMES.join(', ')})`,
+        });
+      }
+    }
     for (const [key, config] of Object.entries(manifest.configs)) {
       const known = (variation: string, path: (string | number)[]) => {
         if (!(variation in config.variations)) {

@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SingleBar } from 'cli-progress';
+import { groupFailures } from '../dashboard/run-summary.js';
 import { printReport } from '../doctor/command.js';
 import { runDoctor } from '../doctor/run-doctor.js';
 import { LLM_SIM_OFF } from '../shared/config.js';
@@ -155,6 +156,11 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       const [run, records] = await Promise.all([store.get(runId), store.allResults(runId)]);
       const readout = buildReadout({ records, run, experiments: loadExperiments(), seed: options.seed });
       say(`\n${renderText(readout)}`);
+      // The readout counts failed jobs; a rehearsal must also say why (a model the provider does not serve...).
+      const failures = groupFailures(records);
+      if (failures.length > 0) {
+        say(`\nfailed jobs by reason:\n${failures.map((f) => `  ${f.count} × ${f.reason}`).join('\n')}`);
+      }
     } finally {
       await redis.quit();
     }

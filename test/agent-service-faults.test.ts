@@ -27,9 +27,9 @@ describe('agent service: provider faults and disabled configs (llm-sim faults)',
   });
 
   it('answers an Anthropic overload (529) with 503 and Retry-After', async () => {
-    // eu-paid users get claude-sonnet-4 for support; the supervisor (OpenAI) call goes first and succeeds.
+    // eu-paid users get claude-sonnet-5 for support; the supervisor (OpenAI) call goes first and succeeds.
     const h = await start();
-    h.sim.scheduleFault({ kind: '529', model: 'claude-sonnet-4' });
+    h.sim.scheduleFault({ kind: '529', model: 'claude-sonnet-5' });
     const res = await h.chat({ ...QUESTION, user: { key: 'eu-paid-user', country: 'DE', plan: 'paid' } });
     expect(res.status).toBe(503);
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);

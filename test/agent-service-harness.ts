@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
@@ -6,7 +6,7 @@ import { initAi } from '@launchdarkly/server-sdk-ai';
 import { createApp, type AppDeps } from '../agent-service/app.js';
 import { ProviderModelCaller } from '../agent-service/llm/provider-model-caller.js';
 import { createKbTools } from '../agent-service/tools/create-kb-tools.js';
-import { writeFlagFile, type FlagDataOptions } from '../shared/flag-file.js';
+import { buildFlagData, type FlagDataOptions, type FlagFileData } from '../shared/flag-file.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../shared/kb/loader.js';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
 import { createLogger } from '../shared/logger.js';
@@ -20,6 +20,8 @@ export interface HarnessOptions {
   /** Changes to a copy of the shipped manifest before the flag file is written. */
   manifest?: (manifest: Manifest) => void;
   flags?: FlagDataOptions;
+  /** Changes to the generated flag data before it is written (to serve what the manifest cannot say). */
+  flagData?: (data: FlagFileData) => void;
   sim?: ProfileOverrides;
   seed?: number;
   deadlineMs?: number;
@@ -54,7 +56,9 @@ export class AgentHarness {
     options.manifest?.(manifest);
     const dir = mkdtempSync(join(tmpdir(), 'agent-harness-'));
     const flagsFile = join(dir, 'flags.json');
-    writeFlagFile(manifest, flagsFile, options.flags);
+    const flagData = buildFlagData(manifest, options.flags);
+    options.flagData?.(flagData);
+    writeFileSync(flagsFile, JSON.stringify(flagData));
     const sim = await startLlmSim({
       seed: options.seed ?? 7,
       overrides: {

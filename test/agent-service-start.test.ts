@@ -144,7 +144,7 @@ describe('startAgentService (HTTP, local mode with a flag file generated from th
 
   it('refuses to start when a provider some variation serves has no key, naming both', async () => {
     await expect(startAgentService({ env: { OPENAI_API_KEY: 'sk-test' }, logger: silent })).rejects.toThrow(
-      /AI Config security-agent variation enhanced \(anthropic claude-sonnet-4\) needs ANTHROPIC_API_KEY/,
+      /AI Config security-agent variation enhanced \(anthropic claude-sonnet-5\) needs ANTHROPIC_API_KEY/,
     );
     await expect(startAgentService({ env: {}, logger: silent })).rejects.toBeInstanceOf(ConfigError);
   });

@@ -83,7 +83,7 @@ describe('loadOrBuildEmbeddingIndex', () => {
     const other = await loadOrBuildEmbeddingIndex({
       kb,
       openai,
-      model: 'other-embed',
+      model: 'text-embedding-3-large',
       redis: connect('c'),
       keys,
     });

@@ -99,10 +99,14 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
     const opus = support.variations.find((v) => v.key === 'claude-opus-treatment')!;
     expect(opus).toMatchObject({
       instructions: manifest.configs['support-agent']!.variations['claude-opus-treatment']!.instructions,
-      modelConfigKey: 'anthropic.claude-opus-4',
-      model: { modelName: 'claude-opus-4', custom: { max_tool_calls: 5 }, parameters: { temperature: 0.3 } },
+      modelConfigKey: 'anthropic.claude-opus-5-5',
+      model: { modelName: 'claude-opus-5-5', custom: { max_tool_calls: 5 } },
     });
-    expect((opus.model as { parameters: { tools: string[] } }).parameters.tools).toHaveLength(5);
+    // Tools as LaunchDarkly serves them: objects the AI SDK hands to the agent service.
+    const served = (opus.model as { parameters: { tools: { type: string; name: string }[] } }).parameters
+      .tools;
+    expect(served).toHaveLength(5);
+    expect(served[0]).toMatchObject({ type: 'function', name: 'search_v1' });
     expect((opus.tools as { key: string }[]).map((t) => t.key)).toContain('semantic_scholar');
 
     const env = support.targeting.production!;

@@ -9,6 +9,7 @@ import { registerLdCommands } from '../ld/command.js';
 import { buildFlagData, rolloutWeights, writeFlagFile } from '../shared/flag-file.js';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
 import { loadManifest } from '../shared/manifest.js';
+import { aiConfigTool, toolNamesOf, type ToolName } from '../shared/tool-definitions.js';
 
 const manifest = loadManifest();
 const variables = manifest.variables;
@@ -45,7 +46,9 @@ describe('manifest -> LaunchDarkly flag file, evaluated by the real SDK and AI S
       expect(config.enabled).toBe(true);
       expect(config.model?.name).toBe(expected.model.name);
       expect(config.provider?.name).toBe(expected.provider);
-      expect(config.model?.parameters?.tools).toEqual(expected.model.parameters.tools);
+      expect(config.model?.parameters?.tools).toEqual(
+        toolNamesOf(expected.model.parameters.tools).names.map((name) => aiConfigTool(name as ToolName)),
+      );
       expect(config.model?.parameters?.temperature).toBe(expected.model.parameters.temperature);
       expect(config.instructions).toContain('the RL Learning Hub users');
       expect(config.instructions).not.toContain('{{');

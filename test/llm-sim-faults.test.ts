@@ -12,7 +12,7 @@ let anthropic: Anthropic;
 
 const chat = (model = 'gpt-4o', client = openai) =>
   client.chat.completions.create({ model, messages: [{ role: 'user', content: 'What is reward shaping?' }] });
-const message = (model = 'claude-opus-4', client = anthropic) =>
+const message = (model = 'claude-opus-5-5', client = anthropic) =>
   client.messages.create({
     model,
     max_tokens: 300,
@@ -57,7 +57,7 @@ describe('scheduled faults surface as the SDK errors', () => {
     const quick = createOpenAIClient({ simUrl: sim.url, timeoutMs: 300 });
     await expect(chat('gpt-4o', quick)).rejects.toBeInstanceOf(OpenAI.APIConnectionTimeoutError);
     const quickAnthropic = createAnthropicClient({ simUrl: sim.url, timeoutMs: 300 });
-    await expect(message('claude-opus-4', quickAnthropic)).rejects.toBeInstanceOf(
+    await expect(message('claude-opus-5-5', quickAnthropic)).rejects.toBeInstanceOf(
       Anthropic.APIConnectionTimeoutError,
     );
     // A third hang is still waiting when the server closes: close must not wait for it.
@@ -106,7 +106,7 @@ describe('scheduled faults surface as the SDK errors', () => {
       })(),
     ).rejects.toBeInstanceOf(SyntaxError);
     const events = await anthropic.messages.create({
-      model: 'claude-opus-4',
+      model: 'claude-opus-5-5',
       max_tokens: 300,
       stream: true,
       tools: [{ name: 'search_v1', input_schema: parameters as Anthropic.Tool.InputSchema }],
@@ -124,14 +124,14 @@ describe('scheduled faults surface as the SDK errors', () => {
   });
 
   it('targets a model and skips requests; counts faults by model in /stats', async () => {
-    sim.scheduleFault({ kind: '500', model: 'claude-opus-4', skip: 1 });
+    sim.scheduleFault({ kind: '500', model: 'claude-opus-5-5', skip: 1 });
     await expect(chat('gpt-4o')).resolves.toBeDefined();
-    await expect(message('claude-opus-4-20250514')).resolves.toBeDefined();
-    await expect(message('claude-opus-4-20250514')).rejects.toBeInstanceOf(Anthropic.InternalServerError);
-    await expect(message('claude-opus-4-20250514')).resolves.toBeDefined();
+    await expect(message('claude-opus-5-5-20260922')).resolves.toBeDefined();
+    await expect(message('claude-opus-5-5-20260922')).rejects.toBeInstanceOf(Anthropic.InternalServerError);
+    await expect(message('claude-opus-5-5-20260922')).resolves.toBeDefined();
     const stats = (await (await fetch(`${sim.url}/stats`)).json()) as ReturnType<LlmSim['stats']>;
     expect(stats.faults['500']).toBe(1);
-    expect(stats.byModel['claude-opus-4-20250514']).toMatchObject({ requests: 3, faults: { '500': 1 } });
+    expect(stats.byModel['claude-opus-5-5-20260922']).toMatchObject({ requests: 3, faults: { '500': 1 } });
     expect(stats.byModel['gpt-4o']?.faults['500']).toBe(0);
   });
 

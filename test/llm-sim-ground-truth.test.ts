@@ -20,7 +20,7 @@ beforeAll(async () => {
       allModels: { latency: { ttftMs: 0, perTokenMs: 0 }, outputTokens: 40 },
       models: {
         'gpt-4o': { quality: { positive: 0.5, negative: 0.3 } },
-        'claude-opus-4': { quality: { positive: 0.6 } },
+        'claude-opus-5-5': { quality: { positive: 0.6 } },
       },
     },
   });
@@ -72,7 +72,7 @@ async function judge(
   const prompt = `You are the user who asked: ${question}\n\nThe assistant answered:\n${reply}\n\nRate the answer.`;
   if (via === 'anthropic') {
     const result = await anthropic.messages.create({
-      model: 'claude-haiku-3-5',
+      model: 'claude-haiku-4-5',
       max_tokens: 200,
       tools: [{ name: JUDGE_NAME, input_schema: verdictSchema as Anthropic.Tool.InputSchema }],
       tool_choice: { type: 'tool', name: JUDGE_NAME },
@@ -112,7 +112,7 @@ describe('ground truth: judged verdicts follow the answering model’s quality',
       (i) => `How does value iteration converge? (user ${i})`,
     );
     const opus = await judgedRates(
-      'claude-opus-4-20250514',
+      'claude-opus-5-5-20260922',
       'anthropic',
       (i) => `Explain PPO clipping (user ${i})`,
     );

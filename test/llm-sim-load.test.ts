@@ -25,7 +25,7 @@ it('completes 1,000 concurrent requests at zero latency without an error', async
     if (i % 6 === 1) {
       const final = await anthropic.messages
         .stream({
-          model: 'claude-sonnet-4',
+          model: 'claude-sonnet-5',
           max_tokens: 600,
           messages: [{ role: 'user', content: question }],
         })
@@ -33,7 +33,7 @@ it('completes 1,000 concurrent requests at zero latency without an error', async
       return final.content.map((b) => (b.type === 'text' ? b.text : '')).join('');
     }
     const reply = await anthropic.messages.create({
-      model: 'claude-opus-4',
+      model: 'claude-opus-5-5',
       max_tokens: 1200,
       messages: [{ role: 'user', content: question }],
     });

@@ -16,9 +16,9 @@ describe('sim profile', () => {
   it('ships defaults where GPT-4o is 0.50 and Claude Opus 0.60 positive, Opus slower and more verbose', () => {
     const profile = loadProfile();
     const gpt = resolveModel(profile, 'GPT-4o-2024-08-06');
-    const opus = resolveModel(profile, 'claude-opus-4-20250514');
+    const opus = resolveModel(profile, 'claude-opus-5-5-20260922');
     expect(gpt.name).toBe('gpt-4o');
-    expect(opus.name).toBe('claude-opus-4');
+    expect(opus.name).toBe('claude-opus-5-5');
     expect(gpt.model.quality.positive).toBe(0.5);
     expect(opus.model.quality.positive).toBe(0.6);
     const median = (d: unknown) => (d as { median: number }).median;
@@ -29,12 +29,28 @@ describe('sim profile', () => {
     );
   });
 
-  it('resolves dated, -latest and unknown ids', () => {
+  it('resolves names, aliases and dated snapshots; any other id is unlisted and gets default', () => {
     const profile = loadProfile();
-    expect(resolveModel(profile, 'gpt-4o-mini-2024-07-18').name).toBe('gpt-4o-mini');
-    expect(resolveModel(profile, 'mistral-large-latest').name).toBe('mistral-large');
-    expect(resolveModel(profile, 'claude-opus-4-1-20250805').name).toBe('claude-opus-4');
-    expect(resolveModel(profile, 'some-new-model').name).toBe('default');
+    expect(resolveModel(profile, 'gpt-4o-mini-2024-07-18')).toMatchObject({
+      name: 'gpt-4o-mini',
+      listed: true,
+    });
+    expect(resolveModel(profile, 'gpt-4o-2024-08-06')).toMatchObject({ name: 'gpt-4o', listed: true });
+    expect(resolveModel(profile, 'mistral-small-latest')).toMatchObject({
+      name: 'mistral-small',
+      listed: true,
+    });
+    // Ids Anthropic does not serve (the tutorial's), near misses and the profile's own `default` are unlisted.
+    for (const id of [
+      'claude-opus-4',
+      'claude-sonnet-4',
+      'claude-opus-5',
+      'gpt-4o-mini-foo',
+      'default',
+      'nope',
+    ]) {
+      expect(resolveModel(profile, id)).toMatchObject({ name: 'default', listed: false });
+    }
   });
 
   it('fills models from default, then applies overrides per model and for all models', () => {

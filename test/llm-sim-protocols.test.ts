@@ -1,4 +1,4 @@
-import type Anthropic from '@anthropic-ai/sdk';
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -218,32 +218,59 @@ describe('OpenAI protocol', () => {
     const noKey = await fetch(`${sim.url}/v1/chat/completions`, { method: 'POST', body: '{}' });
     expect(noKey.status).toBe(401);
   });
-  it('answers model ids named like Object properties from the default profile, leaving Object.prototype alone', async () => {
-    for (const model of ['__proto__', 'constructor']) {
-      const reply = await openai.chat.completions.create({
-        model,
-        messages: [{ role: 'user', content: 'What is a reward?' }],
-      });
-      expect(reply.model).toBe(model);
-      await expect(
-        anthropic.messages.create({ model, max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] }),
-      ).resolves.toBeDefined();
+  it('answers a model id the profile does not list as each provider does: 404, the SDK throws NotFoundError', async () => {
+    // Names like Object properties too: they must not reach Object.prototype.
+    for (const model of ['claude-opus-4', '__proto__', 'constructor']) {
+      const chat = openai.chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }] });
+      await expect(chat).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+      const embedding = openai.embeddings.create({ model, input: 'hi' });
+      await expect(embedding).rejects.toBeInstanceOf(OpenAI.NotFoundError);
     }
-    expect(Object.prototype).not.toHaveProperty('requests');
-    const stats = (await (await fetch(`${sim.url}/stats`)).json()) as ReturnType<LlmSim['stats']>;
-    expect(Object.hasOwn(stats.byModel, '__proto__')).toBe(true);
-    expect(stats.byModel.constructor).toMatchObject({ profile: 'default', requests: 2 });
-    expect(Object.getOwnPropertyDescriptor(sim.stats().byModel, '__proto__')?.value).toMatchObject({
-      profile: 'default',
-      requests: 2,
+    // (Not `__proto__` here: the Anthropic SDK's deprecation check looks model ids up with `in`.)
+    const message = anthropic.messages.create({
+      model: 'claude-opus-4',
+      max_tokens: 50,
+      messages: [{ role: 'user', content: 'hi' }],
     });
+    await expect(message).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    const post = (path: string, body: unknown) =>
+      fetch(`${sim.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer test' },
+        body: JSON.stringify(body),
+      });
+    const openaiBody = await post('/v1/chat/completions', {
+      model: 'gpt-4o-nope',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(openaiBody.status).toBe(404);
+    expect(await openaiBody.json()).toEqual({
+      error: {
+        message: 'The model `gpt-4o-nope` does not exist or you do not have access to it.',
+        type: 'invalid_request_error',
+        param: null,
+        code: 'model_not_found',
+      },
+    });
+    const anthropicBody = await post('/v1/messages', {
+      model: 'claude-opus-4',
+      max_tokens: 10,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(anthropicBody.status).toBe(404);
+    expect(await anthropicBody.json()).toEqual({
+      type: 'error',
+      error: { type: 'not_found_error', message: 'model: claude-opus-4' },
+    });
+    expect(Object.prototype).not.toHaveProperty('requests');
+    expect(sim.stats()).toMatchObject({ requests: 0, rejected: 9 });
   });
 });
 
 describe('Anthropic protocol', () => {
   it('answers with usage for a dated model id, from the aliased profile', async () => {
     const reply = await anthropic.messages.create({
-      model: 'claude-opus-4-20250514',
+      model: 'claude-opus-5-5-20260922',
       max_tokens: 1200,
       system: 'You are a helpful assistant.',
       messages: [{ role: 'user', content: 'What is a Markov decision process?' }],
@@ -254,7 +281,7 @@ describe('Anthropic protocol', () => {
     expect(reply.stop_reason).toBe('end_turn');
     expect(reply.usage.input_tokens).toBeGreaterThan(5);
     expect(reply.usage.output_tokens).toBeGreaterThan(0);
-    expect(sim.stats().byModel['claude-opus-4-20250514']?.profile).toBe('claude-opus-4');
+    expect(sim.stats().byModel['claude-opus-5-5-20260922']?.profile).toBe('claude-opus-5-5');
   });
 
   it('round-trips tool_use and tool_result', async () => {
@@ -270,7 +297,7 @@ describe('Anthropic protocol', () => {
       content: 'How do actor critic methods reduce variance?',
     };
     const first = await anthropic.messages.create({
-      model: 'claude-sonnet-4',
+      model: 'claude-sonnet-5',
       max_tokens: 600,
       tools,
       tool_choice: { type: 'any' },
@@ -283,7 +310,7 @@ describe('Anthropic protocol', () => {
     }
     expect((use.input as { query: string }).query).toMatch(/actor|critic|variance/);
     const second = await anthropic.messages.create({
-      model: 'claude-sonnet-4',
+      model: 'claude-sonnet-5',
       max_tokens: 600,
       tools,
       messages: [
@@ -314,7 +341,7 @@ describe('Anthropic protocol', () => {
       topics: z.array(z.string()).min(1),
     });
     const reply = await anthropic.messages.create({
-      model: 'claude-haiku-3-5',
+      model: 'claude-haiku-4-5',
       max_tokens: 300,
       tools: [{ name: 'classify', input_schema: z.toJSONSchema(Schema) as Anthropic.Tool.InputSchema }],
       tool_choice: { type: 'tool', name: 'classify' },
@@ -328,7 +355,7 @@ describe('Anthropic protocol', () => {
 
   it('streams the Anthropic event sequence with usage', async () => {
     const stream = anthropic.messages.stream({
-      model: 'claude-sonnet-4-20250514',
+      model: 'claude-sonnet-5-20260630',
       max_tokens: 200,
       messages: [{ role: 'user', content: 'Summarise Monte Carlo tree search' }],
     });
@@ -347,7 +374,7 @@ describe('Anthropic protocol', () => {
   it('streams a tool call as input_json_delta', async () => {
     const final = await anthropic.messages
       .stream({
-        model: 'claude-opus-4',
+        model: 'claude-opus-5-5',
         max_tokens: 400,
         tools: [{ name: 'search_v1', input_schema: searchTool.parameters as Anthropic.Tool.InputSchema }],
         tool_choice: { type: 'tool', name: 'search_v1' },
@@ -398,7 +425,7 @@ describe('latency', () => {
       expect(performance.now() - started).toBeGreaterThanOrEqual(150);
       started = performance.now();
       const stream = createAnthropicClient({ simUrl: slow.url }).messages.stream({
-        model: 'claude-opus-4',
+        model: 'claude-opus-5-5',
         max_tokens: 100,
         messages: [{ role: 'user', content: 'hi' }],
       });

@@ -28,7 +28,7 @@ const requestsNamed = (name: string) =>
   sim.requests().filter((r) => JSON.stringify(r.body).includes(name)).length;
 
 describe('LLM topics and questions through llm-sim', () => {
-  it.each(['gpt-4o-mini', 'claude-sonnet-4'])(
+  it.each(['gpt-4o-mini', 'claude-sonnet-5'])(
     'keeps only topics grounded in their chunk (%s, real SDK client)',
     async (model) => {
       const kb = await loadKnowledgeBase(join(packageRoot, 'test/fixtures/kb-coffee'));

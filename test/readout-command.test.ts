@@ -234,7 +234,7 @@ describe('loadgen report / export / plan', () => {
     expect(text).toContain(
       'queries to run: 446 (446 users in the audience, 1 per user): loadgen run --queries 446',
     );
-    expect(text).toMatch(/support-agent: gpt-4o → claude-opus-4/);
+    expect(text).toMatch(/support-agent: gpt-4o → claude-opus-5-5/);
     expect(text).toMatch(/expected request spend: \$\d+\.\d+ \(control \$\d+\.\d+, treatment \$\d+\.\d+\)/);
     const [plan] = JSON.parse(await cli('plan', '--json', '--experiment', 'security-level')) as Plan[];
     expect(plan).toMatchObject({ experimentId: 'security-level', lift: 0.1, confidence: 0.9, power: 0.8 });

@@ -32,7 +32,7 @@ describe('readout end to end on llm-sim (producer, worker, agent service, judge)
       sim: {
         models: {
           'gpt-4o': { quality: { positive: 0.5, negative: 0.25 } },
-          'claude-opus-4': { quality: { positive: 0.6, negative: 0.2 } },
+          'claude-opus-5-5': { quality: { positive: 0.6, negative: 0.2 } },
         },
       },
     });
@@ -122,8 +122,9 @@ describe('readout end to end on llm-sim (producer, worker, agent service, judge)
     if (Math.abs(beat - 0.9) > 0.005) {
       expect(criterion('confidence')?.pass).toBe(beat >= 0.9);
     }
-    // Opus costs several times GPT-4o, so even a +20% lift is far from a cost-value ratio of 0.6.
-    expect(costIncrease).toBeGreaterThan(1);
+    // Opus 5.5 costs well over half as much again as GPT-4o per user (about +80% at list prices), so a +20%
+    // lift is far from a cost-value ratio of 0.6.
+    expect(costIncrease).toBeGreaterThan(0.5);
     expect(criterion('cost_value_ratio')).toMatchObject({ pass: false });
     expect(criterion('cost_value_ratio')?.figure).toBeCloseTo(lift / costIncrease, 6);
     expect(lift / costIncrease).toBeLessThan(0.6);

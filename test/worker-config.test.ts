@@ -14,7 +14,7 @@ describe('worker configuration', () => {
       stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
       maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
     }).toEqual(STALL_SETTINGS);
-    expect(config.JUDGE_MODEL).toBe('claude-3-5-haiku-latest');
+    expect(config.JUDGE_MODEL).toBe('claude-haiku-4-5');
     expect(judgeProvider(config)).toBe('anthropic');
     expect(config.CHAT_TIMEOUT_SECONDS).toBe(120);
     expect(config.WORKER_METRICS_PORT).toBe(9464);

@@ -40,14 +40,14 @@ describe('judge (real openai and anthropic SDKs against llm-sim)', () => {
     sim = await startLlmSim({ seed: 3, overrides: { allModels: { latency: { ttftMs: 0, perTokenMs: 0 } } } });
     const judge = new Judge({
       provider: 'anthropic',
-      model: 'claude-3-5-haiku-latest',
+      model: 'claude-haiku-4-5',
       llm: { simUrl: sim.url },
       maxChars: 16_000,
       cache: cache(),
     });
     const first = await judge.judge(QUESTION, ANSWER);
     // The marker says "always positive": llm-sim draws the ground truth from it.
-    expect(first).toMatchObject({ verdict: 'positive', cached: false, model: 'claude-3-5-haiku-latest' });
+    expect(first).toMatchObject({ verdict: 'positive', cached: false, model: 'claude-haiku-4-5' });
     expect(first.reason.length).toBeGreaterThan(0);
     expect(first.costUsd).toBeGreaterThan(0);
     const [request] = sim.requests();
@@ -80,7 +80,7 @@ describe('judge (real openai and anthropic SDKs against llm-sim)', () => {
     sim = await startLlmSim({ seed: 3, overrides: { allModels: { latency: { ttftMs: 0, perTokenMs: 0 } } } });
     const judge = new Judge({
       provider: 'anthropic',
-      model: 'claude-3-5-haiku-latest',
+      model: 'claude-haiku-4-5',
       llm: { simUrl: sim.url },
       maxChars: 16_000,
     });

@@ -88,7 +88,7 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
     // The first judge call (Haiku on llm-sim) hangs, so the worker surely dies after the chat was checkpointed
     // and before anything was reported; the next worker's judge call is answered.
-    stack.sim.scheduleFault({ kind: 'hang', model: 'claude-haiku-3-5', count: 1 });
+    stack.sim.scheduleFault({ kind: 'hang', model: 'claude-haiku-4-5', count: 1 });
     const env = stack.workerEnv({ WORKER_LOCK_DURATION_MS: '1500', WORKER_STALLED_INTERVAL_MS: '500' });
     const doomed = WorkerProcess.spawn(env, 1);
     processes = [doomed];

@@ -12,7 +12,8 @@ export interface ChatCallOptions {
 /**
  * Calls `POST {baseUrl}/chat` and returns the validated response. Failures are `StepError`s: 400/413 and
  * other 4xx (but 408) are fatal; 429, and 503 with `Retry-After`, are rate limits; 5xx, network errors, timeouts and
- * a 200 whose body breaks the contract are retryable; `agent_disabled` (a 503) is fatal.
+ * a 200 whose body breaks the contract are retryable; `agent_disabled` (503), `config_error` (500) and
+ * `model_not_found` (502) are fatal.
  */
 export async function postChat(
   baseUrl: string,
@@ -58,6 +59,9 @@ export async function postChat(
   throw httpError(response, body);
 }
 
+/** Agent service error codes that the same request would get again however often it is retried. */
+const FATAL_CODES = new Set(['agent_disabled', 'config_error', 'model_not_found']);
+
 function httpError(response: Response, body: unknown): StepError {
   const status = response.status;
   const error = ErrorBodySchema.safeParse(body);
@@ -74,8 +78,9 @@ function httpError(response: Response, body: unknown): StepError {
   if (kind === 'rate-limited') {
     return new StepError(message, kind, { ...details, retryAfterMs: retryAfterMs ?? 1000 });
   }
-  // A disabled AI Config stays disabled for this user, and every retry would pay the supervisor again.
-  if (error.success && error.data.error.code === 'agent_disabled') {
+  // A disabled AI Config stays disabled for this user, a variation that names a tool the service lacks or a
+  // model its provider does not serve stays wrong, and every retry would pay the agents before it again.
+  if (error.success && FATAL_CODES.has(error.data.error.code)) {
     return new StepError(message, 'fatal', details);
   }
   return new StepError(message, kind, details);

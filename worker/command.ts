@@ -49,7 +49,7 @@ export function registerWorkerCommand(program: Command): void {
       'queue-wide limit on jobs started per second, over all workers (WORKER_MAX_RPS)',
       positiveNumber,
     )
-    .option('--judge-model <model>', 'judge LLM (JUDGE_MODEL)', 'claude-3-5-haiku-latest')
+    .option('--judge-model <model>', 'judge LLM (JUDGE_MODEL)', 'claude-haiku-4-5')
     .option('--metrics-port <port>', 'Prometheus /metrics port, or off (WORKER_METRICS_PORT)', '9464')
     .action(async (options: Record<string, string | undefined>, command: Command) => {
       // An option given on the command line wins over the environment; a default does not.

@@ -26,7 +26,7 @@ export const WorkerConfigSchema = z.object({
   /** Queue-wide limit on jobs started per second, over every worker; unset = unlimited. */
   WORKER_MAX_RPS: unsetIfEmpty(z.coerce.number().positive().max(100_000).optional()),
   /** Model of the LLM judge that plays the user. */
-  JUDGE_MODEL: z.string().min(1).default('claude-3-5-haiku-latest'),
+  JUDGE_MODEL: z.string().min(1).default('claude-haiku-4-5'),
   /** Provider of the judge model; inferred from its name when unset (claude → anthropic, gpt → openai). */
   JUDGE_PROVIDER: unsetIfEmpty(z.enum(PROVIDERS).optional()),
   /** Characters of question plus answer the judge sees; longer answers keep their start and end. */

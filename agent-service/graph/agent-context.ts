@@ -120,6 +120,8 @@ export async function callModel(
       provider: settings.provider,
       model: settings.model,
       agent: recorder.agent,
+      config: recorder.config.key,
+      variation: recorder.trackData.variationKey,
       deadline: scope.signal,
       defaultRetryAfterSeconds: deps.retryAfterSeconds,
     });

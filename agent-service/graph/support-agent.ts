@@ -1,4 +1,5 @@
 import type { ToolCall } from '../../shared/chat.js';
+import { isToolName, TOOL_NAMES, toolNamesOf } from '../../shared/tool-definitions.js';
 import type { ModelMessage, ModelToolCall, ModelToolSpec } from '../llm/model-types.js';
 import { ServiceError } from '../service-error.js';
 import { UNKNOWN_TOOL_ERROR, type AgentTool } from '../tools/types.js';
@@ -7,7 +8,7 @@ import { callModel, startAgent, tracked, type AgentDeps, type RequestScope } fro
 import type { ChatTurn } from './chat-state.js';
 
 /**
- * The support agent: a tool loop over the tools its AI Config names in `model.parameters.tools`, with at most
+ * The support agent: a tool loop over the tools its AI Config lists in `model.parameters.tools`, with at most
  * `model.custom.max_tool_calls` tool calls per request (default from the service config). When the budget
  * is spent the model is asked once more with tools forbidden, so it must answer with what it has. The
  * answer is the model's final text only; tool output goes to the model, never into the answer.
@@ -58,7 +59,12 @@ export async function runSupport(
         }
         return response.text;
       }
-      messages.push({ role: 'assistant', content: response.text, toolCalls: response.toolCalls });
+      messages.push({
+        role: 'assistant',
+        content: response.text,
+        toolCalls: response.toolCalls,
+        ...(response.reasoning ? { reasoning: response.reasoning } : {}),
+      });
       for (const call of response.toolCalls) {
         const content =
           recorder.toolCallCount < maxToolCalls
@@ -115,10 +121,30 @@ async function runTool(
   }
 }
 
-/** The tools the config names that this service offers; the registry logs each missing one once. */
+/**
+ * The tools the config names in `model.parameters.tools`, as tool objects (LaunchDarkly's shape) or names.
+ * A tool this service does not implement, or an entry of neither shape, is a 500 `config_error` naming the
+ * config, variation and entry: the variation would otherwise run a different treatment than configured.
+ * A tool the service implements but does not offer here (no index, no MCP server) is left out and logged
+ * once by the registry.
+ */
 function toolsOf(deps: AgentDeps, recorder: AgentRecorder): AgentTool[] {
-  const names = recorder.config.model?.parameters?.tools;
-  return Array.isArray(names) ? deps.tools.pick(names.filter((n): n is string => typeof n === 'string')) : [];
+  const { names, invalid } = toolNamesOf(recorder.config.model?.parameters?.tools);
+  const unknown = names.filter((name) => !isToolName(name));
+  if (unknown.length > 0 || invalid.length > 0) {
+    const problems = [
+      ...unknown.map((name) => `unknown tool "${name}"`),
+      ...invalid.map((entry) => `entry ${JSON.stringify(entry)} is neither a tool name nor a tool object`),
+    ];
+    throw new ServiceError(
+      500,
+      'config_error',
+      `AI Config ${recorder.config.key} (variation ${recorder.trackData.variationKey}) model.parameters.tools: ${problems.join('; ')} (the agent service's tools: ${TOOL_NAMES.join(', ')})`,
+      { agent: 'support' },
+    );
+  }
+  // LaunchDarkly may list a tool twice (attached as an AI tool and named in the parameters): offer it once.
+  return deps.tools.pick([...new Set(names)]);
 }
 
 function maxToolCallsOf(deps: AgentDeps, recorder: AgentRecorder): number {

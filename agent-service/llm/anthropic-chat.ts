@@ -69,7 +69,10 @@ function toMessages(request: ModelRequest): MessageParam[] {
     if (m.role === 'user') {
       out.push({ role: 'user', content: m.content });
     } else if (m.role === 'assistant') {
-      const blocks: ContentBlockParam[] = m.content ? [{ type: 'text', text: m.content }] : [];
+      const blocks: ContentBlockParam[] = [
+        ...((m.reasoning ?? []) as ContentBlockParam[]),
+        ...(m.content ? [{ type: 'text' as const, text: m.content }] : []),
+      ];
       for (const call of m.toolCalls ?? []) {
         blocks.push({ type: 'tool_use', id: call.id, name: call.name, input: parseObject(call.arguments) });
       }
@@ -97,8 +100,11 @@ function fromMessage(message: Message, structuredName: string | undefined): Mode
   const output = message.usage.output_tokens;
   let text = '';
   const toolCalls: ModelResponse['toolCalls'] = [];
+  const reasoning: unknown[] = [];
   for (const block of message.content) {
-    if (block.type === 'text') {
+    if (block.type === 'thinking' || block.type === 'redacted_thinking') {
+      reasoning.push(block);
+    } else if (block.type === 'text') {
       text += block.text;
     } else if (block.type === 'tool_use') {
       if (block.name === structuredName) {
@@ -109,7 +115,12 @@ function fromMessage(message: Message, structuredName: string | undefined): Mode
     }
   }
   // Anthropic's usage has no total.
-  return { text, toolCalls, usage: { input, output, total: input + output } };
+  return {
+    text,
+    toolCalls,
+    usage: { input, output, total: input + output },
+    ...(reasoning.length > 0 ? { reasoning } : {}),
+  };
 }
 
 function parseObject(json: string): Record<string, unknown> {

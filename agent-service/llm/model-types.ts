@@ -12,7 +12,13 @@ export interface ModelToolCall {
 /** A provider-neutral conversation message; each provider module maps it to its wire format. */
 export type ModelMessage =
   | { role: 'user'; content: string }
-  | { role: 'assistant'; content: string; toolCalls?: ModelToolCall[] }
+  | {
+      role: 'assistant';
+      content: string;
+      toolCalls?: ModelToolCall[];
+      /** The provider's reasoning blocks of this turn, sent back unchanged (see {@link ModelResponse.reasoning}). */
+      reasoning?: unknown[];
+    }
   | { role: 'tool'; toolCallId: string; name: string; content: string };
 
 export interface ModelToolSpec {
@@ -46,6 +52,11 @@ export interface ModelResponse {
   usage: TokenUsage;
   /** Milliseconds from sending the request to the first streamed token (streaming only). */
   timeToFirstTokenMs?: number;
+  /**
+   * Anthropic's `thinking` / `redacted_thinking` blocks, when the model thought (Claude Opus 5.5 always does).
+   * A tool loop must send them back first in the assistant turn, as they came, for the model to go on.
+   */
+  reasoning?: unknown[];
 }
 
 /** Calls an LLM provider. The real one is {@link ProviderModelCaller}; its interface keeps agents testable. */

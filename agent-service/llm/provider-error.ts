@@ -6,6 +6,9 @@ export interface ProviderErrorContext {
   provider: string;
   model: string;
   agent: string;
+  /** The AI Config and variation that chose the model, for errors that are the configuration's fault. */
+  config?: string | undefined;
+  variation?: string | undefined;
   /** Aborted when the request's deadline passed: whatever failed then is a 504. */
   deadline?: AbortSignal | undefined;
   /** `Retry-After` when the provider sent none. */
@@ -15,7 +18,9 @@ export interface ProviderErrorContext {
 /**
  * Maps what a provider SDK threw to the service's HTTP answer: 429 stays 429 (with the provider's
  * `Retry-After`), overload (529, 503, `overloaded_error`) becomes 503 with `Retry-After`, a timeout or the
- * request's deadline 504, anything else 502. A `ServiceError` passes through.
+ * request's deadline 504, a model the provider does not serve (404 `model_not_found` / `not_found_error`) 502
+ * `model_not_found` naming model, config, variation and provider, anything else 502. A `ServiceError` passes
+ * through.
  *
  * The caller learns the agent, provider, model and status, never the provider's own text: it can quote the
  * API key ("Incorrect API key provided: sk-…"). That text goes to the log only, as the `cause`, with key-like
@@ -48,6 +53,16 @@ export function providerError(err: unknown, ctx: ProviderErrorContext): ServiceE
         agent: ctx.agent,
         cause,
       });
+    }
+    const code = 'code' in err && typeof err.code === 'string' ? err.code : undefined;
+    if (err.status === 404 && (code === 'model_not_found' || type === 'not_found_error')) {
+      const servedBy = ctx.config ? ` (${ctx.config} / ${ctx.variation ?? 'unknown variation'})` : '';
+      return new ServiceError(
+        502,
+        'model_not_found',
+        `model ${ctx.model}${servedBy} is not served by ${ctx.provider}: 404 ${code ?? type}`,
+        { agent: ctx.agent, cause },
+      );
     }
     if (err.status === 529 || err.status === 503 || type === 'overloaded_error') {
       return new ServiceError(503, 'provider_overloaded', `${where}: the provider is overloaded`, {

@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import type { EmbeddingIndex } from '../../shared/kb/embedding-index.js';
 import type { KnowledgeBase } from '../../shared/kb/loader.js';
 import type { Logger } from '../../shared/logger.js';
+import { isToolName } from '../../shared/tool-definitions.js';
 import { McpConnection } from './mcp-connection.js';
 import { arxivIds, createMcpSearchTool, semanticScholarIds } from './mcp-search-tool.js';
 import { createRerankingTool } from './reranking.js';
@@ -9,16 +10,6 @@ import { createSearchV1Tool } from './search-v1.js';
 import { createSearchV2Tool } from './search-v2.js';
 import type { McpServers } from './tools-env.js';
 import type { AgentTool } from './types.js';
-
-/** Every tool name an AI Config may list in `model.parameters.tools`. */
-export const TOOL_NAMES = [
-  'search_v1',
-  'search_v2',
-  'reranking',
-  'arxiv_search',
-  'semantic_scholar',
-] as const;
-export type ToolName = (typeof TOOL_NAMES)[number];
 
 export interface KbToolsOptions {
   kb: KnowledgeBase;
@@ -65,10 +56,7 @@ export class ToolRegistry extends Map<string, AgentTool> {
       if (tool) {
         tools.push(tool);
       } else {
-        this.notOffered(
-          name,
-          (TOOL_NAMES as readonly string[]).includes(name) ? 'not configured' : 'unknown tool',
-        );
+        this.notOffered(name, isToolName(name) ? 'not configured' : 'unknown tool');
       }
     }
     return tools;
@@ -98,20 +86,17 @@ export function createKbTools(options: KbToolsOptions): ToolRegistry {
   }
   const research = [
     {
-      name: 'arxiv_search',
+      name: 'arxiv_search' as const,
       config: options.mcp?.arxiv,
       server: 'arxiv',
       variables: 'MCP_ARXIV_URL or MCP_ARXIV_COMMAND',
-      description: 'Searches arXiv for research papers. Returns titles, authors, abstracts and arXiv ids.',
       citeIds: arxivIds,
     },
     {
-      name: 'semantic_scholar',
+      name: 'semantic_scholar' as const,
       config: options.mcp?.semanticScholar,
       server: 'semantic-scholar',
       variables: 'MCP_SEMANTIC_SCHOLAR_URL or MCP_SEMANTIC_SCHOLAR_COMMAND',
-      description:
-        'Searches Semantic Scholar for research papers. Returns titles, authors, years, citation counts and ids.',
       citeIds: semanticScholarIds,
     },
   ];
@@ -125,7 +110,6 @@ export function createKbTools(options: KbToolsOptions): ToolRegistry {
     add(
       createMcpSearchTool({
         name: tool.name,
-        description: tool.description,
         connection,
         remoteTool: tool.config.tool,
         citeIds: tool.citeIds,

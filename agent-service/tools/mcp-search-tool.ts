@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import type { Logger } from '../../shared/logger.js';
+import { TOOL_DEFINITIONS } from '../../shared/tool-definitions.js';
 import { MAX_TOOL_RESULT_CHARS, truncate } from './format-results.js';
 import type { McpConnection, RemoteTool } from './mcp-connection.js';
 import { parseToolArgs, queryArg, topK } from './tool-args.js';
 import type { AgentTool, ToolResult } from './types.js';
 
 export interface McpSearchToolOptions {
-  /** The name AI Configs use, e.g. `arxiv_search`. */
-  name: string;
-  description: string;
+  /** The name AI Configs use; description and argument schema come from its tool definition. */
+  name: 'arxiv_search' | 'semantic_scholar';
   connection: McpConnection;
   /** The server's tool to call; by default the first whose name contains "search" (or its only tool). */
   remoteTool?: string | undefined;
@@ -45,22 +45,7 @@ export function createMcpSearchTool(options: McpSearchToolOptions): AgentTool {
 
   return {
     name,
-    description: options.description,
-    parameters: {
-      type: 'object',
-      properties: {
-        query: { type: 'string', description: 'Search terms or a question.' },
-        max_results: {
-          type: 'integer',
-          minimum: 1,
-          maximum: 10,
-          default: 5,
-          description: 'How many papers.',
-        },
-      },
-      required: ['query'],
-      additionalProperties: false,
-    },
+    ...TOOL_DEFINITIONS[name],
     async run(args, signal): Promise<ToolResult> {
       const { query, max_results } = parseToolArgs(name, Args, args);
       const tool = await resolveRemote(signal);

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
 import type { KnowledgeBase } from '../../shared/kb/loader.js';
+import { TOOL_DEFINITIONS } from '../../shared/tool-definitions.js';
 import { formatEntries } from './format-results.js';
 import { contentWords } from './stop-words.js';
 import { parseToolArgs, queryArg, topK } from './tool-args.js';
@@ -66,29 +67,7 @@ export function createRerankingTool(kb?: KnowledgeBase): AgentTool {
 
   return {
     name: 'reranking',
-    description:
-      'Reorders search results by BM25 relevance to the query, best first. Pass the chunk ids (or texts) ' +
-      'returned by a search.',
-    parameters: {
-      type: 'object',
-      properties: {
-        query: { type: 'string', description: 'The question the results should answer.' },
-        results: {
-          type: 'array',
-          maxItems: 50,
-          description: 'Chunk ids, texts, or objects with id and text.',
-          items: {
-            anyOf: [
-              { type: 'string' },
-              { type: 'object', properties: { id: { type: 'string' }, text: { type: 'string' } } },
-            ],
-          },
-        },
-        top_k: { type: 'integer', minimum: 1, maximum: 20, default: 5, description: 'How many to return.' },
-      },
-      required: ['query', 'results'],
-      additionalProperties: false,
-    },
+    ...TOOL_DEFINITIONS.reranking,
     async run(args): Promise<ToolResult> {
       const { query, results, top_k } = parseToolArgs('reranking', Args, args);
       const resolved = results.map(resolve);

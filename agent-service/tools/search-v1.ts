@@ -2,6 +2,7 @@ import MiniSearch from 'minisearch';
 import { z } from 'zod';
 import type { KbChunk } from '../../shared/kb/chunker.js';
 import type { KnowledgeBase } from '../../shared/kb/loader.js';
+import { TOOL_DEFINITIONS } from '../../shared/tool-definitions.js';
 import { chunkLabel, formatEntries } from './format-results.js';
 import { STOP_WORDS } from './stop-words.js';
 import { parseToolArgs, queryArg, topK } from './tool-args.js';
@@ -34,18 +35,7 @@ export function createSearchV1Tool(kb: KnowledgeBase): AgentTool {
 
   return {
     name: 'search_v1',
-    description:
-      'Keyword search over the knowledge base. Returns the best-matching passages with their chunk ids; ' +
-      'cite the ids you use.',
-    parameters: {
-      type: 'object',
-      properties: {
-        query: { type: 'string', description: 'Words to look for.' },
-        top_k: { type: 'integer', minimum: 1, maximum: 20, default: 5, description: 'How many passages.' },
-      },
-      required: ['query'],
-      additionalProperties: false,
-    },
+    ...TOOL_DEFINITIONS.search_v1,
     async run(args): Promise<ToolResult> {
       const { query, top_k } = parseToolArgs('search_v1', Args, args);
       const hits = search.search(query).slice(0, top_k);

@@ -2,6 +2,7 @@ import type OpenAI from 'openai';
 import { z } from 'zod';
 import type { EmbeddingIndex } from '../../shared/kb/embedding-index.js';
 import { embedTexts } from '../../shared/kb/embed-texts.js';
+import { TOOL_DEFINITIONS } from '../../shared/tool-definitions.js';
 import { chunkLabel, formatEntries } from './format-results.js';
 import { parseToolArgs, queryArg, topK } from './tool-args.js';
 import type { AgentTool, ToolResult } from './types.js';
@@ -33,26 +34,18 @@ const Args = z.object({
 export function createSearchV2Tool(options: SearchV2Options): AgentTool {
   const { index, openai } = options;
   const defaultMinScore = options.minScore ?? 0.2;
+  const definition = TOOL_DEFINITIONS.search_v2;
+  const minScoreSchema = (definition.parameters.properties as Record<string, object>).min_score;
   return {
     name: 'search_v2',
-    description:
-      'Semantic search over the knowledge base: finds passages that mean the same as the query even when ' +
-      'they use other words. Returns passages with chunk ids and similarity scores; cite the ids you use.',
+    description: definition.description,
+    // The schema's default is the tool's own, which the service may configure.
     parameters: {
-      type: 'object',
+      ...definition.parameters,
       properties: {
-        query: { type: 'string', description: 'A question or description of what to find.' },
-        top_k: { type: 'integer', minimum: 1, maximum: 20, default: 5, description: 'How many passages.' },
-        min_score: {
-          type: 'number',
-          minimum: -1,
-          maximum: 1,
-          default: defaultMinScore,
-          description: 'Leave out passages less similar than this (cosine).',
-        },
+        ...(definition.parameters.properties as Record<string, unknown>),
+        min_score: { ...minScoreSchema, default: defaultMinScore },
       },
-      required: ['query'],
-      additionalProperties: false,
     },
     async run(args, signal): Promise<ToolResult> {
       const { query, top_k, min_score } = parseToolArgs('search_v2', Args, args);

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
 import { estimateCost } from '../cost-estimate.js';
 import { loadManifest } from '../manifest.js';
-import { dataPath } from '../paths.js';
 import { defaultPrices, PriceTable } from '../pricing.js';
 import { Random } from '../random.js';
 import { compareConversions } from './beta-binomial.js';
@@ -124,14 +122,11 @@ describe('planExperiment', () => {
   });
 
   it('keeps unpriced models per arm: an arm with only priced models still gets its cost', () => {
-    const raw = JSON.parse(readFileSync(dataPath('pricing.json'), 'utf8')) as {
-      models: Record<string, unknown>;
-    };
-    const without = (model: string) => {
-      const models = { ...raw.models };
-      delete models[model];
-      return new PriceTable({ ...raw, models });
-    };
+    // The shipped prices, with one model taken out.
+    const without = (model: string) =>
+      PriceTable.load(undefined, {
+        maintained: (m) => (m === model ? undefined : defaultPrices().price(m)),
+      });
     const noGpt4o = planExperiment({
       experiment: premium!,
       baselineRate: 0.5,
@@ -148,9 +143,9 @@ describe('planExperiment', () => {
       baselineRate: 0.5,
       lift: 0.2,
       manifest,
-      prices: without('claude-opus-4'),
+      prices: without('claude-opus-5-5'),
     });
-    expect(noOpus.unpricedModels).toEqual({ control: [], treatment: ['claude-opus-4'] });
+    expect(noOpus.unpricedModels).toEqual({ control: [], treatment: ['claude-opus-5-5'] });
     expect(noOpus.perRequestUsd.control).toBeGreaterThan(0);
     expect(noOpus.perRequestUsd.treatment).toBeNull();
   });
@@ -162,7 +157,7 @@ describe('planExperiment', () => {
     expect(plan.usersPerArm).toBe(usersPerArm(0.5, 0.1, 0.9, 0.8));
     expect(plan.agents.find((a) => a.configKey === 'security-agent')).toMatchObject({
       control: [{ variation: 'baseline', model: 'gpt-4o-mini', share: 1 }],
-      treatment: [{ variation: 'enhanced', model: 'claude-sonnet-4', share: 1 }],
+      treatment: [{ variation: 'enhanced', model: 'claude-sonnet-5', share: 1 }],
     });
   });
 });
