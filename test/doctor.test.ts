@@ -13,7 +13,7 @@ import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
 import { writeFlagFile } from '../shared/flag-file.js';
 import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { dataPath, packageRoot } from '../shared/paths.js';
-import { PriceTable } from '../shared/pricing.js';
+import { maintainedPrice, PriceTable } from '../shared/pricing.js';
 import { loadExperiments } from '../shared/readout/experiments.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { RedisServer } from '../shared/redis-server.js';
@@ -72,7 +72,7 @@ describe('loadgen doctor', () => {
     expect(report.served.every((s) => s.user !== undefined)).toBe(true);
     const opus = report.served.find((s) => s.variation.variationKey === 'claude-opus-treatment');
     expect(opus?.user?.segment).toBe('other-paid');
-    expect(opus?.config?.model).toBe('claude-opus-4');
+    expect(opus?.config?.model).toBe('claude-opus-5-5');
   });
 
   it('fails the provider line for a missing key in live mode, naming the variable', async () => {
@@ -80,7 +80,7 @@ describe('loadgen doctor', () => {
       for (const config of Object.values(m.configs)) {
         for (const v of Object.values(config.variations)) {
           v.provider = 'anthropic';
-          v.model.name = 'claude-sonnet-4';
+          v.model.name = 'claude-sonnet-5';
         }
       }
     });
@@ -122,9 +122,10 @@ describe('loadgen doctor', () => {
     const raw = JSON.parse(readFileSync(dataPath('pricing.json'), 'utf8')) as {
       models: Record<string, unknown>;
     };
-    delete raw.models['claude-opus-4'];
-    const report = await runDoctor({ env: baseEnv(), prices: new PriceTable(raw) });
-    expect(failing(report)).toEqual(['price claude-opus-4']);
+    // The maintained database has no price for Claude Opus 5.5 in this table.
+    const maintained = (model: string) => (model === 'claude-opus-5-5' ? undefined : maintainedPrice(model));
+    const report = await runDoctor({ env: baseEnv(), prices: new PriceTable(raw, { maintained }) });
+    expect(failing(report)).toEqual(['price claude-opus-5-5']);
   });
 
   it('fails the redis line when maxmemory-policy is not noeviction', async () => {
@@ -187,7 +188,7 @@ describe('loadgen run in live mode', () => {
       /^FAIL\s+provider\s+openai\s+OPENAI_API_KEY is not set; served by supervisor-agent\/default/m,
     );
     expect(stderr).toMatch(/^FAIL\s+provider\s+mistral\s+MISTRAL_API_KEY is not set/m);
-    expect(stderr).toMatch(/^ok\s+model\s+anthropic claude-opus-4\s+exists at the provider/m);
+    expect(stderr).toMatch(/^ok\s+model\s+anthropic claude-opus-5-5\s+exists at the provider/m);
     expect(stderr).toMatch(/the preflight failed, nothing enqueued/);
     expect(stdout).toBe('');
     expect(exitCode).toBe(1);

@@ -43,10 +43,10 @@ describe("llm-sim GET /v1/models and /v1/models/{id}, through the providers' SDK
     const anthropic = createAnthropicClient({ simUrl: sim.url });
     const page = await anthropic.models.list();
     const ids = page.data.map((m) => m.id);
-    expect(ids).toEqual(expect.arrayContaining(['claude-opus-4', 'claude-sonnet-4-20250514']));
+    expect(ids).toEqual(expect.arrayContaining(['claude-opus-5-5', 'claude-sonnet-5']));
     expect(ids.every((id) => id.startsWith('claude'))).toBe(true);
-    const opus = await anthropic.models.retrieve('claude-opus-4');
-    expect(opus).toMatchObject({ type: 'model', id: 'claude-opus-4', display_name: 'claude-opus-4' });
+    const opus = await anthropic.models.retrieve('claude-opus-5-5');
+    expect(opus).toMatchObject({ type: 'model', id: 'claude-opus-5-5', display_name: 'claude-opus-5-5' });
     const missing = await anthropic.models.retrieve('gpt-4o').catch((err: unknown) => err);
     expect(missing).toBeInstanceOf(Anthropic.NotFoundError);
     expect((missing as InstanceType<typeof Anthropic.NotFoundError>).error).toEqual({

@@ -51,16 +51,16 @@ describe('loadgen run --smoke (local default: llm-sim, the agent service, the re
     expect(lines).toHaveLength(8);
     expect(lines.every((l) => l.startsWith('ok'))).toBe(true);
     expect(out).toMatch(
-      /ok\s+smoke\s+support-agent\/claude-opus-treatment\s+anthropic claude-opus-4, [1-9]\d* tokens, \$0\.\d+, AI Config tools search_v1, search_v2, reranking, arxiv_search, semantic_scholar, called [a-z_]+/,
+      /ok\s+smoke\s+support-agent\/claude-opus-treatment\s+anthropic claude-opus-5-5, [1-9]\d* tokens, \$0\.\d+, AI Config tools search_v1, search_v2, reranking, arxiv_search, semantic_scholar, called [a-z_]+/,
     );
-    expect(out).toMatch(/ok\s+smoke\s+security-agent\/enhanced\s+anthropic claude-sonnet-4, [1-9]\d* tokens/);
+    expect(out).toMatch(/ok\s+smoke\s+security-agent\/enhanced\s+anthropic claude-sonnet-5, [1-9]\d* tokens/);
     expect(out).toMatch(/^smoke: 8 requests, cost \$0\.\d+; all passed$/m);
     expect(out).toMatch(/ok\s+events\s+http:\/\/127\.0\.0\.1:\d+\/?\s+accepts a post \(HTTP 202\)/);
     expect(code).toBe(0);
   });
 
   it('fails the line of a variation whose model errors, and exits 1', async () => {
-    sim.scheduleFault({ kind: '500', model: 'claude-opus-4', count: 1_000 });
+    sim.scheduleFault({ kind: '500', model: 'claude-opus-5-5', count: 1_000 });
     const { code, out } = await smoke();
     const failed = out.split('\n').filter((l) => /^FAIL\s+smoke/.test(l));
     expect(failed).toEqual([
