@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Env } from '../shared/config.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
+import { DEFAULT_DECIDE_EVERY, formatDecidedStop } from '../shared/follow-run.js';
 import { loadConfig } from './config.js';
 import type { RunPhase } from './create-run.js';
 import { ProducerError } from './errors.js';
@@ -34,6 +35,8 @@ interface RawOptions {
   concurrency: string;
   chunkSize: string;
   json: boolean;
+  stopWhenDecided: boolean;
+  decideEvery: string;
 }
 
 /** Progress as a bar on a terminal, as a log line per tenth (and phase change) otherwise. */
@@ -129,6 +132,17 @@ export function registerRunCommand(
     )
     .option('--from-file <file>', 'enqueue this query set (JSONL of query jobs) instead of generating one')
     .option('--budget-usd <usd>', 'spend limit stored with the run; workers stop the run when it is reached')
+    .option(
+      '--stop-when-decided',
+      'after enqueueing, follow the run and stop it once every experiment is decided (a readout every ' +
+        '--decide-every results): remove its waiting jobs, let running ones finish, report the spend saved',
+      false,
+    )
+    .option(
+      '--decide-every <n>',
+      'results between two readouts of --stop-when-decided',
+      String(DEFAULT_DECIDE_EVERY),
+    )
     .option('--concurrency <n>', 'concurrent LLM calls while generating', '4')
     .option('--chunk-size <n>', 'jobs per addBulk call', '1000')
     .option('--json', 'print the plan and result as JSON instead of text', false)
@@ -148,6 +162,8 @@ export function registerRunCommand(
         dryRun: raw.dryRun,
         concurrency: raw.concurrency,
         chunkSize: raw.chunkSize,
+        stopWhenDecided: raw.stopWhenDecided,
+        decideEvery: raw.decideEvery,
         ...(raw.users !== undefined ? { users: raw.users } : {}),
         ...(raw.seed !== undefined ? { seed: raw.seed } : {}),
         ...(raw.runId !== undefined ? { runId: raw.runId } : {}),
@@ -176,7 +192,17 @@ export function registerRunCommand(
         });
         progress.stop();
         if (raw.json) {
-          const { jobs: _jobs, ...summary } = result;
+          const { jobs: _jobs, followed, ...summary } = result;
+          if (followed) {
+            Object.assign(summary, {
+              status: followed.state.status,
+              stopReason: followed.state.stopReason ?? null,
+              results: followed.results,
+              ...(followed.decided
+                ? { removedJobs: followed.decided.removedJobs, ...followed.decided.savings }
+                : {}),
+            });
+          }
           io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         } else if (result.dryRun) {
           io.stdout.write(`dry run: nothing enqueued; query set in ${result.outFile}\n`);
@@ -186,6 +212,13 @@ export function registerRunCommand(
               ? `enqueued ${result.plan.queries} jobs for run ${result.runId}\n`
               : `run ${result.runId} existed: its jobs were added only where missing\n`,
           );
+          if (result.followed) {
+            io.stdout.write(
+              result.followed.decided
+                ? `${formatDecidedStop(result.followed)}\n`
+                : `run ${result.runId} ended ${result.followed.state.status} with ${result.followed.results} results\n`,
+            );
+          }
         }
       } catch (err) {
         progress.stop();

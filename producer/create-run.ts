@@ -11,6 +11,8 @@ import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { packageRoot } from '../shared/paths.js';
 import { defaultPrices, type PriceTable } from '../shared/pricing.js';
 import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { everyExperimentDecided, followRun, type FollowRunOutcome } from '../shared/follow-run.js';
+import { loadExperiments, type Experiment } from '../shared/readout/experiments.js';
 import { RunStore, type RunMeta, type RunMode } from '../shared/runs.js';
 import { enqueueJobs } from './enqueue.js';
 import { OptionError, ProducerError } from './errors.js';
@@ -23,7 +25,7 @@ import { RedisTopicCache, type TopicCache } from './topic-cache.js';
 import { hasProviderKey, loadTopics, MIN_TOPICS, resolveTopicMethod } from './topic-source.js';
 import { checkSegmentMix } from './users.js';
 
-export type RunPhase = 'topics' | 'questions' | 'enqueue';
+export type RunPhase = 'topics' | 'questions' | 'enqueue' | 'results';
 
 export interface RunDeps {
   /** Redis for the queue and run records; required unless `dryRun`. */
@@ -39,6 +41,8 @@ export interface RunDeps {
   /** Called once the query set is known, before anything is enqueued. */
   onPlan?: ((plan: RunPlan) => void) | undefined;
   onProgress?: ((phase: RunPhase, done: number, total: number) => void) | undefined;
+  /** Experiments a `stopWhenDecided` run reads out (default `data/experiments.yaml`). */
+  experiments?: readonly Experiment[] | undefined;
   /** Clock for `createdAt` (tests). */
   now?: (() => number) | undefined;
 }
@@ -54,6 +58,8 @@ export interface RunResult {
   created: boolean;
   /** USD spent on LLM calls making the query set. */
   harnessCostUsd: number;
+  /** With `stopWhenDecided`: how the run ended (followed until done or stopped). */
+  followed?: FollowRunOutcome;
 }
 
 /** `run-20261101-142233-k3x9`: sortable by time, unique enough, and valid as a BullMQ job id prefix. */
@@ -273,7 +279,11 @@ async function makeRun(
     },
     harnessCostUsd: set.costUsd,
   };
-  result.created = await enqueueRun(meta, set.jobs, options, deps, conn);
+  const enqueued = await enqueueRun(meta, set.jobs, options, deps, conn);
+  result.created = enqueued.created;
+  if (enqueued.followed) {
+    result.followed = enqueued.followed;
+  }
   return result;
 }
 
@@ -308,13 +318,14 @@ async function enqueueRun(
   options: RunOptions,
   deps: RunDeps,
   { url, prefix, redis }: RunRedis,
-): Promise<boolean> {
+): Promise<{ created: boolean; followed?: FollowRunOutcome }> {
   const queue = new Queue(QUERY_QUEUE, {
     connection: bullConnection(url, `${prefix}:producer-queue`),
     prefix,
   });
   try {
-    const created = await new RunStore(redis, new RedisKeys(prefix)).create(meta);
+    const store = new RunStore(redis, new RedisKeys(prefix));
+    const created = await store.create(meta);
     if (!created) {
       deps.logger?.warn(
         { runId: meta.runId },
@@ -326,7 +337,18 @@ async function enqueueRun(
       onProgress: (done, total) => deps.onProgress?.('enqueue', done, total),
     });
     deps.logger?.info({ runId: meta.runId, jobs: jobs.length, created }, 'run enqueued');
-    return created;
+    if (!options.stopWhenDecided) {
+      return { created };
+    }
+    const experiments = deps.experiments ?? loadExperiments();
+    const followed = await followRun({
+      store,
+      queue,
+      runId: meta.runId,
+      decide: { experiments, seed: meta.seed, every: options.decideEvery, isDecided: everyExperimentDecided },
+      onProgress: (results) => deps.onProgress?.('results', results, meta.counts.queries),
+    });
+    return { created, followed };
   } finally {
     await queue.close().catch(() => {});
   }

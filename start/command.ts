@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { StartOptionsSchema } from './options.js';
 import { runStart } from './run-start.js';
+import { DEFAULT_DECIDE_EVERY } from '../shared/follow-run.js';
 import { describeZodError } from '../shared/jobs.js';
 import { ConfigError } from '../shared/errors.js';
 
@@ -22,6 +23,17 @@ export function registerStartCommand(program: Command): void {
     .option('--budget-usd <usd>', 'spend limit of the run')
     .option('--logs <dir>', 'where each process writes its log (default: a new temporary directory)')
     .option('--exit', 'exit when the run ends instead of keeping the dashboard up', false)
+    .option(
+      '--stop-when-decided',
+      'stop the run once every experiment is decided (a readout every --decide-every results): remove its ' +
+        'waiting jobs, let running ones finish, and report the spend saved',
+      false,
+    )
+    .option(
+      '--decide-every <n>',
+      'results between two readouts of --stop-when-decided',
+      String(DEFAULT_DECIDE_EVERY),
+    )
     .option('--zero-latency', 'llm-sim answers at once (a quick rehearsal; ignored in live mode)', false)
     .action(async (raw: Record<string, unknown>) => {
       const parsed = StartOptionsSchema.safeParse(raw);

@@ -9,6 +9,8 @@ export const StartOptionsSchema = z.object({
   budgetUsd: z.coerce.number().positive().optional(),
   exit: z.boolean(),
   zeroLatency: z.boolean(),
+  stopWhenDecided: z.boolean(),
+  decideEvery: z.coerce.number().int().min(1, 'must be at least 1'),
   logs: z.string().optional(),
 });
 export type StartOptions = z.infer<typeof StartOptionsSchema>;

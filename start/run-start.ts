@@ -2,10 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { SingleBar } from 'cli-progress';
+import { everyExperimentDecided, followRun, formatDecidedStop } from '../shared/follow-run.js';
+import { QUERY_QUEUE } from '../shared/jobs.js';
 import { redactUrl } from '../shared/logger.js';
 import { freePort, waitForHttp } from '../shared/net.js';
-import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 import { buildReadout } from '../shared/readout/build-readout.js';
 import { loadExperiments } from '../shared/readout/experiments.js';
 import { renderText } from '../shared/readout/render-text.js';
@@ -133,13 +136,39 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     say(`  run            ${runId}: ${options.queries} queries enqueued\n`);
 
     const redis = createRedis(redisUrl, { connectionName: 'loadgen-start' });
+    const queue = new Queue(QUERY_QUEUE, {
+      connection: bullConnection(redisUrl, 'loadgen-start-queue'),
+      prefix: config.REDIS_PREFIX,
+    });
     try {
       const store = new RunStore(redis, new RedisKeys(config.REDIS_PREFIX));
-      await race(followRun(store, runId, options.queries, io.out));
-      const [run, records] = await Promise.all([store.get(runId), store.allResults(runId)]);
-      const readout = buildReadout({ records, run, experiments: loadExperiments(), seed: options.seed });
+      const experiments = loadExperiments();
+      const bar = progressBar(options.queries, io.out);
+      const followed = await race(
+        followRun({
+          store,
+          queue,
+          runId,
+          decide: options.stopWhenDecided
+            ? {
+                experiments,
+                seed: options.seed,
+                every: options.decideEvery,
+                isDecided: everyExperimentDecided,
+              }
+            : undefined,
+          pollMs: PROGRESS_POLL_MS,
+          onProgress: bar.update,
+        }),
+      ).finally(bar.stop);
+      if (followed.decided) {
+        say(`\n${formatDecidedStop(followed)}`);
+      }
+      const records = await store.allResults(runId);
+      const readout = buildReadout({ records, run: followed.state, experiments, seed: options.seed });
       say(`\n${renderText(readout)}`);
     } finally {
+      await queue.close().catch(() => {});
       await redis.quit();
     }
     if (!options.exit) {
@@ -175,33 +204,25 @@ class StopSignal extends Error {
   }
 }
 
-/** Polls the run's result count until every job has a result or the run was stopped; shows progress. */
-async function followRun(
-  store: RunStore,
-  runId: string,
+/** Progress as a bar on a terminal, as a line per tenth otherwise. */
+function progressBar(
   total: number,
   out: NodeJS.WriteStream,
-): Promise<void> {
+): { update: (done: number) => void; stop: () => void } {
   const bar = out.isTTY
     ? new SingleBar({ format: 'progress |{bar}| {value}/{total} results  {eta_formatted} left', stream: out })
     : undefined;
   bar?.start(total, 0);
   let lastReported = -1;
-  try {
-    for (;;) {
-      const [done, state] = await Promise.all([store.resultCount(runId), store.get(runId)]);
+  return {
+    update(done) {
       bar?.update(done);
       const decile = Math.floor((done / total) * 10);
       if (!bar && decile !== lastReported) {
         lastReported = decile;
         out.write(`progress: ${done}/${total} results\n`);
       }
-      if (done >= total || state?.status === 'stopped') {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
-    }
-  } finally {
-    bar?.stop();
-  }
+    },
+    stop: () => bar?.stop(),
+  };
 }
