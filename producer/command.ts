@@ -93,7 +93,11 @@ export function registerRunCommand(
         'users of a segment mix, print the plan and estimated cost, record the run in Redis and enqueue one ' +
         'job per question (REDIS_URL, REDIS_PREFIX; LLM_SIM_URL or provider keys for LLM generation)',
     )
-    .option('-n, --queries <n>', 'number of queries to generate', '200')
+    .option(
+      '-n, --queries <n>',
+      'number of queries to generate, or auto: enough for every experiment to reach the users per arm it needs',
+      '200',
+    )
     .option('--pii-percentage <pct>', 'share of queries with personal data injected, 0-100', '15')
     .option(
       '--segments <mix>',

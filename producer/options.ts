@@ -55,8 +55,12 @@ const segments = z
 export const RunOptionsSchema = z.object({
   /** Run id; generated when absent. */
   runId: z.string().regex(RUN_ID_PATTERN, 'must be 1-64 letters, digits, _ or -').optional(),
-  /** How many queries to generate. */
-  queries: intIn(1, MAX_QUERIES).default(200),
+  /** How many queries to generate; `auto`: enough for every experiment's planned size (see run-sizing.ts). */
+  queries: z
+    .union([z.literal('auto'), intIn(1, MAX_QUERIES)], {
+      error: `must be auto or an integer from 1 to ${MAX_QUERIES}`,
+    })
+    .default(200),
   /** Fixes topic choice, queries (template mode), users and order; random (and recorded) when absent. */
   seed: intIn(-0x80000000, 0x7fffffff).optional(),
   /** Share of queries with personal data injected, percent. */

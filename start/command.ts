@@ -15,7 +15,11 @@ export function registerStartCommand(program: Command): void {
         'provider keys are set, the agent service, the dashboard, N workers, then the producer; show progress ' +
         'and print the readout when the run ends; keep the dashboard up until Ctrl-C (or --exit)',
     )
-    .option('-n, --queries <n>', 'queries the producer enqueues', '200')
+    .option(
+      '-n, --queries <n>',
+      'queries the producer enqueues, or auto: enough for every experiment to reach the users per arm it needs',
+      '200',
+    )
     .option('-w, --workers <n>', 'worker processes', '10')
     .option('-c, --concurrency <n>', 'jobs each worker runs at once', '10')
     .option('--dashboard-port <port>', 'dashboard port (0 picks a free one)', '3000')

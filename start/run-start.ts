@@ -13,6 +13,13 @@ import { buildReadout } from '../shared/readout/build-readout.js';
 import { loadExperiments } from '../shared/readout/experiments.js';
 import { renderText } from '../shared/readout/render-text.js';
 import { redisServerCommand } from '../shared/redis-server.js';
+import {
+  DEFAULT_RUN_SHAPE,
+  defaultNeeds,
+  expectedSizes,
+  formatSizes,
+  queriesFor,
+} from '../shared/run-sizing.js';
 import { RunStore } from '../shared/runs.js';
 import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';
@@ -59,7 +66,12 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     Promise.race([step, interrupted.then((reason) => Promise.reject(new StopSignal(reason)))]);
 
   const live = Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
+  const experiments = loadExperiments();
+  // The producer runs with its default segment mix and personal-data share: size with those.
+  const needs = defaultNeeds(experiments);
+  const queries = options.queries === 'auto' ? queriesFor(needs, DEFAULT_RUN_SHAPE) : options.queries;
   say(`loadgen start: logs in ${logDir}`);
+  say(formatSizes(expectedSizes(needs, queries, DEFAULT_RUN_SHAPE), queries));
   try {
     let redisUrl = config.REDIS_URL;
     if (redisUrl) {
@@ -115,15 +127,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     say(`  workers        ${options.workers} × concurrency ${options.concurrency}`);
 
     const runId = `start-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`;
-    const runArgs = [
-      'run',
-      '--queries',
-      String(options.queries),
-      '--run-id',
-      runId,
-      '--seed',
-      String(options.seed),
-    ];
+    const runArgs = ['run', '--queries', String(queries), '--run-id', runId, '--seed', String(options.seed)];
     if (options.budgetUsd !== undefined) {
       runArgs.push('--budget-usd', String(options.budgetUsd));
     }
@@ -133,7 +137,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       say(`\nthe producer failed (exit ${produced.code}):\n${produced.tail}`);
       return 1;
     }
-    say(`  run            ${runId}: ${options.queries} queries enqueued\n`);
+    say(`  run            ${runId}: ${queries} queries enqueued\n`);
 
     const redis = createRedis(redisUrl, { connectionName: 'loadgen-start' });
     const queue = new Queue(QUERY_QUEUE, {
@@ -142,8 +146,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     });
     try {
       const store = new RunStore(redis, new RedisKeys(config.REDIS_PREFIX));
-      const experiments = loadExperiments();
-      const bar = progressBar(options.queries, io.out);
+      const bar = progressBar(queries, io.out);
       const followed = await race(
         followRun({
           store,
