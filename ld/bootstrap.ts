@@ -1,8 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { Metric } from '../shared/catalog.js';
 import type { Manifest } from '../shared/manifest.js';
 import type { PriceTable } from '../shared/pricing.js';
+import type { Experiment } from '../shared/readout/experiments.js';
 import {
-  METRICS,
+  metricBody,
   modelConfigs,
   segmentRules,
   toolSchema,
@@ -11,7 +13,7 @@ import {
   type VariationBody,
 } from './desired-state.js';
 import { ProjectWriter, type StepRecord } from './project-writer.js';
-import { BETA, type LaunchDarklyRestClient } from './rest-client.js';
+import type { LaunchDarklyRestClient } from './rest-client.js';
 import { reconcileExperiments, reconcileTargeting } from './targeting.js';
 
 export interface BootstrapOptions {
@@ -20,6 +22,9 @@ export interface BootstrapOptions {
   project: string;
   environment: string;
   manifest: Manifest;
+  /** The catalog's experiments (checked against the manifest) and metrics. */
+  experiments: Experiment[];
+  metrics: Metric[];
   prices: PriceTable;
   dryRun?: boolean;
   /** Where progress lines go (the command prints them). */
@@ -33,13 +38,13 @@ export interface BootstrapResult {
 }
 
 /**
- * Brings a LaunchDarkly project in line with the AI Config manifest: tools, model configs, segments and
- * their rules, the five metrics, AI Configs and variations, targeting, and both experiments. Every resource
- * is read first and only created when missing or patched when different, so running it again changes
- * nothing and duplicates nothing.
+ * Brings a LaunchDarkly project in line with the AI Config manifest and the experiments catalog: tools, model
+ * configs, segments and their rules, the catalog's metrics, AI Configs and variations, targeting, and the
+ * catalog's experiments. Every resource is read first and only created when missing or patched when
+ * different, so running it again changes nothing and duplicates nothing.
  */
 export async function bootstrapProject(options: BootstrapOptions): Promise<BootstrapResult> {
-  const { project, environment, manifest } = options;
+  const { project, environment, manifest, experiments } = options;
   const writer = new ProjectWriter(options.api, options.dryRun ?? false, options.out);
   const manual: string[] = [];
   const p = encodeURIComponent(project);
@@ -59,13 +64,13 @@ export async function bootstrapProject(options: BootstrapOptions): Promise<Boots
   options.out(`Segments (${environment})`);
   await reconcileSegments(writer, p, e, manifest);
   options.out(`Metrics`);
-  await reconcileMetrics(writer, p);
+  await reconcileMetrics(writer, p, options.metrics.map(metricBody));
   options.out(`AI Configs and variations`);
   await reconcileConfigs(writer, p, manifest, manual);
   options.out(`Targeting (${environment})`);
-  await reconcileTargeting(writer, { p, environment, manifest, manual });
+  await reconcileTargeting(writer, { p, environment, manifest, experiments, manual });
   options.out(`Experiments (${environment})`);
-  await reconcileExperiments(writer, { p, environment, manifest, manual });
+  await reconcileExperiments(writer, { p, environment, manifest, experiments, manual });
   return { steps: writer.steps, manual };
 }
 
@@ -73,17 +78,16 @@ async function reconcileTools(writer: ProjectWriter, p: string, manifest: Manife
   const existing = byKey(
     await writer.list<{ key: string; description?: string; schema?: unknown }>(
       `/api/v2/projects/${p}/ai-tools`,
-      BETA,
     ),
   );
   for (const [key, tool] of Object.entries(manifest.tools)) {
     const body = { key, description: tool.description, schema: toolSchema(tool.description) };
     const path = `/api/v2/projects/${p}/ai-tools/${encodeURIComponent(key)}`;
     const update = () =>
-      writer.update('tool', key, path, { description: body.description, schema: body.schema }, BETA);
+      writer.update('tool', key, path, { description: body.description, schema: body.schema }, {});
     const found = existing.get(key);
     if (!found) {
-      await writer.create('tool', key, `/api/v2/projects/${p}/ai-tools`, body, BETA, update);
+      await writer.create('tool', key, `/api/v2/projects/${p}/ai-tools`, body, {}, update);
     } else if (found.description !== body.description || !isDeepStrictEqual(found.schema, body.schema)) {
       await update();
     } else {
@@ -100,11 +104,11 @@ async function reconcileModelConfigs(
   manual: string[],
 ): Promise<void> {
   const path = `/api/v2/projects/${p}/ai-configs/model-configs`;
-  const existing = byKey(await writer.list<{ key: string; id?: string }>(path, BETA));
+  const existing = byKey(await writer.list<{ key: string; id?: string }>(path));
   for (const body of modelConfigs(manifest, prices)) {
     const found = existing.get(body.key);
     if (!found) {
-      await writer.create('model config', body.key, path, body, BETA, async () => {
+      await writer.create('model config', body.key, path, body, {}, async () => {
         writer.record('unchanged', 'model config', body.key, 'exists');
       });
     } else {
@@ -140,38 +144,40 @@ async function reconcileSegments(
     const path = `${base}/${encodeURIComponent(key)}`;
     const found = existing.get(key);
     const patch = (current: SegmentRep | undefined) => {
-      const ops: unknown[] = [];
+      const ops: PatchOp[] = [];
       if (current?.name !== segment.name) {
-        ops.push({ op: 'replace', path: '/name', value: segment.name });
+        ops.push(setOp(current, 'name', segment.name));
       }
       if ((current?.description ?? '') !== segment.description) {
-        ops.push({ op: 'replace', path: '/description', value: segment.description });
+        ops.push(setOp(current, 'description', segment.description));
       }
       if (!sameSegmentRules(current?.rules, rules)) {
-        ops.push({ op: 'replace', path: '/rules', value: rules });
+        ops.push(setOp(current, 'rules', rules));
       }
       return ops;
     };
+    // patchSegment takes a JSON Patch with a comment (PatchWithComment), unlike patchMetric's bare array.
+    const update = (ops: PatchOp[], detail?: string) =>
+      writer.update('segment', key, path, { patch: ops, comment: COMMENT }, { patch: 'json' }, detail);
     if (!found) {
       const body = { key, name: segment.name, description: segment.description, tags: ['loadgen'] };
       const created = await writer.create('segment', key, base, body, {}, async () => {
         const ops = patch(await writer.read<SegmentRep>(path));
         if (ops.length > 0) {
-          await writer.update('segment', key, path, ops, { patch: 'json' });
+          await update(ops);
         } else {
           writer.record('unchanged', 'segment', key);
         }
       });
       if (created) {
         // The create body cannot carry rules: a new segment gets them in a second call.
-        const ops = [{ op: 'replace', path: '/rules', value: rules }];
-        await writer.update('segment', key, path, ops, { patch: 'json' }, 'rules');
+        await update([{ op: 'replace', path: '/rules', value: rules }], 'rules');
       }
       continue;
     }
     const ops = patch(found);
     if (ops.length > 0) {
-      await writer.update('segment', key, path, ops, { patch: 'json' });
+      await update(ops);
     } else {
       writer.record('unchanged', 'segment', key);
     }
@@ -202,18 +208,14 @@ const METRIC_FIELDS = [
   'percentileValue',
 ] as const;
 
-async function reconcileMetrics(writer: ProjectWriter, p: string): Promise<void> {
+async function reconcileMetrics(writer: ProjectWriter, p: string, metrics: MetricBody[]): Promise<void> {
   const base = `/api/v2/metrics/${p}`;
   const existing = byKey(await writer.list<Partial<MetricBody> & { key: string }>(base));
-  for (const metric of METRICS) {
+  for (const metric of metrics) {
     const path = `${base}/${encodeURIComponent(metric.key)}`;
     const patch = async (current: Partial<MetricBody> | undefined) => {
       const ops = METRIC_FIELDS.filter((f) => metric[f] !== undefined && current?.[f] !== metric[f]).map(
-        (f) => ({
-          op: 'replace',
-          path: `/${f}`,
-          value: metric[f],
-        }),
+        (f) => setOp(current, f, metric[f]),
       );
       if (ops.length > 0) {
         await writer.update(
@@ -254,10 +256,10 @@ interface ConfigRep {
 
 async function reconcileConfigs(writer: ProjectWriter, p: string, manifest: Manifest, manual: string[]) {
   const base = `/api/v2/projects/${p}/ai-configs`;
-  const listed = byKey(await writer.list<ConfigRep>(base, BETA));
+  const listed = byKey(await writer.list<ConfigRep>(base));
   for (const [key, config] of Object.entries(manifest.configs)) {
     const path = `${base}/${encodeURIComponent(key)}`;
-    let current = listed.has(key) ? await writer.read<ConfigRep>(path, BETA) : undefined;
+    let current = listed.has(key) ? await writer.read<ConfigRep>(path) : undefined;
     if (!current) {
       const body = {
         key,
@@ -266,8 +268,8 @@ async function reconcileConfigs(writer: ProjectWriter, p: string, manifest: Mani
         description: `${config.name} (loadgen manifest)`,
         tags: ['loadgen'],
       };
-      await writer.create('AI Config', key, base, body, BETA, async () => {
-        current = await writer.read<ConfigRep>(path, BETA);
+      await writer.create('AI Config', key, base, body, {}, async () => {
+        current = await writer.read<ConfigRep>(path);
         await checkConfig(writer, path, key, config.name, config.mode, current);
       });
     } else {
@@ -278,10 +280,10 @@ async function reconcileConfigs(writer: ProjectWriter, p: string, manifest: Mani
       const body = variationBody(variationKey, variation);
       const vpath = `${path}/variations/${encodeURIComponent(variationKey)}`;
       const { key: _key, ...changes } = body;
-      const update = () => writer.update('variation', `${key}/${variationKey}`, vpath, changes, BETA);
+      const update = () => writer.update('variation', `${key}/${variationKey}`, vpath, changes, {});
       const found = variations.get(variationKey);
       if (!found) {
-        await writer.create('variation', `${key}/${variationKey}`, `${path}/variations`, body, BETA, update);
+        await writer.create('variation', `${key}/${variationKey}`, `${path}/variations`, body, {}, update);
       } else if (!sameVariation(found, body)) {
         await update();
       } else {
@@ -311,7 +313,7 @@ async function checkConfig(
     );
   }
   if (current && current.name !== name) {
-    await writer.update('AI Config', key, path, { name }, BETA, 'name');
+    await writer.update('AI Config', key, path, { name }, {}, 'name');
   } else {
     writer.record('unchanged', 'AI Config', key);
   }
@@ -327,6 +329,24 @@ function sameVariation(found: VariationRep, body: VariationBody): boolean {
     found.modelConfigKey === body.modelConfigKey &&
     isDeepStrictEqual(tools, [...body.toolKeys].sort())
   );
+}
+
+interface PatchOp {
+  op: 'add' | 'replace';
+  path: string;
+  value: unknown;
+}
+
+const COMMENT = 'loadgen ld bootstrap';
+
+/**
+ * A JSON Patch operation that sets one top-level member. RFC 6902 lets `replace` act only on a member that
+ * exists, so a member the stored resource lacks (a metric without `unit`, a segment without `description`)
+ * is set with `add`.
+ */
+function setOp(current: object | undefined, field: string, value: unknown): PatchOp {
+  const present = current !== undefined && Object.hasOwn(current, field);
+  return { op: present ? 'replace' : 'add', path: `/${field}`, value };
 }
 
 function byKey<T extends { key: string }>(items: T[]): Map<string, T> {

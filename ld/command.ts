@@ -2,11 +2,13 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Env } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
+import { loadMetrics } from '../shared/catalog.js';
 import { buildFlagData, writeFlagFile } from '../shared/flag-file.js';
 import { createLogger } from '../shared/logger.js';
 import { loadManifest } from '../shared/manifest.js';
 import { dataPath } from '../shared/paths.js';
 import { defaultPrices } from '../shared/pricing.js';
+import { loadExperiments } from '../shared/readout/experiments.js';
 import { bootstrapProject } from './bootstrap.js';
 import { loadConfig } from './config.js';
 import { LaunchDarklyRestClient } from './rest-client.js';
@@ -51,7 +53,7 @@ export function registerLdCommands(
   ld.command('bootstrap')
     .description(
       'Create or update, in a LaunchDarkly project, the AI Configs and variations, tools, segments, targeting, ' +
-        'the five metrics and both experiments of the manifest (LD_API_TOKEN; re-running changes nothing)',
+        'the metrics and experiments of the manifest and data/experiments.yaml (LD_API_TOKEN; re-running changes nothing)',
     )
     .requiredOption('-p, --project <key>', 'LaunchDarkly project key')
     .option('-e, --environment <key>', 'environment for segments, targeting and experiments', 'production')
@@ -89,11 +91,14 @@ export function registerLdCommands(
           `environment ${options.environment}, at ${config.LD_API_URL}` +
           (api ? '' : ' (no LD_API_TOKEN: planning for a fresh project)'),
       );
+      const manifest = loadManifest(options.manifest);
       const result = await bootstrapProject({
         api,
         project: options.project,
         environment: options.environment,
-        manifest: loadManifest(options.manifest),
+        manifest,
+        experiments: loadExperiments(undefined, manifest),
+        metrics: loadMetrics(),
         prices: defaultPrices(),
         dryRun: options.dryRun,
         out,

@@ -1,6 +1,8 @@
 import { segmentClause, type Clause } from '../shared/flag-file.js';
+import type { Metric } from '../shared/catalog.js';
 import type { Manifest, ManifestVariation } from '../shared/manifest.js';
 import type { PriceTable } from '../shared/pricing.js';
+import type { Experiment } from '../shared/readout/experiments.js';
 
 /** A custom metric as the REST API creates it (`POST /api/v2/metrics/{project}`). */
 export interface MetricBody {
@@ -21,142 +23,57 @@ export interface MetricBody {
 
 const TAGS = ['loadgen'];
 
-/**
- * The tutorial's five metrics. Event keys are the ones the AI SDK 0.16.8 tracker and the worker send
- * (`$ld:ai:feedback:user:*`, not the tutorial's older `$ld:ai:feedback:*`). Per-user values are sums, as
- * the tutorial defines them ("of the per user event sum").
- */
-export const METRICS: MetricBody[] = [
-  {
-    key: 'user_latency',
-    name: 'p95_total_user_latency',
-    description: 'P95 of the per-user sum of AI Config duration ($ld:ai:duration:total), lower is better',
+/** A catalog metric as LaunchDarkly's metric (MetricPost); the catalog's names map one to one. */
+export function metricBody(metric: Metric): MetricBody {
+  return {
+    key: metric.key,
+    name: metric.name,
+    description: metric.description,
     kind: 'custom',
-    eventKey: '$ld:ai:duration:total',
-    isNumeric: true,
-    unit: 'ms',
-    successCriteria: 'LowerThanBaseline',
+    eventKey: metric.eventKey,
+    isNumeric: metric.numeric,
+    successCriteria: metric.successCriteria,
     randomizationUnits: ['user'],
-    unitAggregationType: 'sum',
-    analysisType: 'percentile',
-    percentileValue: 95,
+    ...(metric.unit !== undefined ? { unit: metric.unit } : {}),
+    ...(metric.unitAggregation !== undefined ? { unitAggregationType: metric.unitAggregation } : {}),
+    ...(metric.analysis !== undefined ? { analysisType: metric.analysis } : {}),
+    ...(metric.percentile !== undefined ? { percentileValue: metric.percentile } : {}),
     tags: TAGS,
-  },
-  {
-    key: 'average_tokens',
-    name: 'average_total_user_tokens',
-    description: 'Average of the per-user sum of total tokens ($ld:ai:tokens:total), lower is better',
-    kind: 'custom',
-    eventKey: '$ld:ai:tokens:total',
-    isNumeric: true,
-    unit: 'tokens',
-    successCriteria: 'LowerThanBaseline',
-    randomizationUnits: ['user'],
-    unitAggregationType: 'sum',
-    analysisType: 'mean',
-    tags: TAGS,
-  },
-  {
-    key: 'positive_feedback',
-    name: 'positive.feedback.rate',
-    description: 'Conversion rate of positive user feedback, higher is better',
-    kind: 'custom',
-    eventKey: '$ld:ai:feedback:user:positive',
-    isNumeric: false,
-    successCriteria: 'HigherThanBaseline',
-    randomizationUnits: ['user'],
-    tags: TAGS,
-  },
-  {
-    key: 'negative_feedback',
-    name: 'negative.feedback.rate',
-    description: 'Conversion rate of negative user feedback, lower is better',
-    kind: 'custom',
-    eventKey: '$ld:ai:feedback:user:negative',
-    isNumeric: false,
-    successCriteria: 'LowerThanBaseline',
-    randomizationUnits: ['user'],
-    tags: TAGS,
-  },
-  {
-    key: 'ai_cost',
-    name: 'ai_cost_per_request',
-    description: 'Average of the per-user sum of request cost in USD (ai_cost_per_request), lower is better',
-    kind: 'custom',
-    eventKey: 'ai_cost_per_request',
-    isNumeric: true,
-    unit: '$',
-    successCriteria: 'LowerThanBaseline',
-    randomizationUnits: ['user'],
-    unitAggregationType: 'sum',
-    analysisType: 'mean',
-    tags: TAGS,
-  },
-];
-
-export interface ExperimentSpec {
-  name: string;
-  hypothesis: string;
-  control: { variation: string; name: string };
-  treatment: { variation: string; name: string };
-  primaryMetric: string;
-  secondaryMetrics: string[];
+  };
 }
 
-/** The tutorial's two experiments, keyed by the experiment id the manifest's rollout rules carry. */
-export const EXPERIMENTS: Record<string, ExperimentSpec> = {
-  'security-level': {
-    name: 'Security Level',
-    hypothesis: 'Strict security agent will cause a loss of context and reduce user satisfaction',
-    control: { variation: 'baseline', name: 'Basic Security' },
-    treatment: { variation: 'enhanced', name: 'Strict Security' },
-    primaryMetric: 'positive_feedback',
-    secondaryMetrics: ['user_latency', 'average_tokens', 'negative_feedback', 'ai_cost'],
-  },
-  'premium-model-value': {
-    name: 'Premium Model Value Analysis',
-    hypothesis: 'Claude Opus 4 justifies premium cost with superior satisfaction',
-    control: { variation: 'other-paid', name: 'Other Paid' },
-    treatment: { variation: 'claude-opus-treatment', name: 'Claude Opus 4 Treatment' },
-    primaryMetric: 'positive_feedback',
-    secondaryMetrics: ['negative_feedback', 'user_latency', 'average_tokens', 'ai_cost'],
-  },
-};
-
-/** Where an experiment lives in the manifest: its AI Config and the segment rule that splits traffic. */
+/** Where a catalog experiment lives in the manifest: its AI Config and the segment rule that splits traffic. */
 export interface ExperimentPlacement {
   key: string;
   configKey: string;
   segment: string;
   rollout: Record<string, number>;
-  spec: ExperimentSpec;
+  experiment: Experiment;
 }
 
-/** Every experiment rule in the manifest, checked against `EXPERIMENTS` so a typo fails before any call. */
-export function experimentPlacements(manifest: Manifest): ExperimentPlacement[] {
+/**
+ * Every experiment rule in the manifest with its catalog experiment. `loadExperiments` has checked both
+ * against each other, so a rule without one is a programming error here.
+ */
+export function experimentPlacements(manifest: Manifest, experiments: Experiment[]): ExperimentPlacement[] {
   const placements: ExperimentPlacement[] = [];
   for (const [configKey, config] of Object.entries(manifest.configs)) {
     for (const rule of config.rules) {
       if (!('experiment' in rule)) {
         continue;
       }
-      const spec = EXPERIMENTS[rule.experiment];
-      if (!spec) {
+      const experiment = experiments.find((x) => x.id === rule.experiment);
+      if (!experiment) {
         throw new Error(
-          `manifest: configs.${configKey} names experiment "${rule.experiment}" that ld/ does not define`,
+          `manifest: configs.${configKey} names experiment "${rule.experiment}" that the catalog lacks`,
         );
-      }
-      for (const v of [spec.control.variation, spec.treatment.variation]) {
-        if (!(v in rule.rollout)) {
-          throw new Error(`manifest: experiment "${rule.experiment}" needs variation "${v}" in its rollout`);
-        }
       }
       placements.push({
         key: rule.experiment,
         configKey,
         segment: rule.segment,
         rollout: rule.rollout,
-        spec,
+        experiment,
       });
     }
   }

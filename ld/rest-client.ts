@@ -40,8 +40,8 @@ export interface RetryInfo {
 
 export interface CallOptions {
   /**
-   * Send `LD-API-Version: beta`: AI Configs, AI tools, model configs and experiments are beta resources,
-   * which need it on every call. Other calls send the stable `API_VERSION`.
+   * Send `LD-API-Version: beta`: the spec (v22.0.0) marks experiments as a beta resource, which needs it on
+   * every call. Other calls, AI Configs included (no longer marked beta), send the stable `API_VERSION`.
    */
   beta?: boolean;
   /** `semantic` sends `domain-model=launchdarkly.semanticpatch`; `json` a JSON Patch array. */
@@ -164,7 +164,7 @@ export class LaunchDarklyRestClient {
   }
 
   /**
-   * Every item of a paginated list (`{ items, totalCount, _links.next }`), following `_links.next` when the
+   * Every item of a paginated list (`{ items, totalCount | total_count, _links.next }`), following `_links.next` when the
    * server gives it and `offset` otherwise. A missing collection (404) is an empty list.
    */
   async list<T>(path: string, call: CallOptions = {}): Promise<T[]> {
@@ -182,7 +182,7 @@ export class LaunchDarklyRestClient {
         break;
       }
       const href = res.body._links?.next?.href;
-      const total = res.body.totalCount;
+      const total = res.body.totalCount ?? res.body.total_count;
       if (href) {
         next = href.startsWith('http') ? new URL(href).pathname + new URL(href).search : href;
       } else if (page.length === PAGE_SIZE && (total === undefined || items.length < total)) {
@@ -221,6 +221,8 @@ export class LaunchDarklyRestClient {
 interface Page<T> {
   items?: T[];
   totalCount?: number;
+  /** The experiments list spells it so (ExperimentCollectionRep). */
+  total_count?: number;
   _links?: { next?: { href?: string } };
 }
 

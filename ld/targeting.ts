@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { rolloutWeights, segmentMatchClause } from '../shared/flag-file.js';
 import type { Manifest, ManifestRule } from '../shared/manifest.js';
+import type { Experiment } from '../shared/readout/experiments.js';
 import { experimentPlacements } from './desired-state.js';
 import type { ProjectWriter } from './project-writer.js';
 import { BETA } from './rest-client.js';
@@ -13,6 +14,11 @@ interface TargetingVariation {
   value?: { _ldMeta?: { variationKey?: string } };
 }
 
+/**
+ * An AI Config targeting rule as the API returns it. The spec (AIConfigTargetingEnvironmentRule) documents only
+ * `clauses` and `trackEvents`; the rule's id and what it serves come in the flag-style fields `_id`,
+ * `variation` and `rollout`, which the bootstrap needs (an experiment names its rule by id).
+ */
 interface TargetingRule {
   _id?: string;
   clauses?: { attribute?: string; op?: string; values?: unknown[] }[];
@@ -22,21 +28,34 @@ interface TargetingRule {
 
 interface TargetingEnvironment {
   enabled?: boolean;
-  version?: number;
+  _version?: number;
   fallthrough?: { variation?: number };
   rules?: TargetingRule[];
 }
 
 interface Targeting {
-  version?: number;
+  _version?: number;
   variations?: TargetingVariation[];
   environments?: Record<string, TargetingEnvironment>;
+}
+
+/** A rule checked to carry what the bootstrap reads from it. */
+interface CheckedRule {
+  id: string;
+  signature: RuleSignature;
+}
+
+interface Iteration {
+  status?: string;
+  flags?: Record<string, { targetingRule?: string }>;
 }
 
 interface ExperimentRep {
   key: string;
   name?: string;
-  currentIteration?: { status?: string; flags?: Record<string, { ruleId?: string }> };
+  currentIteration?: Iteration;
+  /** Only in answers to `expand=draftIteration`. */
+  draftIteration?: Iteration;
 }
 
 export interface TargetingContext {
@@ -44,6 +63,7 @@ export interface TargetingContext {
   p: string;
   environment: string;
   manifest: Manifest;
+  experiments: Experiment[];
   manual: string[];
 }
 
@@ -61,18 +81,23 @@ interface RuleSignature {
  * ids: when an experiment is attached to one of them this refuses (throws) rather than detach it.
  */
 export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingContext): Promise<void> {
-  const experiments = await writer.list<ExperimentRep>(experimentsPath(ctx), BETA);
+  const experiments = await writer.list<ExperimentRep>(`${experimentsPath(ctx)}?expand=draftIteration`, BETA);
   for (const [key, config] of Object.entries(ctx.manifest.configs)) {
     const path = targetingPath(ctx.p, key);
-    const targeting = await writer.read<Targeting>(path, BETA);
+    const targeting = await writer.read<Targeting>(path);
     const env = targeting?.environments?.[ctx.environment];
     const keys = (targeting?.variations ?? []).map(variationKeyOf);
     const id = variationIds(writer, key, targeting);
     const instructions: Record<string, unknown>[] = [];
-    const current = (env?.rules ?? []).map((rule) => existingSignature(rule, keys));
+    const current = checkedRules(key, ctx.environment, env, keys);
     const desired = config.rules.map(desiredSignature);
-    if (!isDeepStrictEqual(current, desired)) {
-      refuseIfAttached(experiments, key, env, ctx.environment);
+    if (
+      !isDeepStrictEqual(
+        current.map((r) => r.signature),
+        desired,
+      )
+    ) {
+      refuseIfAttached(experiments, key, current, ctx.environment);
       instructions.push({
         kind: 'replaceRules',
         rules: config.rules.map((rule) => ruleInstruction(rule, id)),
@@ -85,7 +110,7 @@ export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingCo
     if (instructions.length > 0) {
       const body = { environmentKey: ctx.environment, comment: 'loadgen ld bootstrap', instructions };
       const what = instructions.map((i) => i.kind).join(', ');
-      await writer.update('targeting', key, path, body, { ...BETA, patch: 'semantic' }, what);
+      await writer.update('targeting', key, path, body, { patch: 'semantic' }, what);
     } else {
       writer.record('unchanged', 'targeting', key);
     }
@@ -103,47 +128,53 @@ export async function reconcileTargeting(writer: ProjectWriter, ctx: TargetingCo
 export async function reconcileExperiments(writer: ProjectWriter, ctx: TargetingContext): Promise<void> {
   const base = experimentsPath(ctx);
   const existing = new Map((await writer.list<ExperimentRep>(base, BETA)).map((x) => [x.key, x]));
-  for (const placement of experimentPlacements(ctx.manifest)) {
-    const { spec } = placement;
+  for (const placement of experimentPlacements(ctx.manifest, ctx.experiments)) {
+    const { experiment } = placement;
     const found = existing.get(placement.key);
     if (found) {
       writer.record('unchanged', 'experiment', placement.key);
       if (found.currentIteration?.status !== 'running') {
-        ctx.manual.push(`Start the experiment "${spec.name}" (${placement.key}) in ${ctx.environment}.`);
+        ctx.manual.push(
+          `Start the experiment "${experiment.name}" (${placement.key}) in ${ctx.environment}.`,
+        );
       }
       continue;
     }
-    const targeting = await writer.read<Targeting>(targetingPath(ctx.p, placement.configKey), BETA);
+    const targeting = await writer.read<Targeting>(targetingPath(ctx.p, placement.configKey));
     const env = targeting?.environments?.[ctx.environment];
     const keys = (targeting?.variations ?? []).map(variationKeyOf);
-    const rule = (env?.rules ?? []).find((r) =>
-      existingSignature(r, keys).segments.includes(placement.segment),
+    const rule = checkedRules(placement.configKey, ctx.environment, env, keys).find((r) =>
+      r.signature.segments.includes(placement.segment),
     );
     const id = variationIds(writer, placement.configKey, targeting);
-    const treatment = (arm: { variation: string; name: string }, baseline: boolean) => ({
-      name: arm.name,
+    const treatment = (variation: string, baseline: boolean) => ({
+      name: experiment.arms?.[variation] ?? variation,
       baseline,
-      allocationPercent: String(placement.rollout[arm.variation]),
-      parameters: [{ flagKey: placement.configKey, variationId: id(arm.variation) }],
+      allocationPercent: String(placement.rollout[variation]),
+      parameters: [{ flagKey: placement.configKey, variationId: id(variation) }],
     });
+    const [primary, ...secondary] = experiment.metrics;
     const body = {
       key: placement.key,
-      name: spec.name,
-      description: `${spec.name}: ${placement.configKey}, segment ${placement.segment} (loadgen manifest)`,
+      name: experiment.name,
+      description: `${experiment.name}: ${placement.configKey}, segment ${placement.segment} (loadgen catalog)`,
       iteration: {
-        hypothesis: spec.hypothesis,
+        hypothesis: experiment.hypothesis,
         canReshuffleTraffic: true,
         randomizationUnit: 'user',
-        primarySingleMetricKey: spec.primaryMetric,
+        primarySingleMetricKey: primary,
         metrics: [
-          { key: spec.primaryMetric, isGroup: false, primary: true },
-          ...spec.secondaryMetrics.map((key) => ({ key, isGroup: false })),
+          { key: primary, isGroup: false, primary: true },
+          ...secondary.map((key) => ({ key, isGroup: false })),
         ],
-        treatments: [treatment(spec.control, true), treatment(spec.treatment, false)],
+        treatments: [treatment(experiment.control, true), treatment(experiment.treatment, false)],
         flags: {
           [placement.configKey]: {
-            ruleId: rule?._id ?? missing(writer, `the ${placement.segment} rule of ${placement.configKey}`),
-            flagConfigVersion: env?.version ?? targeting?.version ?? 1,
+            ruleId: rule?.id ?? missing(writer, `the ${placement.segment} rule of ${placement.configKey}`),
+            // The environment's targeting version: an experiment made against an older one is refused.
+            flagConfigVersion:
+              env?._version ??
+              missing(writer, `environments.${ctx.environment}._version of ${placement.configKey}`),
           },
         },
       },
@@ -151,7 +182,7 @@ export async function reconcileExperiments(writer: ProjectWriter, ctx: Targeting
     await writer.create('experiment', placement.key, base, body, BETA, async () => {
       writer.record('unchanged', 'experiment', placement.key, 'exists');
     });
-    ctx.manual.push(`Start the experiment "${spec.name}" (${placement.key}) in ${ctx.environment}.`);
+    ctx.manual.push(`Start the experiment "${experiment.name}" (${placement.key}) in ${ctx.environment}.`);
   }
 }
 
@@ -163,23 +194,52 @@ export async function reconcileExperiments(writer: ProjectWriter, ctx: Targeting
 function refuseIfAttached(
   experiments: ExperimentRep[],
   configKey: string,
-  env: TargetingEnvironment | undefined,
+  rules: CheckedRule[],
   environment: string,
 ): void {
-  const ruleIds = new Set((env?.rules ?? []).map((r) => r._id));
-  const attached = experiments.filter((x) => {
-    const ruleId = x.currentIteration?.flags?.[configKey]?.ruleId;
-    return ruleId !== undefined && ruleIds.has(ruleId);
-  });
+  const ruleIds = new Set(rules.map((r) => r.id));
+  const attached = experiments.filter((x) =>
+    [x.currentIteration, x.draftIteration].some((it) => {
+      const ruleId = it?.flags?.[configKey]?.targetingRule;
+      return ruleId !== undefined && ruleIds.has(ruleId);
+    }),
+  );
   if (attached.length > 0) {
     const names = attached.map((x) => `"${x.name ?? x.key}" (${x.key})`).join(', ');
     throw new Error(
       `The targeting rules of ${configKey} in ${environment} differ from the manifest, but experiment ${names} ` +
-        'uses one of them: replacing the rules would give them new ids and detach the experiment. Make the ' +
-        'rules match the manifest in the LaunchDarkly UI (editing a rule keeps its id), or archive the ' +
-        'experiment, then run the bootstrap again.',
+        'uses one of them (in its current or draft iteration): replacing the rules would give them new ids and ' +
+        'detach the experiment. Make the rules match the manifest in the LaunchDarkly UI (editing a rule keeps ' +
+        'its id), or archive the experiment, then run the bootstrap again.',
     );
   }
+}
+
+/**
+ * The environment's rules with the id and the served variation or rollout the bootstrap relies on. The spec
+ * documents neither for AI Config rules (only `clauses` and `trackEvents`), so a rule without them stops the
+ * bootstrap, naming the field, rather than being compared or attached to an experiment on a guess.
+ */
+function checkedRules(
+  configKey: string,
+  environment: string,
+  env: TargetingEnvironment | undefined,
+  keys: string[],
+): CheckedRule[] {
+  return (env?.rules ?? []).map((rule, i) => {
+    const where = `LaunchDarkly's targeting of ${configKey} in ${environment}: environments.${environment}.rules[${i}]`;
+    const hint =
+      '(the published spec, AIConfigTargetingEnvironmentRule, documents only clauses and trackEvents; the bootstrap needs the flag-style fields)';
+    if (typeof rule._id !== 'string' || rule._id === '') {
+      throw new Error(`${where} has no _id, which an experiment needs as its ruleId ${hint}`);
+    }
+    if (typeof rule.variation !== 'number' && !Array.isArray(rule.rollout?.variations)) {
+      throw new Error(
+        `${where} has neither variation nor rollout.variations, so what it serves is unknown ${hint}`,
+      );
+    }
+    return { id: rule._id, signature: existingSignature(rule, keys) };
+  });
 }
 
 function experimentsPath(ctx: TargetingContext): string {

@@ -30,6 +30,11 @@ describe('parseEnv', () => {
     expect(() => parseEnv(schema, env)).toThrow(new RegExp(`^invalid environment:\\n  ${name}: `));
   });
 
+  it('reads LLM_SIM_URL=off as no simulator, as an empty one', () => {
+    expect(parseEnv(schema, { PORT: '1', LLM_SIM_URL: 'off' }).LLM_SIM_URL).toBeUndefined();
+    expect(parseEnv(schema, { PORT: '1', LLM_SIM_URL: '' }).LLM_SIM_URL).toBeUndefined();
+  });
+
   it('says when a required variable is not set', () => {
     expect(() => parseEnv(schema, {})).toThrow(/PORT: .*\(it is not set\)/);
   });

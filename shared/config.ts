@@ -49,9 +49,23 @@ export const launchDarklyEnv = {
   LD_EVENTS_URI: optionalUrl,
 };
 
+/** The `LLM_SIM_URL` value that means "no simulator: call the real providers". */
+export const LLM_SIM_OFF = 'off';
+
+/**
+ * `LLM_SIM_URL` as every process but `start` reads it: a URL sends every provider's calls there (simulated);
+ * `off`, empty or unset means the real providers (live). Compose points an unset or empty one at its llm-sim, so
+ * `off` is the one switch to live mode in both places.
+ */
+const simUrl = z
+  .string()
+  .optional()
+  .transform((v) => (v === '' || v === LLM_SIM_OFF ? undefined : v))
+  .pipe(z.url({ protocol: /^https?$/ }).optional());
+
 export const llmEnv = {
-  /** Send every provider's calls to this llm-sim base URL (simulated mode). */
-  LLM_SIM_URL: optionalUrl,
+  /** Send every provider's calls to this llm-sim base URL (simulated mode); `off` for the real providers. */
+  LLM_SIM_URL: simUrl,
   OPENAI_API_KEY: optionalString,
   ANTHROPIC_API_KEY: optionalString,
   MISTRAL_API_KEY: optionalString,

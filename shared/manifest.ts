@@ -35,7 +35,7 @@ const RuleSchema = z.union([
   z.object({ segment: z.string(), variation: z.string() }),
   z.object({
     segment: z.string(),
-    /** Id of the experiment this split belongs to (see data/experiments). */
+    /** Id of the catalog experiment this split belongs to (data/experiments.yaml; checked when it loads). */
     experiment: z.string(),
     /** Variation key → weight in percent; weights add up to 100. */
     rollout: z.record(z.string(), z.number().min(0).max(100)),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, llmEnv, LLM_SIM_OFF, parseEnv, type Env } from '../shared/config.js';
 
 /**
  * What `loadgen start` itself reads. Everything else in the environment is passed on to its children, which
@@ -9,6 +9,8 @@ const StartEnvSchema = z.object({
   LOG_LEVEL: commonEnv.LOG_LEVEL,
   REDIS_PREFIX: commonEnv.REDIS_PREFIX,
   ...llmEnv,
+  /** Kept as `off` here: `start` then runs no llm-sim and goes live even without a provider key. */
+  LLM_SIM_URL: z.literal(LLM_SIM_OFF).or(llmEnv.LLM_SIM_URL),
   /** Unset: `loadgen start` runs a redis-server of its own in a temporary directory. */
   REDIS_URL: z
     .url({ protocol: /^rediss?$/ })

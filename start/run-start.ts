@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import { SingleBar } from 'cli-progress';
+import { LLM_SIM_OFF } from '../shared/config.js';
 import { everyExperimentDecided, followRun, formatDecidedStop } from '../shared/follow-run.js';
 import { QUERY_QUEUE } from '../shared/jobs.js';
 import { redactUrl } from '../shared/logger.js';
@@ -65,7 +66,9 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
   const race = <T>(step: Promise<T>) =>
     Promise.race([step, interrupted.then((reason) => Promise.reject(new StopSignal(reason)))]);
 
-  const live = Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
+  const simOff = config.LLM_SIM_URL === LLM_SIM_OFF;
+  const simUrl = simOff ? undefined : config.LLM_SIM_URL;
+  const live = simOff || Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
   const experiments = loadExperiments();
   // The producer runs with its default segment mix and personal-data share: size with those.
   const needs = defaultNeeds(experiments);
@@ -91,11 +94,11 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     }
 
     const env: NodeJS.ProcessEnv = { ...io.env, REDIS_URL: redisUrl, LOG_LEVEL: io.env.LOG_LEVEL ?? 'info' };
-    if (live && !config.LLM_SIM_URL) {
-      say('  LLMs           LIVE (provider keys are set)');
+    if (live && !simUrl) {
+      say(`  LLMs           LIVE (${simOff ? 'LLM_SIM_URL=off' : 'provider keys are set'})`);
       delete env.LLM_SIM_URL;
-    } else if (config.LLM_SIM_URL) {
-      say(`  LLMs           SIMULATED by ${redactUrl(config.LLM_SIM_URL)} (LLM_SIM_URL)`);
+    } else if (simUrl) {
+      say(`  LLMs           SIMULATED by ${redactUrl(simUrl)} (LLM_SIM_URL)`);
     } else {
       const port = await freePort();
       const simArgs = ['sim', '--port', String(port), '--seed', String(options.seed)];

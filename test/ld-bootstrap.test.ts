@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { registerLdCommands } from '../ld/command.js';
 import { loadConfig } from '../ld/config.js';
-import { METRICS } from '../ld/desired-state.js';
+import { loadMetrics } from '../shared/catalog.js';
 import { LaunchDarklyApiError, LaunchDarklyRestClient } from '../ld/rest-client.js';
 import { loadManifest } from '../shared/manifest.js';
 import { FakeLaunchDarklyApi } from './ld-fake-api.js';
@@ -54,7 +54,7 @@ function freshSequence(): string[] {
       `PATCH /api/v2/segments/${PROJECT}/production/${key}`,
     );
   }
-  METRICS.forEach(() => seq.push(`POST /api/v2/metrics/${PROJECT}`));
+  loadMetrics().forEach(() => seq.push(`POST /api/v2/metrics/${PROJECT}`));
   for (const [key, config] of Object.entries(manifest.configs)) {
     seq.push(`POST ${p}/ai-configs`);
     Object.keys(config.variations).forEach(() => seq.push(`POST ${p}/ai-configs/${key}/variations`));
@@ -69,15 +69,22 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
   beforeEach(async () => {
     api = await FakeLaunchDarklyApi.start(TOKEN, PROJECT);
   });
-  afterEach(() => api.close());
+  afterEach(async () => {
+    await api.close();
+    // Every request the client made, and every answer the stand-in gave, kept to LaunchDarkly's spec.
+    expect(api.violations).toEqual([]);
+  });
 
   it('creates everything on a fresh project in dependency order, with version headers and the token only in Authorization', async () => {
     const { out, error } = await bootstrap(api);
     expect(error).toBeUndefined();
     expect(api.writes().map((r) => `${r.method} ${r.path}`)).toEqual(freshSequence());
     expect(api.requests.every((r) => r.status < 400)).toBe(true);
+    // Each call is an operation of LaunchDarkly's spec, checked against it (the after-each hook checks none broke it).
+    expect(api.requests.filter((r) => r.operationId === undefined)).toEqual([]);
+    // The spec (v22) marks experiments as beta; AI Configs, segments and metrics take the stable version.
     for (const r of api.requests) {
-      const beta = /ai-configs|ai-tools|experiments/.test(r.path);
+      const beta = r.path.includes('/experiments');
       expect(r.headers['ld-api-version'], r.path).toBe(beta ? 'beta' : '20240415');
     }
     const kinds = new Set(
@@ -114,6 +121,7 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
     expect(names[env.fallthrough.variation]).toBe('international-standard');
     expect(api.segments.get('other-paid')!.rules).toEqual([
       {
+        _id: expect.any(String),
         clauses: [
           expect.objectContaining({ attribute: 'country', op: 'in', negate: true }),
           expect.objectContaining({ attribute: 'plan', values: ['paid'], negate: false }),
@@ -126,15 +134,12 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
       percentileValue: 95,
     });
 
-    const experiment = api.experiments.get('premium-model-value') as {
-      currentIteration: {
-        flags: Record<string, { ruleId: string }>;
-        treatments: { baseline: boolean }[];
-        metrics: unknown[];
-      };
+    const iteration = api.experiments.get('premium-model-value')!.currentIteration as unknown as {
+      flags: Record<string, { targetingRule: string }>;
+      treatments: { baseline: boolean }[];
+      metrics: unknown[];
     };
-    const iteration = experiment.currentIteration;
-    expect(iteration.flags['support-agent']!.ruleId).toBe(env.rules[3]!._id);
+    expect(iteration.flags['support-agent']!.targetingRule).toBe(env.rules[3]!._id);
     expect(iteration.treatments.map((t) => t.baseline)).toEqual([true, false]);
     expect(iteration.metrics).toHaveLength(5);
     expect(api.experiments.has('security-level')).toBe(true);
@@ -196,10 +201,16 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
     expect(variation.instructions).toContain('You enforce strict privacy.');
   });
 
-  it('replaces drifted rules where no experiment uses them, and refuses where one does (rule ids kept)', async () => {
+  it('replaces drifted rules where no experiment uses them, and refuses where a running one does (rule ids kept)', async () => {
     await bootstrap(api);
+    api.experiments.get('premium-model-value')!.currentIteration!.status = 'running';
     const targeting = (key: string) => api.configs.get(key)!.targeting.production!;
-    targeting('supervisor-agent').rules.push({ _id: 'hand-made', clauses: [], variation: 1 });
+    targeting('supervisor-agent').rules.push({
+      _id: 'hand-made',
+      clauses: [],
+      trackEvents: false,
+      variation: 1,
+    });
     const support = targeting('support-agent');
     support.rules[0]!.variation = support.fallthrough.variation; // eu-free now served by hand
     const ids = support.rules.map((r) => r._id);
@@ -207,12 +218,86 @@ describe('loadgen ld bootstrap against a local server that answers like the Laun
 
     const { error } = await bootstrap(api);
     expect(error?.message).toMatch(
-      /rules of support-agent in production differ .* experiment "Premium Model Value Analysis" \(premium-model-value\)/,
+      /rules of support-agent in production differ .* experiment "Premium Model Value" \(premium-model-value\)/,
     );
     const patched = api.writes().map((r) => r.path.split('/').at(-2));
     expect(patched).toEqual(['supervisor-agent']);
     expect(targeting('supervisor-agent').rules).toEqual([]);
     expect(support.rules.map((r) => r._id)).toEqual(ids);
+  });
+
+  it('refuses to replace a rule that only a draft iteration uses, which the list shows with expand=draftIteration', async () => {
+    await bootstrap(api);
+    const experiment = api.experiments.get('security-level')!;
+    experiment.draftIteration = experiment.currentIteration;
+    delete experiment.currentIteration;
+    const security = api.configs.get('security-agent')!.targeting.production!;
+    const [a, b] = security.rules[0]!.rollout!.variations;
+    [a!.weight, b!.weight] = [40_000, 60_000]; // reweighted by hand: the rule differs
+    const ids = security.rules.map((r) => r._id);
+    api.requests.length = 0;
+
+    const { error } = await bootstrap(api);
+    expect(error?.message).toMatch(
+      /rules of security-agent in production differ .* "Security Level" \(security-level\)/,
+    );
+    const lists = api.requests.filter((r) => r.operationId === 'getExperiments');
+    expect(lists[0]!.query.get('expand')).toBe('draftIteration');
+    expect(api.writes().filter((r) => r.path.includes('/security-agent/'))).toEqual([]);
+    expect(security.rules.map((r) => r._id)).toEqual(ids);
+  });
+
+  it("creates experiments with the environment's targeting _version as flagConfigVersion", async () => {
+    await bootstrap(api);
+    const support = api.configs.get('support-agent')!;
+    // Changes made elsewhere moved the version on; the top-level _version differs from the environment's.
+    support.targeting.production!._version = 7;
+    api.experiments.clear();
+    api.requests.length = 0;
+
+    expect((await bootstrap(api)).error).toBeUndefined();
+    const flags = (key: string) =>
+      api.experiments.get(key)!.currentIteration!.flags as Record<string, { flagConfigVersion: number }>;
+    expect(flags('premium-model-value')['support-agent']!.flagConfigVersion).toBe(7);
+    expect(support._version).not.toBe(7);
+    const security = api.configs.get('security-agent')!.targeting.production!;
+    expect(flags('security-level')['security-agent']!.flagConfigVersion).toBe(security._version);
+  });
+
+  it('stops, naming the field, when targeting rules come back with only the documented clauses and trackEvents', async () => {
+    api.ruleShape = 'documented';
+    const { error } = await bootstrap(api);
+    expect(error?.message).toMatch(
+      /targeting of security-agent in production: environments\.production\.rules\[0\] has no _id, which an experiment needs as its ruleId/,
+    );
+    expect(api.experiments.size).toBe(0);
+  });
+
+  it('stops, naming the fields, when a rule has an _id but neither variation nor rollout', async () => {
+    await bootstrap(api);
+    const rule = api.configs.get('support-agent')!.targeting.production!.rules[1]!;
+    delete rule.variation;
+    const { error } = await bootstrap(api);
+    expect(error?.message).toMatch(
+      /environments\.production\.rules\[1\] has neither variation nor rollout\.variations/,
+    );
+  });
+
+  it('updates a metric with JSON Patch add for a field it lacks and replace for one it has', async () => {
+    await bootstrap(api);
+    const metric = api.metrics.get('user_latency')!;
+    delete metric.unit;
+    metric.percentileValue = 90;
+    api.requests.length = 0;
+
+    expect((await bootstrap(api)).error).toBeUndefined();
+    const [patch] = api.writes();
+    expect(patch).toMatchObject({ operationId: 'patchMetric', status: 200 });
+    expect(patch!.body).toEqual([
+      { op: 'add', path: '/unit', value: 'ms' },
+      { op: 'replace', path: '/percentileValue', value: 95 },
+    ]);
+    expect(api.metrics.get('user_latency')).toMatchObject({ unit: 'ms', percentileValue: 95 });
   });
 
   it('retries a 429 after the rate-limit reset and finishes', async () => {
@@ -323,13 +408,17 @@ describe('LaunchDarklyRestClient', () => {
   beforeEach(async () => {
     api = await FakeLaunchDarklyApi.start(TOKEN, PROJECT);
   });
-  afterEach(() => api.close());
+  afterEach(async () => {
+    await api.close();
+    // Every request the client made, and every answer the stand-in gave, kept to LaunchDarkly's spec.
+    expect(api.violations).toEqual([]);
+  });
 
   it('reads a 404 on GET as missing, but throws on a write that meets 404, with method, path and status', async () => {
     const client = new LaunchDarklyRestClient({ baseUrl: api.url, token: TOKEN });
     const path = `/api/v2/projects/${PROJECT}/ai-configs/missing/variations`;
-    expect(await client.get(`${path}/v1`, { beta: true })).toBeUndefined();
-    const failed = await client.request('POST', path, { key: 'v1' }, { beta: true }).catch((e: unknown) => e);
+    expect(await client.get(`${path}/v1`)).toBeUndefined();
+    const failed = await client.request('POST', path, { key: 'v1', name: 'v1' }).catch((e: unknown) => e);
     expect(failed).toBeInstanceOf(LaunchDarklyApiError);
     expect(failed).toMatchObject({ method: 'POST', path, status: 404 });
     expect((failed as Error).message).toContain(`POST ${path} answered 404`);
@@ -346,6 +435,27 @@ describe('LaunchDarklyRestClient', () => {
       status: 409,
       path: `${path}/m`,
     });
+  });
+
+  it('meets a 400 from the stand-in for a JSON Patch replace of a member the resource lacks (RFC 6902)', async () => {
+    const client = new LaunchDarklyRestClient({ baseUrl: api.url, token: TOKEN });
+    const path = `/api/v2/metrics/${PROJECT}`;
+    await client.request('POST', path, {
+      key: 'm',
+      name: 'm',
+      kind: 'custom',
+      eventKey: 'e',
+      isNumeric: false,
+    });
+    const ops = [{ op: 'replace', path: '/unit', value: 'ms' }];
+    await expect(client.request('PATCH', `${path}/m`, ops, { patch: 'json' })).rejects.toMatchObject({
+      status: 400,
+      message: expect.stringMatching(
+        /invalid JSON Patch for metric m: .*path that does not exist/,
+      ) as unknown,
+    });
+    ops[0]!.op = 'add';
+    expect((await client.request('PATCH', `${path}/m`, ops, { patch: 'json' })).status).toBe(200);
   });
 
   it('gives up after a bounded number of timeouts, naming the call', async () => {

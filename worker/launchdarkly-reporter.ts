@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../shared/logger.js';
 import type { CheckpointStore } from './checkpoint-store.js';
-import { trackRequestEvents, type EventsClient, type RequestEvents } from './request-events.js';
+import { loadMetrics } from '../shared/catalog.js';
+import {
+  eventKeys,
+  trackRequestEvents,
+  type EventKeys,
+  type EventsClient,
+  type RequestEvents,
+} from './request-events.js';
 import { StepError } from './step-error.js';
 
 /** What reporting one request sent. */
@@ -31,6 +38,8 @@ export interface ReporterOptions {
    */
   intervalMs: number;
   logger?: Logger | undefined;
+  /** The event keys to send; default: those of the shipped catalog's metrics. */
+  eventKeys?: EventKeys;
   /** Called after each flush attempt, for metrics. */
   onFlush?: (result: { ok: boolean; jobs: number; feedbackEvents: number; costEvents: number }) => void;
 }
@@ -52,12 +61,15 @@ export class LaunchDarklyReporter {
   private timer: NodeJS.Timeout | undefined;
   private lastFlushAt = -Infinity;
   private closed = false;
+  private readonly eventKeys: EventKeys;
 
   constructor(
     private readonly client: EventsClient,
     private readonly checkpoints: CheckpointStore,
     private readonly options: ReporterOptions,
-  ) {}
+  ) {
+    this.eventKeys = options.eventKeys ?? eventKeys(loadMetrics());
+  }
 
   /** Queues a request's events; resolves once they are delivered and checkpointed, rejects if not. */
   report(request: ReportRequest): Promise<ReportOutcome> {
@@ -131,7 +143,7 @@ export class LaunchDarklyReporter {
       if (claims[i] === 'done') {
         return { feedbackEvents: 0, costEvents: 0, resent: false };
       }
-      const counts = trackRequestEvents(this.client, p.request);
+      const counts = trackRequestEvents(this.client, p.request, this.eventKeys);
       return { feedbackEvents: counts.feedback, costEvents: counts.cost, resent: claims[i] === 'in-doubt' };
     });
     // No await between the track calls above and this flush: the SDK's own flush timer cannot take them.

@@ -1,15 +1,27 @@
 import type { LDContext } from '@launchdarkly/node-server-sdk';
+import { metricByKey, type Metric } from '../shared/catalog.js';
 import type { TrackData } from '../shared/chat.js';
 import type { UserContext, Verdict } from '../shared/jobs.js';
 
-/** Custom event whose metric value is one request's cost in USD. */
-export const COST_EVENT_KEY = 'ai_cost_per_request';
+/**
+ * The events the worker sends, spelled once in the experiments catalog (data/experiments.yaml): the AI SDK's
+ * feedback events by verdict ("none" and "judge_error" send none), and the custom event whose metric value is
+ * one request's cost in USD.
+ */
+export interface EventKeys {
+  positive: string;
+  negative: string;
+  cost: string;
+}
 
-/** The AI SDK's feedback events, keyed by verdict ("none" and "judge_error" send none). */
-export const FEEDBACK_EVENT_KEYS = {
-  positive: '$ld:ai:feedback:user:positive',
-  negative: '$ld:ai:feedback:user:negative',
-} as const;
+/** The event keys of the catalog metrics the worker feeds. */
+export function eventKeys(metrics: Metric[]): EventKeys {
+  return {
+    positive: metricByKey(metrics, 'positive_feedback').eventKey,
+    negative: metricByKey(metrics, 'negative_feedback').eventKey,
+    cost: metricByKey(metrics, 'ai_cost').eventKey,
+  };
+}
 
 /** The part of the LaunchDarkly client the reporter needs: the real `LDClient` has both. */
 export interface EventsClient {
@@ -46,11 +58,12 @@ export function userContext(user: UserContext): LDContext {
 export function trackRequestEvents(
   client: EventsClient,
   events: RequestEvents,
+  keys: EventKeys,
 ): { feedback: number; cost: number } {
   const context = userContext(events.user);
   let feedback = 0;
   if (events.verdict === 'positive' || events.verdict === 'negative') {
-    const key = FEEDBACK_EVENT_KEYS[events.verdict];
+    const key = keys[events.verdict];
     const seen = new Set<string>();
     for (const data of events.trackData) {
       if (seen.has(data.configKey)) {
@@ -64,6 +77,6 @@ export function trackRequestEvents(
   if (events.costUsd === null) {
     return { feedback, cost: 0 };
   }
-  client.track(COST_EVENT_KEY, context, { jobId: events.jobId, runId: events.runId }, events.costUsd);
+  client.track(keys.cost, context, { jobId: events.jobId, runId: events.runId }, events.costUsd);
   return { feedback, cost: 1 };
 }

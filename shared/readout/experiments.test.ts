@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadMetrics } from '../catalog.js';
 import { dataPath } from '../paths.js';
 import { loadExperiments } from './experiments.js';
 import { ReadoutError } from './readout-error.js';
@@ -34,28 +35,40 @@ describe('loadExperiments against the manifest', () => {
     ],
     [
       'control',
-      // The split must name the control too: the typo in both places.
-      /control: baseline\n([\s\S]*?)split: \{ baseline:/,
-      'control: basline\n$1split: { basline:',
+      // The arms name the control too: the typo in both places.
+      /control: baseline\n([\s\S]*?)arms: \{ baseline:/,
+      'control: basline\n$1arms: { basline:',
       'experiment "security-level": control "basline" is not a variation of security-agent (known: baseline, enhanced)',
     ],
     [
       'treatment',
-      /treatment: claude-opus-treatment\n([\s\S]*?)claude-opus-treatment: 50/,
-      'treatment: claude-opus\n$1claude-opus: 50',
+      /treatment: claude-opus-treatment\n([\s\S]*?)claude-opus-treatment: Claude/,
+      'treatment: claude-opus\n$1claude-opus: Claude',
       'experiment "premium-model-value": treatment "claude-opus" is not a variation of support-agent',
     ],
     [
       'audience',
-      'audience: { segment: other-paid }\n    split: { baseline',
-      'audience: { segment: other-payd }\n    split: { baseline',
+      'audience: { segment: other-paid }',
+      'audience: { segment: other-payd }',
       'experiment "security-level": audience segment "other-payd" is not a segment of the manifest',
     ],
     [
-      'split',
-      'split: { baseline: 50, enhanced: 50 }',
-      'split: { baseline: 90, enhanced: 10 }',
-      `experiment "security-level": split {"baseline":90,"enhanced":10} differs from the manifest's rollout of security-agent for other-paid {"baseline":50,"enhanced":50}`,
+      'audience other than the rule splitting it',
+      'audience: { segment: other-paid }',
+      'audience: { segment: other-free }',
+      'experiment "security-level": the manifest splits it for segment other-paid, not its audience other-free',
+    ],
+    [
+      'id',
+      'id: premium-model-value',
+      'id: premium-model',
+      'experiment "premium-model": the manifest has 0 rules with "experiment: premium-model", not one',
+    ],
+    [
+      'id (seen from the manifest)',
+      'id: premium-model-value',
+      'id: premium-model',
+      'configs.support-agent: a rule names experiment "premium-model-value", which this file does not define',
     ],
   ])('names the experiment and the key on a %s the manifest does not have', (_what, from, to, message) => {
     const path = variant(from, to);
@@ -64,8 +77,44 @@ describe('loadExperiments against the manifest', () => {
     expect(() => loadExperiments(path)).toThrow(`experiments file ${path} does not match the manifest`);
   });
 
-  it('takes the same split in other units (1:1 is 50/50)', () => {
-    const path = variant('split: { baseline: 50, enhanced: 50 }', 'split: { baseline: 1, enhanced: 1 }');
-    expect(loadExperiments(path)[0]?.split).toEqual({ baseline: 1, enhanced: 1 });
+  it("takes each experiment's split from the manifest's rollout, and refuses one written in the file", () => {
+    const [security] = loadExperiments();
+    expect(security!.split).toEqual({ baseline: 50, enhanced: 50 });
+    const path = variant(
+      'audience: { segment: other-paid }',
+      'audience: { segment: other-paid }\n    split: { baseline: 50, enhanced: 50 }',
+    );
+    expect(() => loadExperiments(path)).toThrow(
+      /experiments\.0\.split: the split is the rollout of the experiment's rule/,
+    );
+  });
+
+  it('refuses an experiment metric that the file does not define', () => {
+    const path = variant(/ {2}- key: ai_cost\n( {4}.*\n)+/, '');
+    expect(() => loadExperiments(path)).toThrow(
+      'experiments.0.metrics.4: "ai_cost" is not a metric of this file (known: positive_feedback, negative_feedback, user_latency, average_tokens)',
+    );
+  });
+});
+
+describe('loadMetrics', () => {
+  it('reads the shipped metrics', () => {
+    expect(loadMetrics().map((m) => m.key)).toEqual([
+      'positive_feedback',
+      'negative_feedback',
+      'user_latency',
+      'average_tokens',
+      'ai_cost',
+    ]);
+  });
+
+  it('names the field of a numeric metric without its analysis, and of a conversion metric with a unit', () => {
+    const path = variant('    analysis: percentile\n    percentile: 95\n', '');
+    expect(() => loadMetrics(path)).toThrow('metrics.2.analysis: a numeric metric needs one');
+    const unit = variant(
+      '    numeric: false\n    successCriteria: HigherThanBaseline',
+      '    numeric: false\n    unit: ms\n    successCriteria: HigherThanBaseline',
+    );
+    expect(() => loadMetrics(unit)).toThrow('metrics.0.unit: only a numeric metric has one');
   });
 });

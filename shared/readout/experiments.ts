@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { z } from 'zod';
+import { CATALOG_PATH, MetricsSchema, readCatalogFile } from '../catalog.js';
 import { ConfigError } from '../errors.js';
 import { loadManifest, type Manifest } from '../manifest.js';
-import { dataPath } from '../paths.js';
 import { ReadoutError } from './readout-error.js';
 
+/** The metrics the readout computes from result records (each must be defined in the catalog to be used). */
 export const METRIC_KEYS = [
   'positive_feedback',
   'negative_feedback',
@@ -42,9 +41,15 @@ export const ExperimentSchema = z
     treatment: z.string().min(1),
     /** Only users of this segment (the result record's `segment`) are in the experiment. */
     audience: z.object({ segment: z.string().min(1) }).optional(),
-    /** Expected traffic weights by variation key, for the sample-ratio-mismatch check; 50/50 when absent. */
+    /**
+     * Expected traffic weights by variation key, for the sample-ratio-mismatch check. Not written in the
+     * catalog: `loadExperiments` takes it from the manifest rollout that splits the experiment's traffic.
+     */
     split: z.record(z.string(), z.number().positive()).optional(),
+    /** The arms' names in LaunchDarkly, by variation key; the key itself when absent. */
+    arms: z.record(z.string(), z.string().min(1)).optional(),
     confidence: z.number().gt(0.5).lt(1),
+    /** Metric keys of the catalog; the first is the experiment's primary metric in LaunchDarkly. */
     metrics: z.array(z.enum(METRIC_KEYS)).default([...METRIC_KEYS]),
     criteria: z.array(CriterionSchema).min(1),
     decision: z.object({ pass: z.string().min(1), fail: z.string().min(1) }),
@@ -53,32 +58,52 @@ export const ExperimentSchema = z
     if (exp.control === exp.treatment) {
       ctx.addIssue({ code: 'custom', path: ['treatment'], message: 'must differ from control' });
     }
-    if (exp.split) {
-      for (const key of [exp.control, exp.treatment]) {
-        if (!(key in exp.split)) {
-          ctx.addIssue({ code: 'custom', path: ['split'], message: `needs a weight for "${key}"` });
-        }
+    for (const key of Object.keys(exp.arms ?? {})) {
+      if (key !== exp.control && key !== exp.treatment) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['arms', key],
+          message: 'is neither the control nor the treatment',
+        });
       }
     }
   });
 export type Experiment = z.infer<typeof ExperimentSchema>;
 
 export const ExperimentsFileSchema = z
-  .object({ experiments: z.array(ExperimentSchema).min(1) })
+  .object({ metrics: MetricsSchema, experiments: z.array(ExperimentSchema).min(1) })
   .superRefine((file, ctx) => {
     const seen = new Set<string>();
+    const metrics = new Set(file.metrics.map((m) => m.key));
     file.experiments.forEach((exp, i) => {
       if (seen.has(exp.id)) {
         ctx.addIssue({ code: 'custom', path: ['experiments', i, 'id'], message: `duplicate id "${exp.id}"` });
       }
       seen.add(exp.id);
+      if (exp.split !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['experiments', i, 'split'],
+          message: "the split is the rollout of the experiment's rule in the manifest: remove it here",
+        });
+      }
+      exp.metrics.forEach((key, j) => {
+        if (!metrics.has(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['experiments', i, 'metrics', j],
+            message: `"${key}" is not a metric of this file (known: ${[...metrics].join(', ')})`,
+          });
+        }
+      });
     });
   });
 
 /**
- * What the AI Config manifest says against an experiment: its flag, variations, audience and split must exist
- * there (a typo would otherwise read out as "an arm has no users"), and the split must be the rollout the
- * manifest gives the audience for this experiment. One line per problem, naming the experiment and the key.
+ * What the AI Config manifest says against an experiment: its flag, variations and audience must exist there
+ * (a typo would otherwise read out as "an arm has no users"), and exactly one manifest rule must split its
+ * traffic: on its flag, for its audience segment, with a rollout holding its control and treatment. One line
+ * per problem, naming the experiment and the key.
  */
 export function checkAgainstManifest(exp: Experiment, manifest: Manifest): string[] {
   const where = `experiment "${exp.id}"`;
@@ -99,7 +124,6 @@ export function checkAgainstManifest(exp: Experiment, manifest: Manifest): strin
   };
   variation('control', exp.control);
   variation('treatment', exp.treatment);
-  Object.keys(exp.split ?? {}).forEach((key) => variation('split key', key));
   const segment = exp.audience?.segment;
   if (segment !== undefined && !(segment in manifest.segments)) {
     problems.push(
@@ -108,50 +132,69 @@ export function checkAgainstManifest(exp: Experiment, manifest: Manifest): strin
       ).join(', ')})`,
     );
   }
-  const rule = config.rules.find((r) => 'rollout' in r && r.experiment === exp.id && r.segment === segment);
-  if (problems.length === 0 && rule && 'rollout' in rule) {
-    // Compare shares of the two arms: 50/50 and 1/1 are the same split.
-    const expected = exp.split ?? { [exp.control]: 1, [exp.treatment]: 1 };
-    const share = (weights: Record<string, number>, key: string) =>
-      (weights[key] ?? 0) / ((weights[exp.control] ?? 0) + (weights[exp.treatment] ?? 0) || 1);
-    if (Math.abs(share(expected, exp.control) - share(rule.rollout, exp.control)) > 1e-9) {
+  const rules = experimentRules(manifest).filter((r) => r.experiment === exp.id);
+  if (rules.length !== 1) {
+    problems.push(`${where}: the manifest has ${rules.length} rules with "experiment: ${exp.id}", not one`);
+  } else if (problems.length === 0) {
+    const [rule] = rules;
+    if (rule!.configKey !== exp.flag) {
+      problems.push(`${where}: the manifest splits it on ${rule!.configKey}, not on its flag ${exp.flag}`);
+    }
+    if (segment !== undefined && rule!.segment !== segment) {
       problems.push(
-        `${where}: split ${JSON.stringify(expected)} differs from the manifest's rollout of ${exp.flag} for ${segment} ${JSON.stringify(
-          rule.rollout,
-        )}`,
+        `${where}: the manifest splits it for segment ${rule!.segment}, not its audience ${segment}`,
       );
+    }
+    for (const key of [exp.control, exp.treatment].filter((k) => !(rule!.rollout[k]! > 0))) {
+      problems.push(`${where}: the manifest's rollout for it gives "${key}" no traffic`);
     }
   }
   return problems;
 }
 
+/** Every manifest rule that splits an experiment's traffic, with its AI Config. */
+function experimentRules(manifest: Manifest) {
+  return Object.entries(manifest.configs).flatMap(([configKey, config]) =>
+    config.rules.flatMap((rule) => ('experiment' in rule ? [{ configKey, ...rule }] : [])),
+  );
+}
+
 /**
- * Reads and validates an experiments file (default: the shipped `data/experiments.yaml`) and checks it
- * against the AI Config manifest (default: the shipped one). A bad file throws an error naming the file and
- * each bad field, e.g. `experiments.0.criteria.1.min`, or the experiment and the key the manifest lacks.
+ * Reads and validates the experiments and metrics catalog (default: the shipped `data/experiments.yaml`) and
+ * checks it against the AI Config manifest (default: the shipped one) both ways; each experiment's `split` is
+ * the manifest's rollout for it. A bad file throws an error naming the file and each bad field, e.g.
+ * `experiments.0.criteria.1.min`, or the experiment and the key the manifest lacks.
  */
-export function loadExperiments(
-  path = dataPath('experiments.yaml'),
-  manifest: Manifest = loadManifest(),
-): Experiment[] {
+export function loadExperiments(path = CATALOG_PATH, manifest: Manifest = loadManifest()): Experiment[] {
   let raw: unknown;
   try {
-    raw = parse(readFileSync(path, 'utf8'));
+    raw = readCatalogFile(path);
   } catch (err) {
-    throw new ReadoutError(`cannot read experiments file ${path}: ${(err as Error).message}`, { cause: err });
+    throw new ReadoutError((err as Error).message, { cause: err });
   }
   const result = ExperimentsFileSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
     throw new ReadoutError(`invalid experiments file ${path}:\n${problems.join('\n')}`);
   }
-  const mismatches = result.data.experiments.flatMap((exp) => checkAgainstManifest(exp, manifest));
+  const experiments = result.data.experiments;
+  const known = new Set(experiments.map((e) => e.id));
+  const mismatches = [
+    ...experiments.flatMap((exp) => checkAgainstManifest(exp, manifest)),
+    ...experimentRules(manifest)
+      .filter((r) => !known.has(r.experiment))
+      .map(
+        (r) =>
+          `configs.${r.configKey}: a rule names experiment "${r.experiment}", which this file does not define`,
+      ),
+  ];
   if (mismatches.length > 0) {
     throw new ReadoutError(
       `experiments file ${path} does not match the manifest:\n${mismatches.map((m) => `  ${m}`).join('\n')}`,
     );
   }
-  return result.data.experiments;
+  const rollouts = new Map(experimentRules(manifest).map((r) => [r.experiment, r.rollout]));
+  return experiments.map((exp) => ({ ...exp, split: rollouts.get(exp.id)! }));
 }
 
 /** The experiments whose id is in `ids` (all when empty); an unknown id is a ConfigError listing the known ones. */
