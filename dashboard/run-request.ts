@@ -18,12 +18,17 @@ export const RunRequestSchema = RunOptionsSchema.omit({
   out: true,
   fromFile: true,
   dryRun: true,
+  // Following a run to its end would hold the HTTP request open for the whole run.
+  stopWhenDecided: true,
+  decideEvery: true,
 })
   .strict()
   .superRefine((request, ctx) => {
     for (const field of ['queries', 'users'] as const) {
       const value = request[field];
-      if (value !== undefined && value > HTTP_MAX_QUERIES) {
+      if (value === 'auto') {
+        ctx.addIssue({ code: 'custom', path: [field], message: 'auto is for loadgen run: give a number' });
+      } else if (value !== undefined && value > HTTP_MAX_QUERIES) {
         ctx.addIssue({
           code: 'custom',
           path: [field],

@@ -2,6 +2,7 @@ import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Env } from '../shared/config.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
+import { DEFAULT_DECIDE_EVERY, formatDecidedStop } from '../shared/follow-run.js';
 import { loadConfig } from './config.js';
 import type { RunPhase } from './create-run.js';
 import { ProducerError } from './errors.js';
@@ -36,6 +37,8 @@ interface RawOptions {
   json: boolean;
   smoke: boolean;
   doctor: boolean;
+  stopWhenDecided: boolean;
+  decideEvery: string;
 }
 
 /** Progress as a bar on a terminal, as a log line per tenth (and phase change) otherwise. */
@@ -92,7 +95,11 @@ export function registerRunCommand(
         'users of a segment mix, print the plan and estimated cost, record the run in Redis and enqueue one ' +
         'job per question (REDIS_URL, REDIS_PREFIX; LLM_SIM_URL or provider keys for LLM generation)',
     )
-    .option('-n, --queries <n>', 'number of queries to generate', '200')
+    .option(
+      '-n, --queries <n>',
+      'number of queries to generate, or auto: enough for every experiment to reach the users per arm it needs',
+      '200',
+    )
     .option('--pii-percentage <pct>', 'share of queries with personal data injected, 0-100', '15')
     .option(
       '--segments <mix>',
@@ -131,6 +138,17 @@ export function registerRunCommand(
     )
     .option('--from-file <file>', 'enqueue this query set (JSONL of query jobs) instead of generating one')
     .option('--budget-usd <usd>', 'spend limit stored with the run; workers stop the run when it is reached')
+    .option(
+      '--stop-when-decided',
+      'after enqueueing, follow the run and stop it once every experiment is decided (a readout every ' +
+        '--decide-every results): remove its waiting jobs, let running ones finish, report the spend saved',
+      false,
+    )
+    .option(
+      '--decide-every <n>',
+      'results between two readouts of --stop-when-decided',
+      String(DEFAULT_DECIDE_EVERY),
+    )
     .option('--concurrency <n>', 'concurrent LLM calls while generating', '4')
     .option('--chunk-size <n>', 'jobs per addBulk call', '1000')
     .option('--json', 'print the plan and result as JSON instead of text', false)
@@ -180,6 +198,8 @@ export function registerRunCommand(
         dryRun: raw.dryRun,
         concurrency: raw.concurrency,
         chunkSize: raw.chunkSize,
+        stopWhenDecided: raw.stopWhenDecided,
+        decideEvery: raw.decideEvery,
         ...(raw.users !== undefined ? { users: raw.users } : {}),
         ...(raw.seed !== undefined ? { seed: raw.seed } : {}),
         ...(raw.runId !== undefined ? { runId: raw.runId } : {}),
@@ -208,7 +228,17 @@ export function registerRunCommand(
         });
         progress.stop();
         if (raw.json) {
-          const { jobs: _jobs, ...summary } = result;
+          const { jobs: _jobs, followed, ...summary } = result;
+          if (followed) {
+            Object.assign(summary, {
+              status: followed.state.status,
+              stopReason: followed.state.stopReason ?? null,
+              results: followed.results,
+              ...(followed.decided
+                ? { removedJobs: followed.decided.removedJobs, ...followed.decided.savings }
+                : {}),
+            });
+          }
           io.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
         } else if (result.dryRun) {
           io.stdout.write(`dry run: nothing enqueued; query set in ${result.outFile}\n`);
@@ -218,6 +248,13 @@ export function registerRunCommand(
               ? `enqueued ${result.plan.queries} jobs for run ${result.runId}\n`
               : `run ${result.runId} existed: its jobs were added only where missing\n`,
           );
+          if (result.followed) {
+            io.stdout.write(
+              result.followed.decided
+                ? `${formatDecidedStop(result.followed)}\n`
+                : `run ${result.runId} ended ${result.followed.state.status} with ${result.followed.results} results\n`,
+            );
+          }
         }
       } catch (err) {
         progress.stop();

@@ -11,19 +11,22 @@ import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { packageRoot } from '../shared/paths.js';
 import { defaultPrices, type PriceTable } from '../shared/pricing.js';
 import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { everyExperimentDecided, followRun, type FollowRunOutcome } from '../shared/follow-run.js';
+import { loadExperiments, type Experiment } from '../shared/readout/experiments.js';
+import { defaultNeeds, queriesFor, sizesFromJobs, type ExperimentNeed } from '../shared/run-sizing.js';
 import { RunStore, type RunMeta, type RunMode } from '../shared/runs.js';
 import { enqueueJobs } from './enqueue.js';
 import { OptionError, ProducerError } from './errors.js';
 import { generateQueries } from './generate.js';
 import { createJsonModel, defaultGenerationModel, type JsonModel } from './llm-json.js';
-import { parseRunOptions, type RunOptions, type RunOptionsInput } from './options.js';
+import { MAX_QUERIES, parseRunOptions, type RunOptions, type RunOptionsInput } from './options.js';
 import { countJobs, estimateCost, type RunPlan } from './plan.js';
 import { readQuerySet, writeQuerySet } from './query-set.js';
 import { RedisTopicCache, type TopicCache } from './topic-cache.js';
 import { hasProviderKey, loadTopics, MIN_TOPICS, resolveTopicMethod } from './topic-source.js';
 import { checkSegmentMix } from './users.js';
 
-export type RunPhase = 'topics' | 'questions' | 'enqueue';
+export type RunPhase = 'topics' | 'questions' | 'enqueue' | 'results';
 
 export interface RunDeps {
   /** Redis for the queue and run records; required unless `dryRun`. */
@@ -39,6 +42,8 @@ export interface RunDeps {
   /** Called once the query set is known, before anything is enqueued. */
   onPlan?: ((plan: RunPlan) => void) | undefined;
   onProgress?: ((phase: RunPhase, done: number, total: number) => void) | undefined;
+  /** Experiments a `stopWhenDecided` run reads out (default `data/experiments.yaml`). */
+  experiments?: readonly Experiment[] | undefined;
   /** Clock for `createdAt` (tests). */
   now?: (() => number) | undefined;
 }
@@ -54,6 +59,8 @@ export interface RunResult {
   created: boolean;
   /** USD spent on LLM calls making the query set. */
   harnessCostUsd: number;
+  /** With `stopWhenDecided`: how the run ended (followed until done or stopped). */
+  followed?: FollowRunOutcome;
 }
 
 /** `run-20261101-142233-k3x9`: sortable by time, unique enough, and valid as a BullMQ job id prefix. */
@@ -75,6 +82,7 @@ interface QuerySetOutcome {
 
 async function generatedSet(
   options: RunOptions,
+  queries: number,
   runId: string,
   seed: number,
   deps: RunDeps,
@@ -121,7 +129,7 @@ async function generatedSet(
   const generated = await generateQueries({
     runId,
     seed,
-    count: options.queries,
+    count: queries,
     piiPercentage: options.piiPercentage,
     mix: options.segments,
     users: options.users,
@@ -214,6 +222,8 @@ async function makeRun(
   const llm = deps.llm ?? {};
   const seed = options.seed ?? randomInt(0, 0x7fffffff);
   const mode = runMode(llm);
+  const needs = defaultNeeds(deps.experiments ?? loadExperiments());
+  const queries = runQueries(options, needs);
 
   let runId: string;
   let set: QuerySetOutcome;
@@ -224,7 +234,7 @@ async function makeRun(
   } else {
     runId = options.runId ?? generateRunId();
     const cache = conn && new RedisTopicCache(conn.redis, new RedisKeys(conn.prefix));
-    set = await generatedSet(options, runId, seed, deps, manifest, cache);
+    set = await generatedSet(options, queries, runId, seed, deps, manifest, cache);
   }
 
   const counts = countJobs(set.jobs);
@@ -237,6 +247,7 @@ async function makeRun(
     estimate: estimateCost({ manifest, prices, jobs: set.jobs }),
     harnessCostUsd: set.costUsd,
     budgetUsd: options.budgetUsd ?? null,
+    sizes: sizesFromJobs(needs, set.jobs),
   };
   deps.onPlan?.(plan);
 
@@ -273,8 +284,34 @@ async function makeRun(
     },
     harnessCostUsd: set.costUsd,
   };
-  result.created = await enqueueRun(meta, set.jobs, options, deps, conn);
+  const enqueued = await enqueueRun(meta, set.jobs, options, needs, deps, conn);
+  result.created = enqueued.created;
+  if (enqueued.followed) {
+    result.followed = enqueued.followed;
+  }
   return result;
+}
+
+/**
+ * The number of questions to generate: as given, or with `auto` the fewest with which every experiment can
+ * reach its planned size (`queriesFor`). `auto` assumes a fresh user per question and a generated set.
+ */
+function runQueries(options: RunOptions, needs: readonly ExperimentNeed[]): number {
+  if (options.queries !== 'auto') {
+    return options.queries;
+  }
+  if (options.users !== undefined) {
+    throw new OptionError(
+      '--queries auto sizes a run of one question per user: drop --users or give a number',
+    );
+  }
+  const queries = queriesFor(needs, { segments: options.segments, piiShare: options.piiPercentage / 100 });
+  if (queries > MAX_QUERIES) {
+    throw new OptionError(
+      `--queries auto needs ${queries} queries, more than the ${MAX_QUERIES} a run may have`,
+    );
+  }
+  return queries;
 }
 
 /**
@@ -294,6 +331,9 @@ function recordedOptions(options: RunOptions, plan: RunPlan): Record<string, unk
   const { dryRun: _dryRun, out: _out, ...kept } = options;
   return {
     ...kept,
+    // `auto` is recorded as the number it came to, and that it was sized.
+    queries: plan.queries,
+    ...(options.queries === 'auto' ? { queriesAuto: true } : {}),
     topicMethod: plan.source.topicMethod,
     questions: plan.source.questions,
     templateFallbacks: plan.source.templateFallbacks,
@@ -306,15 +346,17 @@ async function enqueueRun(
   meta: RunMeta,
   jobs: QueryJob[],
   options: RunOptions,
+  needs: readonly ExperimentNeed[],
   deps: RunDeps,
   { url, prefix, redis }: RunRedis,
-): Promise<boolean> {
+): Promise<{ created: boolean; followed?: FollowRunOutcome }> {
   const queue = new Queue(QUERY_QUEUE, {
     connection: bullConnection(url, `${prefix}:producer-queue`),
     prefix,
   });
   try {
-    const created = await new RunStore(redis, new RedisKeys(prefix)).create(meta);
+    const store = new RunStore(redis, new RedisKeys(prefix));
+    const created = await store.create(meta);
     if (!created) {
       deps.logger?.warn(
         { runId: meta.runId },
@@ -326,7 +368,22 @@ async function enqueueRun(
       onProgress: (done, total) => deps.onProgress?.('enqueue', done, total),
     });
     deps.logger?.info({ runId: meta.runId, jobs: jobs.length, created }, 'run enqueued');
-    return created;
+    if (!options.stopWhenDecided) {
+      return { created };
+    }
+    const followed = await followRun({
+      store,
+      queue,
+      runId: meta.runId,
+      decide: {
+        experiments: needs.map((n) => n.experiment),
+        seed: meta.seed,
+        every: options.decideEvery,
+        isDecided: everyExperimentDecided,
+      },
+      onProgress: (results) => deps.onProgress?.('results', results, meta.counts.queries),
+    });
+    return { created, followed };
   } finally {
     await queue.close().catch(() => {});
   }

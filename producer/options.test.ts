@@ -21,7 +21,10 @@ describe('run options', () => {
   });
 
   it.each([
-    [{ queries: 'lots' }, /queries \(--queries\): must be an integer from 1 to 1000000 \(got "lots"\)/],
+    [
+      { queries: 'lots' },
+      /queries \(--queries\): must be auto or an integer from 1 to 1000000 \(got "lots"\)/,
+    ],
     [{ queries: 0 }, /queries \(--queries\)/],
     [{ queries: 2.5 }, /queries \(--queries\)/],
     [{ piiPercentage: 101 }, /piiPercentage \(--pii-percentage\): must be a number from 0 to 100/],

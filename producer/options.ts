@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { OptionError } from './errors.js';
+import { DEFAULT_DECIDE_EVERY } from '../shared/follow-run.js';
 import { RUN_ID_PATTERN } from '../shared/jobs.js';
 
 export const TOPIC_METHODS = ['auto', 'extractive', 'llm'] as const;
@@ -54,8 +55,12 @@ const segments = z
 export const RunOptionsSchema = z.object({
   /** Run id; generated when absent. */
   runId: z.string().regex(RUN_ID_PATTERN, 'must be 1-64 letters, digits, _ or -').optional(),
-  /** How many queries to generate. */
-  queries: intIn(1, MAX_QUERIES).default(200),
+  /** How many queries to generate; `auto`: enough for every experiment's planned size (see run-sizing.ts). */
+  queries: z
+    .union([z.literal('auto'), intIn(1, MAX_QUERIES)], {
+      error: `must be auto or an integer from 1 to ${MAX_QUERIES}`,
+    })
+    .default(200),
   /** Fixes topic choice, queries (template mode), users and order; random (and recorded) when absent. */
   seed: intIn(-0x80000000, 0x7fffffff).optional(),
   /** Share of queries with personal data injected, percent. */
@@ -86,6 +91,10 @@ export const RunOptionsSchema = z.object({
   model: z.string().min(1).optional(),
   /** Jobs per `addBulk` call. */
   chunkSize: intIn(1, 10_000).default(1000),
+  /** After enqueueing, follow the run and stop it once every experiment is decided. */
+  stopWhenDecided: z.boolean().default(false),
+  /** Results between two readouts of `stopWhenDecided`. */
+  decideEvery: intIn(1, MAX_QUERIES).default(DEFAULT_DECIDE_EVERY),
 });
 export type RunOptionsInput = z.input<typeof RunOptionsSchema>;
 export type RunOptions = z.output<typeof RunOptionsSchema>;
@@ -98,6 +107,8 @@ const FLAGS: Record<string, string> = {
   fromFile: '--from-file',
   budgetUsd: '--budget-usd',
   chunkSize: '--chunk-size',
+  stopWhenDecided: '--stop-when-decided',
+  decideEvery: '--decide-every',
 };
 
 /** Validates options; a bad one throws an `OptionError` (a `ConfigError`) naming the option (and its CLI flag). */

@@ -1,5 +1,6 @@
 import type { CostEstimate } from '../shared/cost-estimate.js';
 import { COMPLEXITIES, type QueryJob } from '../shared/jobs.js';
+import { formatSizes, type ExperimentSize } from '../shared/run-sizing.js';
 import type { RunMode } from '../shared/runs.js';
 
 // One cost model for `loadgen run` and `loadgen plan`: it lives in shared/.
@@ -39,6 +40,8 @@ export interface RunPlan {
   /** USD already spent on LLM calls making the query set (topics not from the cache, questions). */
   harnessCostUsd: number;
   budgetUsd: number | null;
+  /** Users each experiment gets from this query set, against the users per arm it needs. */
+  sizes: ExperimentSize[];
 }
 
 /** Counts of a query set, as the plan and the run metadata report them. */
@@ -127,5 +130,6 @@ export function formatPlan(plan: RunPlan): string {
   if (e.unpricedModels.length > 0) {
     lines.push(`  unpriced (not in the estimate): ${e.unpricedModels.join(', ')}`);
   }
+  lines.push(formatSizes(plan.sizes, plan.queries));
   return lines.join('\n');
 }

@@ -9,7 +9,7 @@ import { loadManifest } from '../shared/manifest.js';
 import { defaultPrices } from '../shared/pricing.js';
 import { TOKEN_ESTIMATES } from '../shared/cost-estimate.js';
 import { buildReadout } from '../shared/readout/build-readout.js';
-import { loadExperiments, selectExperiments } from '../shared/readout/experiments.js';
+import { loadExperiments, selectExperiments, type Experiment } from '../shared/readout/experiments.js';
 import { DEFAULT_PII_SHARE, planExperiment } from '../shared/readout/plan.js';
 import { readResultsJsonl } from '../shared/readout/read-jsonl.js';
 import { ReadoutError } from '../shared/readout/readout-error.js';
@@ -17,7 +17,10 @@ import { renderHtml } from '../shared/readout/render-html.js';
 import { renderPlanText } from '../shared/readout/render-plan.js';
 import { renderText } from '../shared/readout/render-text.js';
 import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { expectedSizes, formatSizes, queriesFor } from '../shared/run-sizing.js';
 import { RunStore, type RunState } from '../shared/runs.js';
+import { parseSegmentMix } from '../producer/options.js';
+import { checkSegmentMix } from '../producer/users.js';
 import { ConfigError } from '../shared/errors.js';
 import { loadConfig, type ReadoutConfig } from './config.js';
 import {
@@ -114,6 +117,13 @@ export function registerReadoutCommands(program: Command, io: Partial<ReadoutIo>
       'average question length in tokens (the cost estimate; `loadgen run` measures its own)',
       String(TOKEN_ESTIMATES.queryTokens),
     )
+    .option(
+      '-n, --queries <n>',
+      'queries of the run to size (as `loadgen run --queries`), or auto: the fewest with which every experiment ' +
+        'gets the users per arm it needs',
+      '200',
+    )
+    .option('--segments <mix>', 'segment mix of the run, as `loadgen run --segments`', 'other-paid=1')
     .option('--json', 'print the plan as JSON', false)
     .action(async (raw: Record<string, unknown>) => {
       await guarded('plan', ctx, () => plan(parseOptions(PlanOptionsSchema, raw), ctx));
@@ -305,11 +315,24 @@ async function plan(options: PlanOptions, io: ReadoutIo): Promise<void> {
       ...(options.confidence !== undefined ? { confidence: options.confidence } : {}),
     }),
   }));
+  const segments = parseSegmentMix(options.segments);
+  checkSegmentMix(manifest, segments);
+  const shape = {
+    segments,
+    piiShare: options.piiPercentage / 100,
+    requestsPerUser: options.requestsPerUser,
+  };
+  const needs = plans.map((p, i) => ({
+    experiment: experiments[i] as Experiment,
+    usersPerArm: p.plan.usersPerArm,
+  }));
+  const queries = options.queries === 'auto' ? queriesFor(needs, shape) : options.queries;
+  const sizes = expectedSizes(needs, queries, shape);
   if (options.json) {
     await write(
       io.stdout,
       JSON.stringify(
-        plans.map((p) => p.plan),
+        plans.map((p, i) => ({ ...p.plan, run: { queries, ...sizes[i] } })),
         null,
         2,
       ) + '\n',
@@ -318,6 +341,7 @@ async function plan(options: PlanOptions, io: ReadoutIo): Promise<void> {
   }
   await write(
     io.stdout,
-    plans.map((p) => renderPlanText(p.plan, p.name)).join('\n') + `prices checked ${prices.checked}\n`,
+    plans.map((p) => renderPlanText(p.plan, p.name)).join('\n') +
+      `\n${formatSizes(sizes, queries)}\nprices checked ${prices.checked}\n`,
   );
 }

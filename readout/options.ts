@@ -36,6 +36,13 @@ export const PlanOptionsSchema = z.object({
     .number()
     .gt(0, 'must be above 0 and at most 100')
     .max(100, 'must be above 0 and at most 100'),
+  queries: z.union(
+    [z.literal('auto'), z.coerce.number().int('must be an integer').positive('must be above 0')],
+    {
+      error: 'must be auto or an integer above 0',
+    },
+  ),
+  segments: z.string().min(1),
   json: z.boolean().default(false),
 });
 export type PlanOptions = z.infer<typeof PlanOptionsSchema>;

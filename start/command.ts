@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { StartOptionsSchema } from './options.js';
 import { runStart } from './run-start.js';
+import { DEFAULT_DECIDE_EVERY } from '../shared/follow-run.js';
 import { describeZodError } from '../shared/jobs.js';
 import { ConfigError } from '../shared/errors.js';
 
@@ -14,7 +15,11 @@ export function registerStartCommand(program: Command): void {
         'provider keys are set, the agent service, the dashboard, N workers, then the producer; show progress ' +
         'and print the readout when the run ends; keep the dashboard up until Ctrl-C (or --exit)',
     )
-    .option('-n, --queries <n>', 'queries the producer enqueues', '200')
+    .option(
+      '-n, --queries <n>',
+      'queries the producer enqueues, or auto: enough for every experiment to reach the users per arm it needs',
+      '200',
+    )
     .option('-w, --workers <n>', 'worker processes', '10')
     .option('-c, --concurrency <n>', 'jobs each worker runs at once', '10')
     .option('--dashboard-port <port>', 'dashboard port (0 picks a free one)', '3000')
@@ -22,6 +27,17 @@ export function registerStartCommand(program: Command): void {
     .option('--budget-usd <usd>', 'spend limit of the run')
     .option('--logs <dir>', 'where each process writes its log (default: a new temporary directory)')
     .option('--exit', 'exit when the run ends instead of keeping the dashboard up', false)
+    .option(
+      '--stop-when-decided',
+      'stop the run once every experiment is decided (a readout every --decide-every results): remove its ' +
+        'waiting jobs, let running ones finish, and report the spend saved',
+      false,
+    )
+    .option(
+      '--decide-every <n>',
+      'results between two readouts of --stop-when-decided',
+      String(DEFAULT_DECIDE_EVERY),
+    )
     .option('--zero-latency', 'llm-sim answers at once (a quick rehearsal; ignored in live mode)', false)
     .option(
       '--no-doctor',

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 
 export const StartOptionsSchema = z.object({
-  queries: z.coerce.number().int().min(1, 'must be at least 1').max(1_000_000),
+  queries: z.union([z.literal('auto'), z.coerce.number().int().min(1, 'must be at least 1').max(1_000_000)], {
+    error: 'must be auto or an integer from 1 to 1000000',
+  }),
   workers: z.coerce.number().int().min(1).max(64),
   concurrency: z.coerce.number().int().min(1).max(500),
   dashboardPort: z.coerce.number().int().min(0).max(65535),
@@ -11,6 +13,8 @@ export const StartOptionsSchema = z.object({
   zeroLatency: z.boolean(),
   /** Run `loadgen doctor` first in live mode (`--no-doctor` skips it). */
   doctor: z.boolean(),
+  stopWhenDecided: z.boolean(),
+  decideEvery: z.coerce.number().int().min(1, 'must be at least 1'),
   logs: z.string().optional(),
 });
 export type StartOptions = z.infer<typeof StartOptionsSchema>;

@@ -2,18 +2,28 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Queue } from 'bullmq';
 import { SingleBar } from 'cli-progress';
 import { groupFailures } from '../dashboard/run-summary.js';
 import { printReport } from '../doctor/command.js';
 import { runDoctor } from '../doctor/run-doctor.js';
 import { LLM_SIM_OFF } from '../shared/config.js';
+import { everyExperimentDecided, followRun, formatDecidedStop } from '../shared/follow-run.js';
+import { QUERY_QUEUE } from '../shared/jobs.js';
 import { redactUrl } from '../shared/logger.js';
 import { freePort, waitForHttp } from '../shared/net.js';
-import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 import { buildReadout } from '../shared/readout/build-readout.js';
 import { loadExperiments } from '../shared/readout/experiments.js';
 import { renderText } from '../shared/readout/render-text.js';
 import { redisServerCommand } from '../shared/redis-server.js';
+import {
+  DEFAULT_RUN_SHAPE,
+  defaultNeeds,
+  expectedSizes,
+  formatSizes,
+  queriesFor,
+} from '../shared/run-sizing.js';
 import { RunStore } from '../shared/runs.js';
 import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';
@@ -62,7 +72,12 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
   const simOff = config.LLM_SIM_URL === LLM_SIM_OFF;
   const simUrl = simOff ? undefined : config.LLM_SIM_URL;
   const live = simOff || Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
+  const experiments = loadExperiments();
+  // The producer runs with its default segment mix and personal-data share: size with those.
+  const needs = defaultNeeds(experiments);
+  const queries = options.queries === 'auto' ? queriesFor(needs, DEFAULT_RUN_SHAPE) : options.queries;
   say(`loadgen start: logs in ${logDir}`);
+  say(formatSizes(expectedSizes(needs, queries, DEFAULT_RUN_SHAPE), queries));
   try {
     let redisUrl = config.REDIS_URL;
     if (redisUrl) {
@@ -129,15 +144,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     say(`  workers        ${options.workers} × concurrency ${options.concurrency}`);
 
     const runId = `start-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`;
-    const runArgs = [
-      'run',
-      '--queries',
-      String(options.queries),
-      '--run-id',
-      runId,
-      '--seed',
-      String(options.seed),
-    ];
+    const runArgs = ['run', '--queries', String(queries), '--run-id', runId, '--seed', String(options.seed)];
     if (options.budgetUsd !== undefined) {
       runArgs.push('--budget-usd', String(options.budgetUsd));
     }
@@ -147,14 +154,38 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       say(`\nthe producer failed (exit ${produced.code}):\n${produced.tail}`);
       return 1;
     }
-    say(`  run            ${runId}: ${options.queries} queries enqueued\n`);
+    say(`  run            ${runId}: ${queries} queries enqueued\n`);
 
     const redis = createRedis(redisUrl, { connectionName: 'loadgen-start' });
+    const queue = new Queue(QUERY_QUEUE, {
+      connection: bullConnection(redisUrl, 'loadgen-start-queue'),
+      prefix: config.REDIS_PREFIX,
+    });
     try {
       const store = new RunStore(redis, new RedisKeys(config.REDIS_PREFIX));
-      await race(followRun(store, runId, options.queries, io.out));
-      const [run, records] = await Promise.all([store.get(runId), store.allResults(runId)]);
-      const readout = buildReadout({ records, run, experiments: loadExperiments(), seed: options.seed });
+      const bar = progressBar(queries, io.out);
+      const followed = await race(
+        followRun({
+          store,
+          queue,
+          runId,
+          decide: options.stopWhenDecided
+            ? {
+                experiments,
+                seed: options.seed,
+                every: options.decideEvery,
+                isDecided: everyExperimentDecided,
+              }
+            : undefined,
+          pollMs: PROGRESS_POLL_MS,
+          onProgress: bar.update,
+        }),
+      ).finally(bar.stop);
+      if (followed.decided) {
+        say(`\n${formatDecidedStop(followed)}`);
+      }
+      const records = await store.allResults(runId);
+      const readout = buildReadout({ records, run: followed.state, experiments, seed: options.seed });
       say(`\n${renderText(readout)}`);
       // The readout counts failed jobs; a rehearsal must also say why (a model the provider does not serve...).
       const failures = groupFailures(records);
@@ -162,6 +193,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
         say(`\nfailed jobs by reason:\n${failures.map((f) => `  ${f.count} × ${f.reason}`).join('\n')}`);
       }
     } finally {
+      await queue.close().catch(() => {});
       await redis.quit();
     }
     if (!options.exit) {
@@ -197,33 +229,25 @@ class StopSignal extends Error {
   }
 }
 
-/** Polls the run's result count until every job has a result or the run was stopped; shows progress. */
-async function followRun(
-  store: RunStore,
-  runId: string,
+/** Progress as a bar on a terminal, as a line per tenth otherwise. */
+function progressBar(
   total: number,
   out: NodeJS.WriteStream,
-): Promise<void> {
+): { update: (done: number) => void; stop: () => void } {
   const bar = out.isTTY
     ? new SingleBar({ format: 'progress |{bar}| {value}/{total} results  {eta_formatted} left', stream: out })
     : undefined;
   bar?.start(total, 0);
   let lastReported = -1;
-  try {
-    for (;;) {
-      const [done, state] = await Promise.all([store.resultCount(runId), store.get(runId)]);
+  return {
+    update(done) {
       bar?.update(done);
       const decile = Math.floor((done / total) * 10);
       if (!bar && decile !== lastReported) {
         lastReported = decile;
         out.write(`progress: ${done}/${total} results\n`);
       }
-      if (done >= total || state?.status === 'stopped') {
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, PROGRESS_POLL_MS));
-    }
-  } finally {
-    bar?.stop();
-  }
+    },
+    stop: () => bar?.stop(),
+  };
 }

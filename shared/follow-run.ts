@@ -1,0 +1,178 @@
+import type { JobType, Queue } from 'bullmq';
+import { buildReadout, type Readout } from './readout/build-readout.js';
+import type { Experiment } from './readout/experiments.js';
+import { usd } from './readout/format.js';
+import type { RunState, RunStore } from './runs.js';
+
+/** `--decide-every`'s default: results between two readouts of a `--stop-when-decided` run. */
+export const DEFAULT_DECIDE_EVERY = 50;
+
+/** Whether a readout answers every experiment, so the rest of the run would only cost money. */
+export type DecidedPredicate = (readout: Readout) => boolean;
+
+/** The predicate `run` and `start` stop on. */
+export const everyExperimentDecided: DecidedPredicate = (readout) =>
+  // isDecided from shared/readout once the sequential readout lands
+  readout.experiments.every((e) => e.verdict === 'pass' || e.verdict === 'fail');
+
+/** The job states in which a job has not finished: it may still start, or is running, or will retry. */
+const UNFINISHED: readonly JobType[] = ['waiting', 'prioritized', 'active', 'delayed'];
+
+export interface StopWhenDecided {
+  experiments: readonly Experiment[];
+  /** Bootstrap seed of the readout (the run's seed, as `report` uses). */
+  seed: number;
+  /** Build a readout each time this many more results are recorded. */
+  every: number;
+  isDecided: DecidedPredicate;
+}
+
+export interface FollowRunInput {
+  store: RunStore;
+  /** The query queue: a decided run's waiting jobs are removed from it. */
+  queue: Queue;
+  runId: string;
+  /** Stop the run once every experiment is decided; absent: follow it to its end. */
+  decide?: StopWhenDecided | undefined;
+  pollMs?: number;
+  /** Called after each poll with the run's result count. */
+  onProgress?: (results: number) => void;
+}
+
+export interface FollowRunOutcome {
+  state: RunState;
+  results: number;
+  /** Present when this follower stopped the run because it was decided. */
+  decided?: { reason: string; removedJobs: number; savings: Savings };
+}
+
+export interface Savings {
+  /** The producer's request-cost estimate for every query of the run, USD (null when it was not recorded). */
+  plannedUsd: number | null;
+  /** What the recorded requests cost, USD (the estimate's counterpart: judge and generation not included). */
+  spentUsd: number;
+  /** plannedUsd − spentUsd. */
+  savedUsd: number | null;
+}
+
+/**
+ * Polls a run's result count in Redis (so any process may follow it, wherever its workers run) until it is
+ * done or stopped. With `decide`, every `every` results it builds the readout from the run's records and,
+ * once `isDecided` holds, stops the run the way the budget guard does (status `stopped` with a reason, so
+ * workers refuse its jobs), removes its waiting jobs from the queue, and waits until the jobs that had
+ * started are finished and recorded.
+ */
+export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome> {
+  const { store, runId, decide } = input;
+  const pollMs = input.pollMs ?? 500;
+  let nextCheck = decide?.every ?? Infinity;
+  for (;;) {
+    const [results, state] = await Promise.all([store.resultCount(runId), store.get(runId)]);
+    if (!state) {
+      throw new Error(`run ${runId} has no record in Redis`);
+    }
+    input.onProgress?.(results);
+    if (state.status !== 'enqueued') {
+      return { state, results };
+    }
+    if (decide && results >= nextCheck) {
+      nextCheck = (Math.floor(results / decide.every) + 1) * decide.every;
+      const records = await store.allResults(runId);
+      const readout = buildReadout({
+        records,
+        run: state,
+        experiments: decide.experiments,
+        seed: decide.seed,
+      });
+      if (decide.isDecided(readout)) {
+        const reason = `decided after ${records.length} results: ${readout.experiments
+          .map((e) => `${e.id} ${e.verdict}`)
+          .join(', ')}`;
+        return stopDecided(input, reason, pollMs);
+      }
+    }
+    await delay(pollMs);
+  }
+}
+
+async function stopDecided(input: FollowRunInput, reason: string, pollMs: number): Promise<FollowRunOutcome> {
+  const { store, queue, runId } = input;
+  // First the status, as the budget guard does: from here no worker starts a request of this run.
+  await store.setStatus(runId, 'stopped', reason);
+  const removedJobs = await removeWaitingJobs(queue, runId);
+  while ((await unfinishedJobs(queue, runId)).length > 0) {
+    input.onProgress?.(await store.resultCount(runId));
+    await delay(pollMs);
+  }
+  const [state, records] = await Promise.all([store.get(runId), store.allResults(runId)]);
+  if (!state) {
+    throw new Error(`run ${runId} has no record in Redis`);
+  }
+  input.onProgress?.(records.length);
+  const planned = state.meta.options.estimatedCostUsd;
+  const plannedUsd = typeof planned === 'number' ? planned : null;
+  const spentUsd = records.reduce((sum, r) => sum + (r.requestCostUsd ?? 0), 0);
+  return {
+    state,
+    results: records.length,
+    decided: {
+      reason,
+      removedJobs,
+      savings: { plannedUsd, spentUsd, savedUsd: plannedUsd === null ? null : plannedUsd - spentUsd },
+    },
+  };
+}
+
+/**
+ * Removes the run's jobs that wait in the queue; a job a worker took meanwhile is locked and stays (the
+ * worker's budget check then refuses it and records it as failed).
+ */
+async function removeWaitingJobs(queue: Queue, runId: string): Promise<number> {
+  let removed = 0;
+  for (const id of await runJobIds(queue, runId, ['waiting', 'prioritized'])) {
+    removed += await queue.remove(id);
+  }
+  return removed;
+}
+
+function unfinishedJobs(queue: Queue, runId: string): Promise<string[]> {
+  return runJobIds(queue, runId, UNFINISHED);
+}
+
+/** Ids of the run's jobs in these states, read a page at a time (a queue holds other runs' jobs too). */
+async function runJobIds(queue: Queue, runId: string, types: readonly JobType[]): Promise<string[]> {
+  const page = 1000;
+  const ids: string[] = [];
+  for (const type of types) {
+    for (let start = 0; ; start += page) {
+      const batch = await queue.getRanges([type], start, start + page - 1, true);
+      ids.push(...batch.filter((id) => id.startsWith(`${runId}.`)));
+      if (batch.length < page) {
+        break;
+      }
+    }
+  }
+  return ids;
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** What a decided stop reports: why, what it removed and what it saved. */
+export function formatDecidedStop(outcome: FollowRunOutcome): string {
+  const d = outcome.decided;
+  if (!d) {
+    return '';
+  }
+  const queries = outcome.state.meta.counts.queries;
+  const s = d.savings;
+  const saved =
+    s.plannedUsd === null || s.savedUsd === null
+      ? `spent ${usd(s.spentUsd)} on requests (no planned estimate recorded with the run)`
+      : `saved ${usd(s.savedUsd)} of the planned ${usd(s.plannedUsd)} (estimate for ${queries} requests) ` +
+        `by spending ${usd(s.spentUsd)} on requests`;
+  return (
+    `stopped early: ${d.reason}\n` +
+    `  ${outcome.results} of ${queries} planned results recorded; ${d.removedJobs} waiting jobs removed\n` +
+    `  ${saved}`
+  );
+}

@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import { Queue } from 'bullmq';
+import { describe, expect, it } from 'vitest';
+import { QUERY_QUEUE } from '../shared/jobs.js';
+import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
+import { RunStore } from '../shared/runs.js';
+import { testPrefix, testRedisUrl } from './helpers/redis.js';
+
+/** Runs the built CLI to its end; resolves with its exit code and everything it printed. */
+function loadgen(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['dist/cli.js', ...args], { env });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
+  it('stops a seeded run before its planned size, drains it and reports the spend saved', async () => {
+    const url = testRedisUrl();
+    const prefix = testPrefix('stop');
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      REDIS_URL: url,
+      REDIS_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+    };
+    for (const name of [
+      'LLM_SIM_URL',
+      'OPENAI_API_KEY',
+      'ANTHROPIC_API_KEY',
+      'MISTRAL_API_KEY',
+      'LD_SDK_KEY',
+    ]) {
+      delete env[name];
+    }
+    const planned = 400;
+    const { code, output } = await loadgen(
+      [
+        'start',
+        ...['--queries', String(planned), '--seed', '7', '--workers', '1', '--concurrency', '8'],
+        ...[
+          '--zero-latency',
+          '--exit',
+          '--dashboard-port',
+          '0',
+          '--stop-when-decided',
+          '--decide-every',
+          '40',
+        ],
+      ],
+      env,
+    );
+    expect(code, output).toBe(0);
+
+    const redis = createRedis(url, { connectionName: `${prefix}:test` });
+    const queue = new Queue(QUERY_QUEUE, { connection: bullConnection(url, `${prefix}:test-queue`), prefix });
+    try {
+      const store = new RunStore(redis, new RedisKeys(prefix));
+      const [runId] = await store.list();
+      expect(runId).toBeDefined();
+      const state = await store.get(runId as string);
+      expect(state?.status).toBe('stopped');
+      expect(state?.stopReason).toMatch(
+        /^decided after \d+ results: security-level \w+, premium-model-value \w+$/,
+      );
+
+      const left = await queue.getRanges(['waiting', 'prioritized', 'active', 'delayed'], 0, -1);
+      expect(left.filter((id) => id.startsWith(`${runId}.`))).toEqual([]);
+      // Every job was either removed before it started or recorded (completed, or refused once stopped).
+      const records = await store.resultCount(runId as string);
+      const removed = /; (\d+) waiting jobs removed/.exec(output);
+      expect(removed, output).not.toBeNull();
+      expect(Number(removed?.[1])).toBeGreaterThan(0);
+      expect(records + Number(removed?.[1])).toBe(planned);
+      expect(records).toBeLessThan(planned);
+
+      const saved = /saved \$([\d.]+) of the planned \$([\d.]+)/.exec(output);
+      expect(saved, output).not.toBeNull();
+      expect(Number(saved?.[1])).toBeGreaterThan(0);
+      expect(output).toContain(`${records} of ${planned} planned results recorded`);
+      expect(output).toMatch(/status stopped \(decided after/);
+    } finally {
+      await queue.close();
+      await redis.quit();
+    }
+  }, 120_000);
+});
