@@ -135,7 +135,7 @@ describe('loadgen report / export / plan', () => {
       budgetUsd: 50,
       spendUsd: 12.5,
     });
-    expect(json.experiments.map((e) => [e.id, e.verdict])).toEqual([['security-level', 'pass']]);
+    expect(json.experiments.map((e) => [e.id, e.state])).toEqual([['security-level', 'qualifies']]);
     expect(exitCode).toBeUndefined();
     const page = await readFile(html, 'utf8');
     expect(page.startsWith('<!doctype html>')).toBe(true);
@@ -285,11 +285,11 @@ describe('loadgen report / export / plan', () => {
     expect(readout.run.counts.users).toBe(20_000);
     const [exp] = readout.experiments;
     expect(exp!.users.control + exp!.users.treatment).toBe(20_000);
-    expect(exp!.verdict).toBe('pass');
+    expect(exp!.state).toBe('qualifies');
     // Per user over 5 requests: 1 − 0.9⁵ = 0.410 and 1 − 0.87⁵ = 0.502 (+22% per user).
     expect(exp!.positiveFeedback.control.rate).toBeCloseTo(0.41, 1);
     expect(exp!.positiveFeedback.treatment.rate).toBeCloseTo(0.502, 1);
-    expect(exp!.positiveFeedback.lift.lower).toBeLessThan(0.224);
-    expect(exp!.positiveFeedback.lift.upper).toBeGreaterThan(0.224);
+    expect(exp!.positiveFeedback.lift!.lower).toBeLessThan(0.224);
+    expect(exp!.positiveFeedback.lift!.upper).toBeGreaterThan(0.224);
   });
 });

@@ -71,14 +71,14 @@ describe('buildReadout', () => {
   it('qualifies the security treatment on data like the tutorial example and deploys it', () => {
     const readout = buildReadout({ records: securityRecords, run, experiments: security, seed: 1 });
     const [exp] = readout.experiments;
-    expect(exp?.verdict).toBe('pass');
+    expect(exp?.state).toBe('qualifies');
     expect(exp?.decision).toBe('Deploy enhanced security to all users');
     expect(exp?.criteria.map((c) => c.kind)).toEqual(['lift', 'confidence', 'cost_increase', 'p95_latency']);
-    expect(exp?.positiveFeedback.lift.lower).toBeLessThan(0.28);
-    expect(exp?.positiveFeedback.lift.upper).toBeGreaterThan(0.28);
+    expect(exp?.positiveFeedback.lift?.lower).toBeLessThan(0.28);
+    expect(exp?.positiveFeedback.lift?.upper).toBeGreaterThan(0.28);
     expect(exp?.cost.relative?.estimate).toBeGreaterThan(0);
     expect(exp?.cost.relative?.estimate).toBeLessThan(0.05);
-    expect(exp?.latencyP95.treatment.value).toBeLessThan(2000);
+    expect(exp?.latencyP95.treatment?.value).toBeLessThan(2000);
     expect(exp?.srm.flagged).toBe(false);
   });
 
@@ -102,8 +102,12 @@ describe('buildReadout', () => {
     expect(exp?.costValueRatio).toBeLessThan(0.13);
     expect(exp?.criteria.find((c) => c.kind === 'cost_value_ratio')?.pass).toBe(false);
     expect(exp?.criteria.find((c) => c.kind === 'confidence')?.pass).toBe(true);
-    expect(exp?.verdict).toBe('fail');
-    expect(exp?.decision).toBe('Keep GPT-4o for cost efficiency');
+    expect(exp?.state).toBe('fails');
+    // The sample's lift is under +15% too, so the sentence names both rather than "for cost efficiency".
+    expect(exp?.decision).toBe(
+      'Keep other-paid: claude-opus-treatment does not meet lift in positive feedback rate per user ≥ +15%, ' +
+        'cost-value ratio (lift % ÷ cost increase %) ≥ 0.6',
+    );
   });
 
   it('aggregates per user as the tutorial defines the metrics', () => {
@@ -145,7 +149,7 @@ describe('buildReadout', () => {
     expect(exp.tokens.control.mean).toBe(150); // u1 200, u2 100
     expect(exp.cost.control.mean).toBeCloseTo(0.015, 12); // u1 0.02, u2 0.01
     expect(exp.cost.treatment).toMatchObject({ n: 1, mean: 0.03 });
-    expect(exp.latencyP95.control.value).toBe(1600); // u1 700 + 900 is the larger of the two users
+    expect(exp.latencyP95.control?.value).toBe(1600); // u1 700 + 900 is the larger of the two users
     expect(readout.run.counts).toMatchObject({
       records: 10,
       completed: 9,
@@ -166,8 +170,8 @@ describe('buildReadout', () => {
     const c = buildReadout({ records: securityRecords, run, experiments, seed: 10 });
     const p95 = (r: typeof a) => r.experiments.map((e) => e.latencyP95);
     expect(p95(c)).not.toEqual(p95(a));
-    expect(c.experiments.map((e) => e.latencyP95.treatment.value)).toEqual(
-      a.experiments.map((e) => e.latencyP95.treatment.value),
+    expect(c.experiments.map((e) => e.latencyP95.treatment?.value)).toEqual(
+      a.experiments.map((e) => e.latencyP95.treatment?.value),
     );
     expect(c.experiments.map((e) => e.positiveFeedback)).toEqual(
       a.experiments.map((e) => e.positiveFeedback),
@@ -186,8 +190,8 @@ describe('buildReadout', () => {
     const readout = buildReadout({ records, experiments: security, seed: 1 });
     const exp = readout.experiments[0]!;
     expect(exp.srm.flagged).toBe(true);
-    expect(exp.verdict).toBe('invalid');
-    expect(exp.decision).toMatch(/^No decision: sample ratio mismatch \(p = /);
+    expect(exp.state).toBe('invalid');
+    expect(exp.decision).toMatch(/^No decision: sample ratio mismatch \(p < 0\.001\)$/);
     expect(readout.warnings.some((w) => w.startsWith('security-level: sample ratio mismatch'))).toBe(true);
   });
 

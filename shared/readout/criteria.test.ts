@@ -14,7 +14,7 @@ describe('the tutorial’s worked examples (seed-tutorial.md, "Evaluating Your E
       p95LatencyMs: 1600,
       costIncrease: 0.03,
     });
-    expect(result.verdict).toBe('pass');
+    expect(result.state).toBe('qualifies');
     expect(result.decision).toBe('Deploy enhanced security to all users');
     expect(result.criteria.map((c) => [c.kind, c.display, c.pass])).toEqual([
       ['lift', '+12.0%', true],
@@ -31,15 +31,19 @@ describe('the tutorial’s worked examples (seed-tutorial.md, "Evaluating Your E
       p95LatencyMs: 2400,
       costIncrease: 0.03,
     });
-    expect(result.verdict).toBe('fail');
-    expect(result.decision).toBe('Keep baseline security for cost efficiency');
-    expect(result.reason).toContain('p95 latency per user ≤ 2.0 s (2.40 s)');
+    expect(result.state).toBe('fails');
+    // Not the file's "… for cost efficiency" sentence: cost passed, latency did not.
+    expect(result.decision).toBe('Keep baseline: enhanced does not meet p95 latency per user ≤ 2.0 s');
+    expect(result.reason).toBe('not met: p95 latency per user ≤ 2.0 s (2.40 s)');
+    // When cost alone fails, the file's sentence is the right one.
+    const costly = decide(security, { lift: 0.12, probabilityToBeat: 0.94, p95LatencyMs: 1600, costIncrease: 0.08 });
+    expect(costly.decision).toBe('Keep baseline security for cost efficiency');
   });
 
   it('premium model: $0.15 vs $0.45 per user and +20% satisfaction is a ratio of 0.1 → keep GPT-4o', () => {
     const costIncrease = 0.45 / 0.15 - 1; // +200%
     const result = decide(premium, { lift: 0.2, probabilityToBeat: 0.95, p95LatencyMs: null, costIncrease });
-    expect(result.verdict).toBe('fail');
+    expect(result.state).toBe('fails');
     expect(result.decision).toMatch(/^Keep GPT-4o/);
     const ratio = result.criteria.find((c) => c.kind === 'cost_value_ratio')!;
     expect(ratio.figure).toBeCloseTo(0.1, 10);
@@ -57,7 +61,7 @@ describe('the tutorial’s worked examples (seed-tutorial.md, "Evaluating Your E
       costIncrease: 0.25,
     });
     expect(result.criteria.find((c) => c.kind === 'cost_value_ratio')?.figure).toBeCloseTo(0.8, 10);
-    expect(result.verdict).toBe('pass');
+    expect(result.state).toBe('qualifies');
     expect(result.decision).toBe('Switch premium users to Claude Opus 4');
   });
 });
@@ -72,8 +76,18 @@ describe('decide', () => {
     });
     const ratio = result.criteria.find((c) => c.kind === 'cost_value_ratio')!;
     expect(ratio.pass).toBe(true);
-    expect(ratio.note).toBe('cost fell (−10.0%) with a positive lift: passes');
-    expect(result.verdict).toBe('pass');
+    expect(ratio.display).toBe('not defined');
+    expect(ratio.note).toBe(
+      'cost fell (−10.0%): the ratio is not defined, and then a positive lift passes; the lift is +18.0%: passes',
+    );
+    const same = decide(premium, { lift: 0.18, probabilityToBeat: 0.97, p95LatencyMs: null, costIncrease: 2e-16 });
+    expect(same.criteria.find((c) => c.kind === 'cost_value_ratio')).toMatchObject({
+      figure: null,
+      display: 'not defined',
+      pass: true,
+      note: 'cost did not change: the ratio is not defined, and then a positive lift passes; the lift is +18.0%: passes',
+    });
+    expect(result.state).toBe('qualifies');
     const worse = decide(premium, {
       lift: -0.05,
       probabilityToBeat: 0.2,
@@ -92,9 +106,9 @@ describe('decide', () => {
     });
     expect(result.criteria.find((c) => c.kind === 'cost_increase')).toMatchObject({
       pass: false,
-      display: 'n/a',
+      display: 'not defined',
     });
-    expect(result.verdict).toBe('fail');
+    expect(result.state).toBe('fails');
   });
 
   it('shows enough digits near a threshold that the figure and its verdict agree', () => {
@@ -146,10 +160,11 @@ describe('decide', () => {
   it('gives no decision for an empty arm or a sample ratio mismatch, even when every criterion passes', () => {
     const figures = { lift: 0.12, probabilityToBeat: 0.94, p95LatencyMs: 1600, costIncrease: 0.03 };
     const empty = decide(security, { ...figures, users: { control: 0, treatment: 40 } });
-    expect(empty.verdict).toBe('insufficient');
-    expect(empty.decision).toBe('No decision: an arm has no users (baseline 0, enhanced 40)');
+    expect(empty.state).toBe('inconclusive');
+    expect(empty.decision).toBe('Not enough data yet: no users in baseline');
+    expect(empty.criteria.find((c) => c.kind === 'lift')?.display).toBe('no users');
     const srm = decide(security, { ...figures, srm: { pValue: 2e-6, flagged: true } });
-    expect(srm.verdict).toBe('invalid');
-    expect(srm.decision).toBe('No decision: sample ratio mismatch (p = 2.0e-6)');
+    expect(srm.state).toBe('invalid');
+    expect(srm.decision).toBe('No decision: sample ratio mismatch (p < 0.001)');
   });
 });

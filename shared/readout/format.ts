@@ -54,8 +54,9 @@ export function count(value: number): string {
   return value.toLocaleString('en-US');
 }
 
+/** A p-value as it is reported: "p < 0.001" below that, else "p = 0.123". */
 export function pValue(p: number): string {
-  return p < 0.0001 ? p.toExponential(1) : p.toFixed(4);
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
 }
 
 /** A probability as a percentage that never rounds to a certainty it is not. */
