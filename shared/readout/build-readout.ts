@@ -115,7 +115,8 @@ export interface BuildReadoutInput {
  */
 export function buildReadout(input: BuildReadoutInput): Readout {
   const run = summarizeRun(input.records, input.run);
-  const experiments = input.experiments.map((exp) => readExperiment(exp, input.records, input.seed, run));
+  const context = runContext(input.records, run);
+  const experiments = input.experiments.map((exp) => readExperiment(exp, input.records, input.seed, context));
   const warnings: string[] = [];
   if (run.mode === 'UNKNOWN') {
     warnings.push('mode unknown: this export has no run record (SIMULATED or LIVE is stored with the run)');
@@ -202,6 +203,28 @@ export function summarizeRun(records: readonly ResultRecord[], state: RunState |
   };
 }
 
+/** What one more query of this run costs (from its records: the same from Redis or an export), and llm-sim's latency. */
+interface RunContext {
+  records: number;
+  simulatorLatency: RunSummary['simulatorLatency'];
+  /** Request plus judge spend per record, USD; null when a request was unpriced. */
+  usdPerQuery: number | null;
+}
+
+function runContext(records: readonly ResultRecord[], run: RunSummary): RunContext {
+  let usd = 0;
+  let unpriced = false;
+  for (const r of records) {
+    unpriced ||= r.requestCostUsd === null;
+    usd += (r.requestCostUsd ?? 0) + r.harnessCostUsd;
+  }
+  return {
+    records: records.length,
+    simulatorLatency: run.simulatorLatency,
+    usdPerQuery: unpriced || records.length === 0 ? null : usd / records.length,
+  };
+}
+
 /** The planner's default power: the readout's required size is the one `loadgen plan` prints by default. */
 const POWER = 0.8;
 /** The planner's default baseline: the always-valid intervals are tuned to the size planned at it. */
@@ -233,7 +256,7 @@ function evidenceOf(
   control: ArmUsers,
   treatment: ArmUsers,
   cost: MeanComparison,
-  run: RunSummary,
+  run: RunContext,
 ): ExperimentReadout['evidence'] {
   const liftCriterion = exp.criteria.find((c) => c.kind === 'lift');
   const lift = liftCriterion?.kind === 'lift' ? liftCriterion.min : undefined;
@@ -264,7 +287,7 @@ function evidenceOf(
         : null,
   };
   let more: Evidence['more'] = null;
-  const records = run.counts.records;
+  const { records } = run;
   if (required !== null && users > 0 && records > 0) {
     const wc = exp.split?.[exp.control] ?? 50;
     const wt = exp.split?.[exp.treatment] ?? 50;
@@ -273,8 +296,7 @@ function evidenceOf(
       (Math.max(0, required - treatment.users) * (wc + wt)) / wt,
     );
     const queries = Math.ceil((needed * records) / users);
-    const spend = run.spendUsd ?? run.requestCostUsd + run.harnessCostUsd;
-    more = { queries, usd: run.counts.unpricedRequests > 0 ? null : (queries * spend) / records };
+    more = { queries, usd: run.usdPerQuery === null ? null : queries * run.usdPerQuery };
   }
   return { requiredUsersPerArm: required, sequential, more, tuningUsers };
 }
@@ -283,7 +305,7 @@ function readExperiment(
   exp: Experiment,
   records: readonly ResultRecord[],
   seed: number,
-  run: RunSummary,
+  run: RunContext,
 ): ExperimentReadout {
   const agg = aggregateUsers(records, exp);
   const { control, treatment } = agg;
