@@ -3,7 +3,13 @@ import { Random, seedFromString } from '../random.js';
 import type { RunMode, RunState } from '../runs.js';
 import { aggregateUsers, type ArmUsers, type ExperimentUsers } from './aggregate.js';
 import { compareConversions, type ConversionComparison } from './beta-binomial.js';
-import { decide, costValueRatio, type CriterionResult, type Evidence, type ReadoutState } from './criteria.js';
+import {
+  decide,
+  costValueRatio,
+  type CriterionResult,
+  type Evidence,
+  type ReadoutState,
+} from './criteria.js';
 import type { Experiment, MetricKey } from './experiments.js';
 import { pValue, usd } from './format.js';
 import { compareMeans, type MeanComparison } from './means.js';

@@ -36,7 +36,12 @@ describe('the tutorial’s worked examples (seed-tutorial.md, "Evaluating Your E
     expect(result.decision).toBe('Keep baseline: enhanced does not meet p95 latency per user ≤ 2.0 s');
     expect(result.reason).toBe('not met: p95 latency per user ≤ 2.0 s (2.40 s)');
     // When cost alone fails, the file's sentence is the right one.
-    const costly = decide(security, { lift: 0.12, probabilityToBeat: 0.94, p95LatencyMs: 1600, costIncrease: 0.08 });
+    const costly = decide(security, {
+      lift: 0.12,
+      probabilityToBeat: 0.94,
+      p95LatencyMs: 1600,
+      costIncrease: 0.08,
+    });
     expect(costly.decision).toBe('Keep baseline security for cost efficiency');
   });
 
@@ -80,7 +85,12 @@ describe('decide', () => {
     expect(ratio.note).toBe(
       'cost fell (−10.0%): the ratio is not defined, and then a positive lift passes; the lift is +18.0%: passes',
     );
-    const same = decide(premium, { lift: 0.18, probabilityToBeat: 0.97, p95LatencyMs: null, costIncrease: 2e-16 });
+    const same = decide(premium, {
+      lift: 0.18,
+      probabilityToBeat: 0.97,
+      p95LatencyMs: null,
+      costIncrease: 2e-16,
+    });
     expect(same.criteria.find((c) => c.kind === 'cost_value_ratio')).toMatchObject({
       figure: null,
       display: 'not defined',

@@ -156,7 +156,8 @@ function evaluate(criterion: Criterion, exp: Experiment, f: DecisionFigures): Cr
       if (f.lift != null && f.costIncrease != null && f.costIncrease <= NO_CHANGE) {
         // Nothing extra is paid, so there is no cost to justify: any real gain is worth it.
         const pass = f.lift > 0;
-        const change = f.costIncrease < -NO_CHANGE ? `fell (${signedPercent(f.costIncrease)})` : 'did not change';
+        const change =
+          f.costIncrease < -NO_CHANGE ? `fell (${signedPercent(f.costIncrease)})` : 'did not change';
         return {
           kind: criterion.kind,
           label,
@@ -238,7 +239,9 @@ export function decide(experiment: Experiment, figures: DecisionFigures): Decisi
   const { users, evidence } = figures;
   const { control, treatment } = experiment;
   if (users && (users.control === 0 || users.treatment === 0)) {
-    const empty = [users.control === 0 ? control : '', users.treatment === 0 ? treatment : ''].filter(Boolean);
+    const empty = [users.control === 0 ? control : '', users.treatment === 0 ? treatment : ''].filter(
+      Boolean,
+    );
     return {
       criteria,
       state: 'inconclusive',
@@ -298,7 +301,12 @@ function earlyDecision(
     );
   }
   if (lift && lift.upper < 0 && byKind('confidence').length > 0) {
-    return fails(exp, criteria, byKind('confidence'), ` (the treatment is worse: lift ${conf} ${range(lift)})`);
+    return fails(
+      exp,
+      criteria,
+      byKind('confidence'),
+      ` (the treatment is worse: lift ${conf} ${range(lift)})`,
+    );
   }
   if (liftMin?.kind === 'lift' && lift && lift.upper < liftMin.min) {
     return {
@@ -308,9 +316,14 @@ function earlyDecision(
       reason: `the lift's ${conf} ${range(lift)} lies below ${signedPercent(liftMin.min, 0)}; more users will not change that`,
     };
   }
-  const costOk = costCap?.kind !== 'cost_increase' || (costIncrease != null && costIncrease.upper <= costCap.max);
+  const costOk =
+    costCap?.kind !== 'cost_increase' || (costIncrease != null && costIncrease.upper <= costCap.max);
   if (failed.length === 0 && lift && lift.lower > 0 && costOk) {
-    return qualifies(exp, criteria, `every criterion is met and the lift's ${conf} ${range(lift)} lies above 0`);
+    return qualifies(
+      exp,
+      criteria,
+      `every criterion is met and the lift's ${conf} ${range(lift)} lies above 0`,
+    );
   }
   const required = evidence.requiredUsersPerArm;
   const need =
@@ -329,9 +342,12 @@ function earlyDecision(
     state: 'inconclusive',
     decision: `Not enough data yet: ${need}`,
     reason:
-      `a decision needs ${required === null ? 'an always-valid interval to decide' : `${count(required)} users per arm (${
-        liftMin?.kind === 'lift' ? `a ${signedPercent(liftMin.min, 0)} lift` : 'the lift'
-      } at ${percent(exp.confidence, 0)} confidence, 80% power) or an always-valid interval to decide`}` +
-      (lift ? `; lift ${conf} ${range(lift)}` : ''),
+      `a decision needs ${
+        required === null
+          ? 'an always-valid interval to decide'
+          : `${count(required)} users per arm (${
+              liftMin?.kind === 'lift' ? `a ${signedPercent(liftMin.min, 0)} lift` : 'the lift'
+            } at ${percent(exp.confidence, 0)} confidence, 80% power) or an always-valid interval to decide`
+      }` + (lift ? `; lift ${conf} ${range(lift)}` : ''),
   };
 }

@@ -116,7 +116,9 @@ export function evidenceLine(exp: ExperimentReadout): string {
       ? `no planned size (no lift criterion)`
       : `users ${count(exp.users.control)} and ${count(exp.users.treatment)} of ${count(required)} per arm needed`;
   const intervals = [
-    sequential.lift ? `lift ${range(sequential.lift.lower, sequential.lift.upper, (v) => signedPercent(v))}` : '',
+    sequential.lift
+      ? `lift ${range(sequential.lift.lower, sequential.lift.upper, (v) => signedPercent(v))}`
+      : '',
     sequential.costIncrease
       ? `cost ${range(sequential.costIncrease.lower, sequential.costIncrease.upper, (v) => signedPercent(v))}`
       : '',

@@ -75,7 +75,9 @@ function charts(exp: ExperimentReadout): string {
   ];
   const cost = [exp.cost.control, exp.cost.treatment].flatMap((m, i): IntervalRow[] => {
     const [lower, upper] = meanInterval(m, exp.confidence);
-    return m.n > 0 ? [{ label: i === 0 ? exp.control : exp.treatment, value: m.mean, lower, upper, series: i }] : [];
+    return m.n > 0
+      ? [{ label: i === 0 ? exp.control : exp.treatment, value: m.mean, lower, upper, series: i }]
+      : [];
   });
   const p95 = exp.criteria.find((c) => c.kind === 'p95_latency');
   const conf = percent(exp.confidence, 0);

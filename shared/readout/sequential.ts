@@ -70,11 +70,5 @@ export function sequentialLift(
   const pc = smoothedRate(control.users, control.conversions);
   const pt = smoothedRate(treatment.users, treatment.conversions);
   const se = Math.sqrt((1 - pt) / (treatment.users * pt) + (1 - pc) / (control.users * pc));
-  return sequentialRelative(
-    Math.log(pt / pc),
-    se,
-    control.users + treatment.users,
-    tuningUsers,
-    confidence,
-  );
+  return sequentialRelative(Math.log(pt / pc), se, control.users + treatment.users, tuningUsers, confidence);
 }
