@@ -15,6 +15,7 @@ import { RunStore, type RunMeta, type RunMode } from '../shared/runs.js';
 import { enqueueJobs } from './enqueue.js';
 import { OptionError, ProducerError } from './errors.js';
 import { generateQueries } from './generate.js';
+import { simulatorSettings } from './sim-settings.js';
 import { createJsonModel, defaultGenerationModel, type JsonModel } from './llm-json.js';
 import { parseRunOptions, type RunOptions, type RunOptionsInput } from './options.js';
 import { countJobs, estimateCost, type RunPlan } from './plan.js';
@@ -258,6 +259,7 @@ async function makeRun(
     return result;
   }
 
+  const llmSim = deps.llm?.simUrl ? await simulatorSettings(deps.llm.simUrl, deps.logger) : undefined;
   const meta: RunMeta = {
     runId,
     createdAt: (deps.now ?? Date.now)(),
@@ -272,6 +274,7 @@ async function makeRun(
       byComplexity: counts.byComplexity,
     },
     harnessCostUsd: set.costUsd,
+    ...(llmSim ? { llmSim } : {}),
   };
   result.created = await enqueueRun(meta, set.jobs, options, deps, conn);
   return result;

@@ -367,5 +367,13 @@ describe('buildReadout', () => {
     const judged = buildReadout({ records: timed, run: profile, experiments: security, seed: 1 })
       .experiments[0]!;
     expect(judged.criteria.find((c) => c.kind === 'p95_latency')?.pass).toBe(true);
+    // A loaded machine shows in the harness's time, and the readout says so rather than staying silent.
+    const slow = timed.map((r) => ({ ...r, latencyMs: (r.durationMs ?? 0) + 900 }));
+    const loaded = buildReadout({ records: slow, run: profile, experiments: security, seed: 1 });
+    expect(loaded.warnings).toContain(
+      "security-level: the harness's own time (p95 0.90 s end-to-end minus agent time) is large against the 2 s " +
+        "latency limit: this machine may be loaded, and its scheduling delays can inflate the agents' durations",
+    );
+    expect(readout.warnings.some((w) => w.includes("harness's own time"))).toBe(false);
   });
 });

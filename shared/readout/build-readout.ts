@@ -11,7 +11,7 @@ import {
   type ReadoutState,
 } from './criteria.js';
 import type { Experiment, MetricKey } from './experiments.js';
-import { pValue, usd } from './format.js';
+import { pValue, seconds, usd } from './format.js';
 import { compareMeans, type MeanComparison } from './means.js';
 import { bootstrapQuantile, nearestRank, sortedCopy, type QuantileEstimate } from './quantile-bootstrap.js';
 import { usersPerArm } from './plan.js';
@@ -141,6 +141,15 @@ export function buildReadout(input: BuildReadoutInput): Readout {
         `${exp.id}: sample ratio mismatch (${exp.users.control} vs ${exp.users.treatment} users, ${pValue(exp.srm.pValue)})`,
       );
     }
+    const limit = exp.criteria.find((c) => c.kind === 'p95_latency' && c.pass !== null);
+    const overhead = exp.harnessLatency?.overheadP95Ms;
+    if (limit && overhead != null && overhead > HARNESS_WARNING_SHARE * limit.threshold * 1000) {
+      // The agents' durations are timed inside the agent service, so this machine's load reaches them too.
+      warnings.push(
+        `${exp.id}: the harness's own time (p95 ${seconds(overhead)} end-to-end minus agent time) is large against the ` +
+          `${limit.threshold} s latency limit: this machine may be loaded, and its scheduling delays can inflate the agents' durations`,
+      );
+    }
     if (exp.users.mixedUsers > 0) {
       warnings.push(`${exp.id}: ${exp.users.mixedUsers} user(s) saw both variations and are left out`);
     }
@@ -230,6 +239,9 @@ function runContext(records: readonly ResultRecord[], run: RunSummary): RunConte
     usdPerQuery: unpriced || records.length === 0 ? null : usd / records.length,
   };
 }
+
+/** Harness overhead above this share of a latency limit gets a warning: the machine, not the models, shows. */
+const HARNESS_WARNING_SHARE = 0.25;
 
 /** The planner's default power: the readout's required size is the one `loadgen plan` prints by default. */
 const POWER = 0.8;
