@@ -247,6 +247,8 @@ const HARNESS_WARNING_SHARE = 0.25;
 const POWER = 0.8;
 /** The planner's default baseline: the always-valid intervals are tuned to the size planned at it. */
 const PLANNED_BASELINE = 0.5;
+/** How many users' worth the planned baseline weighs against control's observed rate. */
+const BASELINE_WEIGHT = 20;
 /** Tuning without a lift criterion to size for (GrowthBook's default). */
 const DEFAULT_TUNING_USERS = 5000;
 
@@ -265,8 +267,7 @@ function plannedUsers(baseline: number, lift: number | undefined, confidence: nu
 }
 
 /**
- * Required users per arm (from control's observed rate, as a Beta(1, 1) posterior mean so that 0 of 6 is
- * usable), the always-valid intervals of lift and cost increase, and how many more queries and dollars the
+ * Required users per arm (from control's observed rate, shrunk toward the planned baseline), the always-valid intervals of lift and cost increase, and how many more queries and dollars the
  * lagging arm needs at the run's observed exposed-users-per-query and spend-per-query.
  */
 function evidenceOf(
@@ -280,10 +281,11 @@ function evidenceOf(
   const lift = liftCriterion?.kind === 'lift' ? liftCriterion.min : undefined;
   const planned = plannedUsers(PLANNED_BASELINE, lift, exp.confidence);
   const tuningUsers = planned === null ? DEFAULT_TUNING_USERS : 2 * planned;
-  const required =
-    control.users > 0
-      ? plannedUsers((control.positiveUsers + 1) / (control.users + 2), lift, exp.confidence)
-      : planned;
+  // Control's rate so far, shrunk toward the planned baseline by the weight of BASELINE_WEIGHT users, so
+  // that 0 of 6 does not ask for 6,579 users per arm (as 1/8 would) and 900 users speak for themselves.
+  const baseline =
+    (control.positiveUsers + PLANNED_BASELINE * BASELINE_WEIGHT) / (control.users + BASELINE_WEIGHT);
+  const required = plannedUsers(baseline, lift, exp.confidence);
   const users = control.users + treatment.users;
   const relative = cost.relative;
   const sequential = {

@@ -1,5 +1,15 @@
 import type { Criterion, Experiment } from './experiments.js';
-import { count, digitsAgainst, percent, probability, pValue, seconds, signedPercent, usd } from './format.js';
+import {
+  boundPercent,
+  count,
+  digitsAgainst,
+  percent,
+  probability,
+  pValue,
+  seconds,
+  signedPercent,
+  usd,
+} from './format.js';
 import type { Interval } from './sequential.js';
 
 /** What a decision before the planned sample size may rest on (see `decide`). */
@@ -277,7 +287,7 @@ function earlyDecision(
 ): Decision {
   const { lift, costIncrease } = evidence.sequential;
   const conf = `always-valid ${percent(exp.confidence, 0)} interval`;
-  const range = (i: Interval) => `[${signedPercent(i.lower)}, ${signedPercent(i.upper)}]`;
+  const range = (i: Interval) => `[${boundPercent(i.lower)}, ${boundPercent(i.upper)}]`;
   const costCap = exp.criteria.find((c) => c.kind === 'cost_increase');
   const liftMin = exp.criteria.find((c) => c.kind === 'lift');
   const byKind = (kind: Criterion['kind']) => criteria.filter((c) => c.kind === kind);

@@ -12,6 +12,14 @@ export function signedPercent(value: number | null | undefined, digits = 1): str
   return percent(value, digits, true);
 }
 
+/**
+ * A bound of an always-valid interval of a relative change: early on these are astronomically wide on the log
+ * scale (+1,997,243,171.9% at 2 users), which says nothing more than "above +1000%".
+ */
+export function boundPercent(value: number): string {
+  return value > 10 ? '>+1000%' : signedPercent(value);
+}
+
 export function usd(value: number | null | undefined): string {
   if (value == null || !Number.isFinite(value)) {
     return 'n/a';

@@ -1,5 +1,5 @@
 import type { ExperimentReadout } from './build-readout.js';
-import { count, percent, probability, seconds, signedPercent, usd } from './format.js';
+import { boundPercent, count, percent, probability, seconds, signedPercent, usd } from './format.js';
 
 /** A table cell: the figure and, apart, its interval (the HTML report greys the interval). */
 export interface Cell {
@@ -116,11 +116,9 @@ export function evidenceLine(exp: ExperimentReadout): string {
       ? `no planned size (no lift criterion)`
       : `users ${count(exp.users.control)} and ${count(exp.users.treatment)} of ${count(required)} per arm needed`;
   const intervals = [
-    sequential.lift
-      ? `lift ${range(sequential.lift.lower, sequential.lift.upper, (v) => signedPercent(v))}`
-      : '',
+    sequential.lift ? `lift ${range(sequential.lift.lower, sequential.lift.upper, boundPercent)}` : '',
     sequential.costIncrease
-      ? `cost ${range(sequential.costIncrease.lower, sequential.costIncrease.upper, (v) => signedPercent(v))}`
+      ? `cost ${range(sequential.costIncrease.lower, sequential.costIncrease.upper, boundPercent)}`
       : '',
   ].filter(Boolean);
   return intervals.length > 0
