@@ -218,7 +218,7 @@ export function summarizeRun(records: readonly ResultRecord[], state: RunState |
   };
 }
 
-/** What one more query of this run costs (from its records: the same from Redis or an export), and llm-sim's latency. */
+/** What one more query of this run costs (from its records: the same from Redis or an export); llm-sim's latency. */
 interface RunContext {
   records: number;
   simulatorLatency: RunSummary['simulatorLatency'];
@@ -267,8 +267,9 @@ function plannedUsers(baseline: number, lift: number | undefined, confidence: nu
 }
 
 /**
- * Required users per arm (from control's observed rate, shrunk toward the planned baseline), the always-valid intervals of lift and cost increase, and how many more queries and dollars the
- * lagging arm needs at the run's observed exposed-users-per-query and spend-per-query.
+ * Required users per arm (from control's observed rate, shrunk toward the planned baseline), the always-valid
+ * intervals of lift and cost increase, and how many more queries and dollars the lagging arm needs at the run's
+ * observed experiment-users-per-query and spend-per-query.
  */
 function evidenceOf(
   exp: Experiment,
