@@ -307,7 +307,7 @@ function earlyDecision(
       exp,
       criteria,
       byKind('cost_value_ratio'),
-      ` (at best ${signedPercent(lift.upper)} ÷ ${signedPercent(costIncrease.lower)} by the ${conf}s)`,
+      ` (at best ${boundPercent(lift.upper)} ÷ ${boundPercent(costIncrease.lower)} by the ${conf}s)`,
     );
   }
   if (lift && lift.upper < 0 && byKind('confidence').length > 0) {

@@ -93,12 +93,12 @@ function charts(exp: ExperimentReadout): string {
             {
               label: exp.control,
               counts: exp.latencyHistogram.control,
-              marker: exp.latencyP95.control?.value ?? 0,
+              ...(exp.latencyP95.control ? { marker: exp.latencyP95.control.value } : {}),
             },
             {
               label: exp.treatment,
               counts: exp.latencyHistogram.treatment,
-              marker: exp.latencyP95.treatment?.value ?? 0,
+              ...(exp.latencyP95.treatment ? { marker: exp.latencyP95.treatment.value } : {}),
             },
           ],
           seconds,
