@@ -347,6 +347,9 @@ describe('buildReadout', () => {
     const readout = buildReadout({ records: timed, run: zero, experiments: security, seed: 1 });
     const exp = readout.experiments[0]!;
     expect(readout.run.simulatorLatency).toBe('zero');
+    expect(readout.warnings).toContain(
+      'llm-sim answered at once (--zero-latency): latency figures measure this machine, not the models; latency criteria are not evaluated',
+    );
     const latency = exp.criteria.find((c) => c.kind === 'p95_latency')!;
     expect(latency).toMatchObject({ pass: null, display: 'not evaluated', figure: null });
     expect(latency.note).toMatch(/--zero-latency/);

@@ -127,6 +127,11 @@ export function buildReadout(input: BuildReadoutInput): Readout {
   if (run.mode === 'UNKNOWN') {
     warnings.push('mode unknown: this export has no run record (SIMULATED or LIVE is stored with the run)');
   }
+  if (run.simulatorLatency === 'zero') {
+    warnings.push(
+      'llm-sim answered at once (--zero-latency): latency figures measure this machine, not the models; latency criteria are not evaluated',
+    );
+  }
   if (run.counts.unpricedRequests > 0) {
     warnings.push(
       `${run.counts.unpricedRequests} request(s) used an unpriced model; their users are left out of cost figures`,
