@@ -37,7 +37,7 @@ interface RawOptions {
   json: boolean;
   smoke: boolean;
   doctor: boolean;
-  stopWhenDecided: boolean;
+  stopWhenDecided: boolean | string;
   decideEvery: string;
 }
 
@@ -139,9 +139,10 @@ export function registerRunCommand(
     .option('--from-file <file>', 'enqueue this query set (JSONL of query jobs) instead of generating one')
     .option('--budget-usd <usd>', 'spend limit stored with the run; workers stop the run when it is reached')
     .option(
-      '--stop-when-decided',
-      'after enqueueing, follow the run and stop it once every experiment is decided (a readout every ' +
-        '--decide-every results): remove its waiting jobs, let running ones finish, report the spend saved',
+      '--stop-when-decided [ids]',
+      'after enqueueing, follow the run and stop it once every experiment (or those of the comma-separated ids) ' +
+        'is decided (a readout every --decide-every results): remove its waiting jobs, let running ones finish, ' +
+        'report the spend saved',
       false,
     )
     .option(

@@ -12,12 +12,13 @@ import { packageRoot } from '../shared/paths.js';
 import { defaultPrices, type PriceTable } from '../shared/pricing.js';
 import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 import { everyExperimentDecided, followRun, type FollowRunOutcome } from '../shared/follow-run.js';
-import { loadExperiments, type Experiment } from '../shared/readout/experiments.js';
+import { loadExperiments, selectExperiments, type Experiment } from '../shared/readout/experiments.js';
 import { defaultNeeds, queriesFor, sizesFromJobs, type ExperimentNeed } from '../shared/run-sizing.js';
 import { RunStore, type RunMeta, type RunMode } from '../shared/runs.js';
 import { enqueueJobs } from './enqueue.js';
 import { OptionError, ProducerError } from './errors.js';
 import { generateQueries } from './generate.js';
+import { simulatorSettings } from './sim-settings.js';
 import { createJsonModel, defaultGenerationModel, type JsonModel } from './llm-json.js';
 import { MAX_QUERIES, parseRunOptions, type RunOptions, type RunOptionsInput } from './options.js';
 import { countJobs, estimateCost, type RunPlan } from './plan.js';
@@ -224,6 +225,12 @@ async function makeRun(
   const mode = runMode(llm);
   const needs = defaultNeeds(deps.experiments ?? loadExperiments());
   const queries = runQueries(options, needs);
+  const watched =
+    options.stopWhenDecided &&
+    selectExperiments(
+      needs.map((n) => n.experiment),
+      options.stopWhenDecided,
+    );
 
   let runId: string;
   let set: QuerySetOutcome;
@@ -269,6 +276,7 @@ async function makeRun(
     return result;
   }
 
+  const llmSim = deps.llm?.simUrl ? await simulatorSettings(deps.llm.simUrl, deps.logger) : undefined;
   const meta: RunMeta = {
     runId,
     createdAt: (deps.now ?? Date.now)(),
@@ -283,8 +291,9 @@ async function makeRun(
       byComplexity: counts.byComplexity,
     },
     harnessCostUsd: set.costUsd,
+    ...(llmSim ? { llmSim } : {}),
   };
-  const enqueued = await enqueueRun(meta, set.jobs, options, needs, deps, conn);
+  const enqueued = await enqueueRun(meta, set.jobs, options, watched, deps, conn);
   result.created = enqueued.created;
   if (enqueued.followed) {
     result.followed = enqueued.followed;
@@ -346,7 +355,8 @@ async function enqueueRun(
   meta: RunMeta,
   jobs: QueryJob[],
   options: RunOptions,
-  needs: readonly ExperimentNeed[],
+  /** The experiments a `stopWhenDecided` run waits for; undefined: it is not followed. */
+  watched: Experiment[] | undefined,
   deps: RunDeps,
   { url, prefix, redis }: RunRedis,
 ): Promise<{ created: boolean; followed?: FollowRunOutcome }> {
@@ -368,7 +378,7 @@ async function enqueueRun(
       onProgress: (done, total) => deps.onProgress?.('enqueue', done, total),
     });
     deps.logger?.info({ runId: meta.runId, jobs: jobs.length, created }, 'run enqueued');
-    if (!options.stopWhenDecided) {
+    if (!watched) {
       return { created };
     }
     const followed = await followRun({
@@ -376,7 +386,7 @@ async function enqueueRun(
       queue,
       runId: meta.runId,
       decide: {
-        experiments: needs.map((n) => n.experiment),
+        experiments: watched,
         seed: meta.seed,
         every: options.decideEvery,
         isDecided: everyExperimentDecided,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { OptionError } from './errors.js';
-import { DEFAULT_DECIDE_EVERY } from '../shared/follow-run.js';
+import { DEFAULT_DECIDE_EVERY, StopWhenDecidedSchema } from '../shared/follow-run.js';
 import { RUN_ID_PATTERN } from '../shared/jobs.js';
 
 export const TOPIC_METHODS = ['auto', 'extractive', 'llm'] as const;
@@ -91,8 +91,11 @@ export const RunOptionsSchema = z.object({
   model: z.string().min(1).optional(),
   /** Jobs per `addBulk` call. */
   chunkSize: intIn(1, 10_000).default(1000),
-  /** After enqueueing, follow the run and stop it once every experiment is decided. */
-  stopWhenDecided: z.boolean().default(false),
+  /**
+   * After enqueueing, follow the run and stop it once every experiment (`true`) or the experiments named
+   * (comma-separated ids) are decided.
+   */
+  stopWhenDecided: StopWhenDecidedSchema,
   /** Results between two readouts of `stopWhenDecided`. */
   decideEvery: intIn(1, MAX_QUERIES).default(DEFAULT_DECIDE_EVERY),
 });

@@ -33,8 +33,10 @@ import {
   type ReportOptions,
 } from './options.js';
 
-/** Exit code of `report --check` when an experiment's criteria are not met (1 stays "an error"). */
+/** Exit code of `report --check` when an experiment fails, is futile or invalid (1 stays "an error"). */
 export const EXIT_CRITERIA_NOT_MET = 3;
+/** Exit code of `report --check` when no experiment fails but one is inconclusive (not enough data yet). */
+export const EXIT_INCONCLUSIVE = 4;
 
 /** Where the commands write and what they read; tests pass their own. */
 export interface ReadoutIo {
@@ -68,7 +70,12 @@ export function registerReadoutCommands(program: Command, io: Partial<ReadoutIo>
     .option('--input <file>', 'analyse a `loadgen export` JSONL file instead of Redis')
     .option('--json', 'print the readout as JSON', false)
     .option('--html <file>', 'also write a self-contained HTML report with charts')
-    .option('--check', `exit ${EXIT_CRITERIA_NOT_MET} unless every experiment's criteria are met`, false)
+    .option(
+      '--check',
+      `exit ${EXIT_CRITERIA_NOT_MET} when an experiment fails, is futile or invalid; else ${EXIT_INCONCLUSIVE} when one ` +
+        'is inconclusive (not enough data yet); 0 when every experiment qualifies',
+      false,
+    )
     .option('--experiment <id>', 'only this experiment (repeatable; default: all)', collect, [])
     .option('--experiments-file <file>', 'experiments definition (default: data/experiments.yaml)')
     .option(
@@ -239,8 +246,13 @@ async function report(options: ReportOptions, io: ReadoutIo): Promise<void> {
   } else {
     await write(io.stdout, renderText(readout) + (options.html ? `\nHTML report: ${options.html}\n` : ''));
   }
-  if (options.check && readout.experiments.some((exp) => exp.verdict !== 'pass')) {
-    io.setExitCode(EXIT_CRITERIA_NOT_MET);
+  if (options.check) {
+    const states = new Set(readout.experiments.map((exp) => exp.state));
+    if (states.has('fails') || states.has('futile') || states.has('invalid')) {
+      io.setExitCode(EXIT_CRITERIA_NOT_MET);
+    } else if (states.has('inconclusive')) {
+      io.setExitCode(EXIT_INCONCLUSIVE);
+    }
   }
 }
 

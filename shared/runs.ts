@@ -26,6 +26,11 @@ export const RunMetaSchema = z.object({
   }),
   /** What generating the queries cost (LLM calls), USD. */
   harnessCostUsd: z.number().nonnegative().default(0),
+  /**
+   * llm-sim's latency setting when the run was made (asked by the producer): `zero` under `--zero-latency`,
+   * when the readout does not evaluate latency criteria. Absent for live runs or when the simulator was not asked.
+   */
+  llmSim: z.object({ latency: z.enum(['zero', 'profile']) }).optional(),
 });
 export type RunMeta = z.infer<typeof RunMetaSchema>;
 

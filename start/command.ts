@@ -28,9 +28,9 @@ export function registerStartCommand(program: Command): void {
     .option('--logs <dir>', 'where each process writes its log (default: a new temporary directory)')
     .option('--exit', 'exit when the run ends instead of keeping the dashboard up', false)
     .option(
-      '--stop-when-decided',
-      'stop the run once every experiment is decided (a readout every --decide-every results): remove its ' +
-        'waiting jobs, let running ones finish, and report the spend saved',
+      '--stop-when-decided [ids]',
+      'stop the run once every experiment (or those of the comma-separated ids) is decided (a readout every ' +
+        '--decide-every results): remove its waiting jobs, let running ones finish, and report the spend saved',
       false,
     )
     .option(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StopWhenDecidedSchema } from '../shared/follow-run.js';
 
 export const StartOptionsSchema = z.object({
   queries: z.union([z.literal('auto'), z.coerce.number().int().min(1, 'must be at least 1').max(1_000_000)], {
@@ -13,7 +14,7 @@ export const StartOptionsSchema = z.object({
   zeroLatency: z.boolean(),
   /** Run `loadgen doctor` first in live mode (`--no-doctor` skips it). */
   doctor: z.boolean(),
-  stopWhenDecided: z.boolean(),
+  stopWhenDecided: StopWhenDecidedSchema,
   decideEvery: z.coerce.number().int().min(1, 'must be at least 1'),
   logs: z.string().optional(),
 });

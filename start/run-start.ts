@@ -14,7 +14,7 @@ import { redactUrl } from '../shared/logger.js';
 import { freePort, waitForHttp } from '../shared/net.js';
 import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 import { buildReadout } from '../shared/readout/build-readout.js';
-import { loadExperiments } from '../shared/readout/experiments.js';
+import { loadExperiments, selectExperiments } from '../shared/readout/experiments.js';
 import { renderText } from '../shared/readout/render-text.js';
 import { redisServerCommand } from '../shared/redis-server.js';
 import {
@@ -73,6 +73,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
   const simUrl = simOff ? undefined : config.LLM_SIM_URL;
   const live = simOff || Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
   const experiments = loadExperiments();
+  const watched = options.stopWhenDecided && selectExperiments(experiments, options.stopWhenDecided);
   // The producer runs with its default segment mix and personal-data share: size with those.
   const needs = defaultNeeds(experiments);
   const queries = options.queries === 'auto' ? queriesFor(needs, DEFAULT_RUN_SHAPE) : options.queries;
@@ -169,9 +170,9 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
           store,
           queue,
           runId,
-          decide: options.stopWhenDecided
+          decide: watched
             ? {
-                experiments,
+                experiments: watched,
                 seed: options.seed,
                 every: options.decideEvery,
                 isDecided: everyExperimentDecided,

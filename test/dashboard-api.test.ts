@@ -197,7 +197,7 @@ describe('dashboard API', () => {
     const html = await page.text();
     for (const exp of readout.experiments) {
       expect(html).toContain(exp.name);
-      expect(html).toContain(`class="decision ${exp.verdict}"`);
+      expect(html).toContain(`class="decision ${exp.state}"`);
     }
     expect(html).toContain('<svg');
     expect(html).toContain('href="/runs/r1"');

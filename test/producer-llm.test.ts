@@ -8,6 +8,8 @@ import { createJsonModel } from '../producer/llm-json.js';
 import { llmTopics } from '../producer/topics-llm.js';
 import { QueryJobSchema } from '../shared/jobs.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
+import { createRedis, RedisKeys } from '../shared/redis.js';
+import { RunStore } from '../shared/runs.js';
 import { loadKnowledgeBase } from '../shared/kb/loader.js';
 import { packageRoot } from '../shared/paths.js';
 import { defaultPrices } from '../shared/pricing.js';
@@ -105,5 +107,25 @@ describe('LLM topics and questions through llm-sim', () => {
     await expect(createRun({ topics: 'llm', dryRun: true }, { llm: {} })).rejects.toThrow(
       /--topics llm needs a provider key/,
     );
+  });
+
+  it('records the simulator’s latency setting with the run, so the readout knows a --zero-latency run', async () => {
+    const prefix = testPrefix('prodsim');
+    const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:check` });
+    const profiled = await startLlmSim({ seed: 4 });
+    try {
+      const store = new RunStore(redis, new RedisKeys(prefix));
+      const deps = (simUrl: string) => ({ llm: { simUrl }, redisUrl: testRedisUrl(), prefix });
+      const zero = await createRun({ topics: 'extractive', queries: 2, seed: 1 }, deps(sim.url));
+      expect((await store.get(zero.runId))?.meta.llmSim).toEqual({ latency: 'zero' });
+      const timed = await createRun({ topics: 'extractive', queries: 2, seed: 1 }, deps(profiled.url));
+      expect((await store.get(timed.runId))?.meta.llmSim).toEqual({ latency: 'profile' });
+      // A simulator that does not answer leaves the setting out; the run is still made.
+      const gone = await createRun({ topics: 'extractive', queries: 2, seed: 1 }, deps('http://127.0.0.1:1'));
+      expect((await store.get(gone.runId))?.meta.llmSim).toBeUndefined();
+    } finally {
+      await profiled.close();
+      await redis.quit();
+    }
   });
 });

@@ -21,7 +21,9 @@ function runRecords(runId: string): ResultRecord[] {
   return [
     ...syntheticRecords({
       seed: 4,
-      users: 900,
+      // Over the 1,018 users per arm the security experiment needs at this baseline (a decision, not
+      // "inconclusive").
+      users: 2400,
       runId,
       failureRate: 0.02,
       judgeErrorRate: 0.01,
@@ -115,12 +117,15 @@ describe('loadgen report / export / plan', () => {
     const text = await cli('report', 'run-a', '--check');
     expect(text).toContain('Run run-a · mode SIMULATED · run seed 77 · readout seed 77 · status done');
     expect(text).toMatch(
-      /Records 900 of 900 queries · completed 8\d\d · failed \d+ · judge errors \d+ · users 900/,
+      /Records 2,400 of 2,400 queries · completed 2,3\d\d · failed \d+ · judge errors \d+ · users 2,400/,
     );
     expect(text).toMatch(/Spend \$12\.50 \(requests \$\d+\.\d+, harness \$0\.\d+\) · budget \$50\.00/);
     expect(text).toContain('decision: Deploy enhanced security to all users');
     expect(text).toMatch(/FAIL\s+cost-value ratio \(lift % ÷ cost increase %\) ≥ 0\.6/);
-    expect(text).toContain('decision: Keep GPT-4o for cost efficiency');
+    // Feedback follows the security flag here: the premium lift is ~0, so the sentence names the lift too.
+    expect(text).toMatch(
+      /decision: Keep other-paid: claude-opus-treatment does not meet lift in positive feedback rate per user ≥ \+15%, .*cost-value ratio/,
+    );
     expect(exitCode).toBe(3);
 
     exitCode = undefined;
@@ -135,7 +140,7 @@ describe('loadgen report / export / plan', () => {
       budgetUsd: 50,
       spendUsd: 12.5,
     });
-    expect(json.experiments.map((e) => [e.id, e.verdict])).toEqual([['security-level', 'pass']]);
+    expect(json.experiments.map((e) => [e.id, e.state])).toEqual([['security-level', 'qualifies']]);
     expect(exitCode).toBeUndefined();
     const page = await readFile(html, 'utf8');
     expect(page.startsWith('<!doctype html>')).toBe(true);
@@ -143,19 +148,39 @@ describe('loadgen report / export / plan', () => {
     expect(page.match(/<svg /g)).toHaveLength(3);
   });
 
+  it('says "not enough data yet" with the users each arm has and needs, and --check exits 4', async () => {
+    await seedRun('run-c', runRecords('run-c').slice(0, 40));
+    const text = await cli('report', 'run-c', '--check');
+    expect(text).toMatch(
+      /state: INCONCLUSIVE\n {2}decision: Not enough data yet: baseline has \d+ of [\d,]+ users, enhanced \d+ of [\d,]+; about [\d,]+ more queries \(~\$\d+\.\d+\) at this run's rates/,
+    );
+    expect(text).not.toContain('Keep baseline security for cost efficiency');
+    expect(exitCode).toBe(4);
+    const json = JSON.parse(await cli('report', 'run-c', '--json')) as Readout;
+    const security = json.experiments.find((e) => e.id === 'security-level')!;
+    expect(security.state).toBe('inconclusive');
+    const { requiredUsersPerArm, more } = security.evidence;
+    expect(requiredUsersPerArm).toBeGreaterThan(security.users.control);
+    // The lagging arm's shortfall, doubled for the 50/50 split, at 40 records per this run's users in the arm.
+    const lagging = requiredUsersPerArm! - Math.min(security.users.control, security.users.treatment);
+    const perUser = 40 / (security.users.control + security.users.treatment);
+    expect(more!.queries).toBe(Math.ceil(2 * lagging * perUser));
+    expect(more!.usd).toBeGreaterThan(0);
+  });
+
   it('exports JSONL that `report --input` reads to the same experiment figures, without Redis', async () => {
     const records = runRecords('run-b');
     await seedRun('run-b', records);
     const file = join(dir, 'run-b.jsonl');
     expect(await cli('export', 'run-b', '--output', file)).toBe(
-      `exported 900 result records of run run-b to ${file}\n`,
+      `exported 2400 result records of run run-b to ${file}\n`,
     );
     const lines = (await readFile(file, 'utf8')).trimEnd().split('\n');
-    expect(lines).toHaveLength(900);
+    expect(lines).toHaveLength(2400);
     expect(lines.map((l) => (JSON.parse(l) as ResultRecord).jobId).sort()).toEqual(
       records.map((r) => r.jobId).sort(),
     );
-    expect((await cli('export', 'run-b')).trimEnd().split('\n')).toHaveLength(900);
+    expect((await cli('export', 'run-b')).trimEnd().split('\n')).toHaveLength(2400);
 
     // Seeded alike (the run's seed is the default from Redis), both give the same bootstrap intervals.
     const fromRedis = JSON.parse(await cli('report', 'run-b', '--json', '--seed', '5')) as Readout;
@@ -285,11 +310,11 @@ describe('loadgen report / export / plan', () => {
     expect(readout.run.counts.users).toBe(20_000);
     const [exp] = readout.experiments;
     expect(exp!.users.control + exp!.users.treatment).toBe(20_000);
-    expect(exp!.verdict).toBe('pass');
+    expect(exp!.state).toBe('qualifies');
     // Per user over 5 requests: 1 − 0.9⁵ = 0.410 and 1 − 0.87⁵ = 0.502 (+22% per user).
     expect(exp!.positiveFeedback.control.rate).toBeCloseTo(0.41, 1);
     expect(exp!.positiveFeedback.treatment.rate).toBeCloseTo(0.502, 1);
-    expect(exp!.positiveFeedback.lift.lower).toBeLessThan(0.224);
-    expect(exp!.positiveFeedback.lift.upper).toBeGreaterThan(0.224);
+    expect(exp!.positiveFeedback.lift!.lower).toBeLessThan(0.224);
+    expect(exp!.positiveFeedback.lift!.upper).toBeGreaterThan(0.224);
   });
 });

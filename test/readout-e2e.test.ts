@@ -74,7 +74,7 @@ describe('readout end to end on llm-sim (producer, worker, agent service, judge)
       return;
     }
     expect(premium.users.control + premium.users.treatment).toBe(queries);
-    const interval = premium.positiveFeedback.lift;
+    const interval = premium.positiveFeedback.lift!;
     expect(interval.lower).toBeLessThanOrEqual(0.2);
     expect(interval.upper).toBeGreaterThanOrEqual(0.2);
 
@@ -128,7 +128,7 @@ describe('readout end to end on llm-sim (producer, worker, agent service, judge)
     expect(criterion('cost_value_ratio')).toMatchObject({ pass: false });
     expect(criterion('cost_value_ratio')?.figure).toBeCloseTo(lift / costIncrease, 6);
     expect(lift / costIncrease).toBeLessThan(0.6);
-    expect(premium.verdict).toBe('fail');
+    expect(premium.state).toBe('fails');
     expect(premium.decision).toBe('Keep GPT-4o for cost efficiency');
   }, 200_000);
 });

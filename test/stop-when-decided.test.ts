@@ -34,19 +34,24 @@ describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
     ]) {
       delete env[name];
     }
-    const planned = 400;
+    // Premium Model Value needs ~450 users per arm (~900 other-paid queries) at its planned size; the simulator's
+    // true +20% lift at a ~79% cost increase gives a cost-value ratio of ~0.25 against its 0.6 criterion, which
+    // the always-valid intervals settle well before that size. Security Level (personal-data users only) is not
+    // waited for: at this size it stays inconclusive.
+    const planned = 1500;
     const { code, output } = await loadgen(
       [
         'start',
-        ...['--queries', String(planned), '--seed', '7', '--workers', '1', '--concurrency', '8'],
+        ...['--queries', String(planned), '--seed', '7', '--workers', '2', '--concurrency', '10'],
         ...[
           '--zero-latency',
           '--exit',
           '--dashboard-port',
           '0',
           '--stop-when-decided',
+          'premium-model-value',
           '--decide-every',
-          '40',
+          '50',
         ],
       ],
       env,
@@ -61,9 +66,17 @@ describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
       expect(runId).toBeDefined();
       const state = await store.get(runId as string);
       expect(state?.status).toBe('stopped');
-      expect(state?.stopReason).toMatch(
-        /^decided after \d+ results: security-level \w+, premium-model-value \w+$/,
+      expect(state?.stopReason).toMatch(/^decided after (\d+) results: premium-model-value fails$/);
+      // Before its planned size: fewer than 450 users in an arm, so the sequential rule decided, not the fixed size.
+      const readout = await loadgen(
+        ['report', runId as string, '--json', '--experiment', 'premium-model-value'],
+        env,
       );
+      const premium = (
+        JSON.parse(readout.output) as { experiments: { users: { control: number; treatment: number } }[] }
+      ).experiments[0];
+      expect(premium?.users.control).toBeLessThan(450);
+      expect(premium?.users.treatment).toBeLessThan(450);
 
       const left = await queue.getRanges(['waiting', 'prioritized', 'active', 'delayed'], 0, -1);
       expect(left.filter((id) => id.startsWith(`${runId}.`))).toEqual([]);

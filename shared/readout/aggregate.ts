@@ -28,6 +28,11 @@ export interface ExperimentUsers {
   outsideAudience: number;
   /** Users seen in both arms (assignment changed mid-run): left out, since neither arm owns them. */
   mixedUsers: number;
+  /**
+   * The harness's own time per request of either arm, ms: queue wait (enqueue to first attempt) and end-to-end
+   * latency minus the agents' tracked duration (HTTP, serialisation, this machine's scheduling).
+   */
+  harness: { queueWaitMs: number[]; overheadMs: number[] };
 }
 
 interface Accumulator {
@@ -51,6 +56,7 @@ export function aggregateUsers(records: Iterable<ResultRecord>, experiment: Expe
   const byUser = new Map<string, Accumulator>();
   let otherVariation = 0;
   let outsideAudience = 0;
+  const harness = { queueWaitMs: [] as number[], overheadMs: [] as number[] };
   for (const record of records) {
     if (record.status !== 'completed') {
       continue;
@@ -86,6 +92,12 @@ export function aggregateUsers(records: Iterable<ResultRecord>, experiment: Expe
       user.arm = 'mixed';
     }
     user.requests++;
+    if (record.queueWaitMs !== undefined) {
+      harness.queueWaitMs.push(record.queueWaitMs);
+    }
+    if (record.latencyMs !== undefined && record.durationMs !== undefined) {
+      harness.overheadMs.push(Math.max(0, record.latencyMs - record.durationMs));
+    }
     user.positive ||= record.feedback === 'positive';
     user.negative ||= record.feedback === 'negative';
     user.durationMs += record.durationMs ?? 0;
@@ -112,6 +124,7 @@ export function aggregateUsers(records: Iterable<ResultRecord>, experiment: Expe
     otherVariation,
     outsideAudience,
     mixedUsers,
+    harness,
   };
 }
 

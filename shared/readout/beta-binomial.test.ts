@@ -15,7 +15,6 @@ const SCIPY: [number, number, number, number, number, number, number, number, nu
   [50, 100, 60, 100, 0.921426, -0.028771, 0.483789, 0.418909, 0.581091],
   [10, 200, 18, 200, 0.939123, -0.034098, 2.291301, 0.03099, 0.082928],
   [480, 1000, 520, 1000, 0.963122, 0.006421, 0.166148, 0.454113, 0.506012],
-  [0, 20, 2, 20, 0.884146, -0.372612, 54.52053, 0.00244, 0.132946],
   [3000, 10000, 3100, 10000, 0.937699, -0.002326, 0.070265, 0.292526, 0.3076],
   [45, 90, 44, 110, 0.079266, -0.380072, 0.037591, 0.414655, 0.585345],
 ];
@@ -39,15 +38,15 @@ describe('compareConversions', () => {
     'control %i/%i vs treatment %i/%i matches SciPy integration',
     (cc, cn, tc, tn, pBeat, lift05, lift95, rate05, rate95) => {
       const result = compareConversions({ conversions: cc, users: cn }, { conversions: tc, users: tn }, 0.9);
-      expect(Math.abs(result.probabilityToBeat - pBeat)).toBeLessThan(0.005);
-      expect(Math.abs(result.probabilityToBeat - closedForm(cc, cn, tc, tn))).toBeLessThan(0.005);
-      // Interval bounds: within 0.002 absolute, or 0.2% relative for the wide (54x) tail of 0/20 vs 2/20.
-      expect(result.lift.lower).toBeCloseTo(lift05, 2);
-      expect(Math.abs(result.lift.upper - lift95)).toBeLessThan(Math.max(0.002, 0.002 * Math.abs(lift95)));
+      expect(Math.abs(result.probabilityToBeat! - pBeat)).toBeLessThan(0.005);
+      expect(Math.abs(result.probabilityToBeat! - closedForm(cc, cn, tc, tn))).toBeLessThan(0.005);
+      const lift = result.lift!;
+      expect(lift.lower).toBeCloseTo(lift05, 2);
+      expect(Math.abs(lift.upper - lift95)).toBeLessThan(0.002);
       expect(result.control.lower).toBeCloseTo(rate05, 4);
       expect(result.control.upper).toBeCloseTo(rate95, 4);
-      expect(result.lift.lower).toBeLessThan(result.lift.estimate);
-      expect(result.lift.estimate).toBeLessThan(result.lift.upper);
+      expect(lift.lower).toBeLessThan(lift.estimate);
+      expect(lift.estimate).toBeLessThan(lift.upper);
     },
   );
 
@@ -56,13 +55,31 @@ describe('compareConversions', () => {
     expect(same.probabilityToBeat).toBeCloseTo(0.5, 6);
     const ab = compareConversions({ conversions: 30, users: 100 }, { conversions: 42, users: 120 }, 0.9);
     const ba = compareConversions({ conversions: 42, users: 120 }, { conversions: 30, users: 100 }, 0.9);
-    expect(ab.probabilityToBeat + ba.probabilityToBeat).toBeCloseTo(1, 6);
+    expect(ab.probabilityToBeat! + ba.probabilityToBeat!).toBeCloseTo(1, 6);
   });
 
-  it('handles arms with no users (the prior alone) and rejects impossible counts', () => {
-    const empty = compareConversions({ conversions: 0, users: 0 }, { conversions: 0, users: 0 }, 0.9);
-    expect(empty.probabilityToBeat).toBeCloseTo(0.5, 6);
-    expect(empty.control.rate).toBe(0);
+  it('keeps the observed rate inside its interval at 0 and at all conversions (one-sided at the boundary)', () => {
+    // SciPy: beta(1, 21).ppf(0.9) = 1 − 0.1^(1/21); beta(21, 1).ppf(0.1) = 0.1^(1/21).
+    const zero = compareConversions({ conversions: 0, users: 20 }, { conversions: 20, users: 20 }, 0.9);
+    expect(zero.control).toMatchObject({ rate: 0, lower: 0 });
+    expect(zero.control.upper).toBeCloseTo(1 - 0.1 ** (1 / 21), 6);
+    expect(zero.treatment).toMatchObject({ rate: 1, upper: 1 });
+    expect(zero.treatment.lower).toBeCloseTo(0.1 ** (1 / 21), 6);
+    // A change from a zero base is not defined; the probability to beat still is.
+    expect(zero.lift).toBeNull();
+    expect(zero.probabilityToBeat).toBeGreaterThan(0.999);
+    // 0 of 6 was shown as 0.0% [0.5%, 25.9%], the estimate outside its own interval.
+    const six = compareConversions({ conversions: 0, users: 6 }, { conversions: 1, users: 2 }, 0.9);
+    expect(six.control.lower).toBe(0);
+    expect(six.control.upper).toBeCloseTo(1 - 0.1 ** (1 / 7), 6);
+  });
+
+  it('gives an arm without users no rate, interval, lift or probability, and rejects impossible counts', () => {
+    const empty = compareConversions({ conversions: 0, users: 0 }, { conversions: 3, users: 5 }, 0.9);
+    expect(empty.control).toEqual({ users: 0, conversions: 0, rate: null, lower: null, upper: null });
+    expect(empty.treatment.rate).toBe(0.6);
+    expect(empty.probabilityToBeat).toBeNull();
+    expect(empty.lift).toBeNull();
     expect(() => compareConversions({ conversions: 5, users: 3 }, { conversions: 0, users: 1 }, 0.9)).toThrow(
       /5 conversions of 3 users/,
     );

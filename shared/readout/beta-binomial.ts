@@ -18,21 +18,28 @@ export interface ConversionCounts {
 export interface RateEstimate {
   users: number;
   conversions: number;
-  /** Observed conversions / users (0 when there are no users). */
-  rate: number;
-  /** Equal-tailed credible interval of the rate at the comparison's confidence. */
-  lower: number;
-  upper: number;
+  /** Observed conversions / users (the maximum-likelihood estimate); null when there are no users. */
+  rate: number | null;
+  /**
+   * Credible interval of the rate at the comparison's confidence: equal-tailed, except at 0 (resp. all)
+   * conversions, where it is [0, upper quantile] (resp. [lower quantile, 1]) so that it holds the observed
+   * rate. Null when there are no users.
+   */
+  lower: number | null;
+  upper: number | null;
 }
 
 export interface ConversionComparison {
   confidence: number;
   control: RateEstimate;
   treatment: RateEstimate;
-  /** P(treatment rate > control rate) under the Beta posteriors. */
-  probabilityToBeat: number;
-  /** Relative lift, treatment / control − 1: ratio of posterior means, with an equal-tailed credible interval. */
-  lift: { estimate: number; lower: number; upper: number };
+  /** P(treatment rate > control rate) under the Beta posteriors; null when an arm has no users. */
+  probabilityToBeat: number | null;
+  /**
+   * Relative lift, treatment / control − 1: ratio of posterior means, with an equal-tailed credible interval.
+   * Null when an arm has no users or control has no conversions (a change from a zero base is not defined).
+   */
+  lift: { estimate: number; lower: number; upper: number } | null;
 }
 
 /** Beta(1, 1) (uniform) prior, as a conversion experiment without prior knowledge uses. */
@@ -140,23 +147,36 @@ export function compareConversions(
   const c = posterior(control);
   const t = posterior(treatment);
   const tail = (1 - confidence) / 2;
-  const ratio = ratioCdf(t, c);
-  const estimate = (counts: ConversionCounts, [a, b]: [number, number]): RateEstimate => ({
-    users: counts.users,
-    conversions: counts.conversions,
-    rate: counts.users > 0 ? counts.conversions / counts.users : 0,
-    lower: betaInv(tail, a, b),
-    upper: betaInv(1 - tail, a, b),
-  });
+  const estimate = (counts: ConversionCounts, [a, b]: [number, number]): RateEstimate => {
+    const { users, conversions } = counts;
+    if (users === 0) {
+      return { users, conversions, rate: null, lower: null, upper: null };
+    }
+    // At a boundary the equal-tailed interval would exclude the observed rate (0 of 6 → [0.5%, 25.9%]): use
+    // the one-sided interval at the same confidence, which holds it.
+    return {
+      users,
+      conversions,
+      rate: conversions / users,
+      lower: conversions === 0 ? 0 : betaInv(conversions === users ? 1 - confidence : tail, a, b),
+      upper: conversions === users ? 1 : betaInv(conversions === 0 ? confidence : 1 - tail, a, b),
+    };
+  };
+  const bothArms = control.users > 0 && treatment.users > 0;
   return {
     confidence,
     control: estimate(control, c),
     treatment: estimate(treatment, t),
-    probabilityToBeat: probabilityBeta(t, c),
-    lift: {
-      estimate: betaMean(t[0], t[1]) / betaMean(c[0], c[1]) - 1,
-      lower: ratioQuantile(tail, ratio, t, c) - 1,
-      upper: ratioQuantile(1 - tail, ratio, t, c) - 1,
-    },
+    probabilityToBeat: bothArms ? probabilityBeta(t, c) : null,
+    lift: bothArms && control.conversions > 0 ? relativeLift(t, c, tail) : null,
+  };
+}
+
+function relativeLift(t: [number, number], c: [number, number], tail: number): ConversionComparison['lift'] {
+  const ratio = ratioCdf(t, c);
+  return {
+    estimate: betaMean(t[0], t[1]) / betaMean(c[0], c[1]) - 1,
+    lower: ratioQuantile(tail, ratio, t, c) - 1,
+    upper: ratioQuantile(1 - tail, ratio, t, c) - 1,
   };
 }

@@ -71,14 +71,14 @@ describe('buildReadout', () => {
   it('qualifies the security treatment on data like the tutorial example and deploys it', () => {
     const readout = buildReadout({ records: securityRecords, run, experiments: security, seed: 1 });
     const [exp] = readout.experiments;
-    expect(exp?.verdict).toBe('pass');
+    expect(exp?.state).toBe('qualifies');
     expect(exp?.decision).toBe('Deploy enhanced security to all users');
     expect(exp?.criteria.map((c) => c.kind)).toEqual(['lift', 'confidence', 'cost_increase', 'p95_latency']);
-    expect(exp?.positiveFeedback.lift.lower).toBeLessThan(0.28);
-    expect(exp?.positiveFeedback.lift.upper).toBeGreaterThan(0.28);
+    expect(exp?.positiveFeedback.lift?.lower).toBeLessThan(0.28);
+    expect(exp?.positiveFeedback.lift?.upper).toBeGreaterThan(0.28);
     expect(exp?.cost.relative?.estimate).toBeGreaterThan(0);
     expect(exp?.cost.relative?.estimate).toBeLessThan(0.05);
-    expect(exp?.latencyP95.treatment.value).toBeLessThan(2000);
+    expect(exp?.latencyP95.treatment?.value).toBeLessThan(2000);
     expect(exp?.srm.flagged).toBe(false);
   });
 
@@ -102,8 +102,12 @@ describe('buildReadout', () => {
     expect(exp?.costValueRatio).toBeLessThan(0.13);
     expect(exp?.criteria.find((c) => c.kind === 'cost_value_ratio')?.pass).toBe(false);
     expect(exp?.criteria.find((c) => c.kind === 'confidence')?.pass).toBe(true);
-    expect(exp?.verdict).toBe('fail');
-    expect(exp?.decision).toBe('Keep GPT-4o for cost efficiency');
+    expect(exp?.state).toBe('fails');
+    // The sample's lift is under +15% too, so the sentence names both rather than "for cost efficiency".
+    expect(exp?.decision).toBe(
+      'Keep other-paid: claude-opus-treatment does not meet lift in positive feedback rate per user ≥ +15%, ' +
+        'cost-value ratio (lift % ÷ cost increase %) ≥ 0.6',
+    );
   });
 
   it('aggregates per user as the tutorial defines the metrics', () => {
@@ -145,7 +149,7 @@ describe('buildReadout', () => {
     expect(exp.tokens.control.mean).toBe(150); // u1 200, u2 100
     expect(exp.cost.control.mean).toBeCloseTo(0.015, 12); // u1 0.02, u2 0.01
     expect(exp.cost.treatment).toMatchObject({ n: 1, mean: 0.03 });
-    expect(exp.latencyP95.control.value).toBe(1600); // u1 700 + 900 is the larger of the two users
+    expect(exp.latencyP95.control?.value).toBe(1600); // u1 700 + 900 is the larger of the two users
     expect(readout.run.counts).toMatchObject({
       records: 10,
       completed: 9,
@@ -166,8 +170,8 @@ describe('buildReadout', () => {
     const c = buildReadout({ records: securityRecords, run, experiments, seed: 10 });
     const p95 = (r: typeof a) => r.experiments.map((e) => e.latencyP95);
     expect(p95(c)).not.toEqual(p95(a));
-    expect(c.experiments.map((e) => e.latencyP95.treatment.value)).toEqual(
-      a.experiments.map((e) => e.latencyP95.treatment.value),
+    expect(c.experiments.map((e) => e.latencyP95.treatment?.value)).toEqual(
+      a.experiments.map((e) => e.latencyP95.treatment?.value),
     );
     expect(c.experiments.map((e) => e.positiveFeedback)).toEqual(
       a.experiments.map((e) => e.positiveFeedback),
@@ -186,8 +190,8 @@ describe('buildReadout', () => {
     const readout = buildReadout({ records, experiments: security, seed: 1 });
     const exp = readout.experiments[0]!;
     expect(exp.srm.flagged).toBe(true);
-    expect(exp.verdict).toBe('invalid');
-    expect(exp.decision).toMatch(/^No decision: sample ratio mismatch \(p = /);
+    expect(exp.state).toBe('invalid');
+    expect(exp.decision).toMatch(/^No decision: sample ratio mismatch \(p < 0\.001\)$/);
     expect(readout.warnings.some((w) => w.startsWith('security-level: sample ratio mismatch'))).toBe(true);
   });
 
@@ -244,5 +248,135 @@ describe('buildReadout', () => {
     expect(html).toContain('Latency per user (summed agent duration), share of users');
     expect(html).toContain('Deploy enhanced security to all users');
     expect(html).toContain('SIMULATED');
+  });
+
+  it('shows an empty arm as "no users": no interval, no change, no −100% p95, and an inconclusive state', () => {
+    const records = [
+      record({ userKey: 'u1', feedback: 'positive' }),
+      record({ userKey: 'u2' }),
+      record({ userKey: 'u3', feedback: 'positive' }),
+    ];
+    const readout = buildReadout({ records, experiments: security, seed: 1 });
+    const exp = readout.experiments[0]!;
+    expect(exp.state).toBe('inconclusive');
+    expect(exp.decision).toBe('Not enough data yet: no users in enhanced');
+    expect(exp.positiveFeedback.treatment).toMatchObject({ rate: null, lower: null, upper: null });
+    expect(exp.latencyP95.treatment).toBeNull();
+    const text = renderText(readout);
+    expect(text).toMatch(/positive feedback rate\s+66\.7% \[[\d.]+%, [\d.]+%\]\s+no users\s+no users/);
+    expect(text).toMatch(/p95 latency\s+1\.00 s \[1\.00 s, 1\.00 s\]\s+no users\s+no users/);
+    expect(text).toMatch(/cost \(mean\)\s+\$0\.0100\s+no users\s+no users/);
+    expect(text).not.toMatch(/−100|5\.0%, 95\.0%/);
+    expect(text).toContain('state: INCONCLUSIVE');
+    const html = renderHtml(readout);
+    expect(html).toContain('<td>no users</td>');
+    expect(html).not.toContain('−100');
+  });
+
+  it('shows 0 conversions inside its interval, a change from a zero base as "not defined", p < 0.001', () => {
+    const records = [
+      // 6 control users without a thumbs-up, 2 treatment users with one: the case of the issue.
+      ...Array.from({ length: 6 }, (_, i) => record({ userKey: `c${i}` })),
+      ...Array.from({ length: 2 }, (_, i) =>
+        record({ userKey: `t${i}`, feedback: 'positive', variations: { 'security-agent': 'enhanced' } }),
+      ),
+    ];
+    const readout = buildReadout({ records, experiments: security, seed: 1 });
+    const exp = readout.experiments[0]!;
+    expect(exp.positiveFeedback.control).toMatchObject({ rate: 0, lower: 0 });
+    expect(exp.positiveFeedback.lift).toBeNull();
+    expect(exp.state).toBe('inconclusive');
+    // Not "Keep baseline security for cost efficiency" on 6 and 2 users.
+    expect(exp.decision).toMatch(
+      /^Not enough data yet: baseline has 6 of [\d,]+ users, enhanced 2 of [\d,]+; about/,
+    );
+    const text = renderText(readout);
+    expect(text).toMatch(/positive feedback rate\s+0\.0% \[0\.0%, 28\.0%\]/);
+    expect(text).toMatch(/positive feedback rate.*not defined \(control rate 0\) · P\(beat\)/);
+    expect(text).toMatch(/FAIL\s+lift in positive feedback rate per user ≥ \+10%\s+not defined/);
+    // A lopsided split: the SRM p-value reads "p < 0.001", never "p = 0.0e+0".
+    const lopsided = buildReadout({
+      records: [
+        ...Array.from({ length: 60 }, (_, i) => record({ userKey: `c${i}` })),
+        ...Array.from({ length: 5 }, (_, i) =>
+          record({ userKey: `t${i}`, variations: { 'security-agent': 'enhanced' } }),
+        ),
+      ],
+      experiments: security,
+      seed: 1,
+    });
+    expect(renderText(lopsided)).toContain('SAMPLE RATIO MISMATCH (p < 0.001)');
+    expect(renderText(lopsided)).not.toMatch(/e[+-]\d/);
+  });
+
+  it('gives no cost-value ratio (null, "not defined") when cost does not change, and says the rule', () => {
+    const records = [
+      ...syntheticRecords({
+        seed: 5,
+        users: 3000,
+        flags: {
+          'support-agent': {
+            'other-paid': { positive: 0.5, costUsd: 0.02 },
+            'claude-opus-treatment': { positive: 0.65, costUsd: 0.02 },
+          },
+        },
+      }),
+    ].map((r) => ({ ...r, requestCostUsd: 0.02 }));
+    const readout = buildReadout({ records, experiments: premium, seed: 1 });
+    const exp = readout.experiments[0]!;
+    expect(exp.costValueRatio).toBeNull();
+    expect(JSON.parse(JSON.stringify(readout)).experiments[0].costValueRatio).toBeNull();
+    const ratio = exp.criteria.find((c) => c.kind === 'cost_value_ratio')!;
+    expect(ratio).toMatchObject({ figure: null, display: 'not defined', pass: true });
+    expect(ratio.note).toMatch(
+      /^cost did not change: the ratio is not defined, and then a positive lift passes/,
+    );
+    expect(exp.state).toBe('qualifies');
+    expect(renderText(readout)).toMatch(
+      /PASS\s+cost-value ratio \(lift % ÷ cost increase %\) ≥ 0\.6\s+not defined/,
+    );
+  });
+
+  it('does not evaluate latency when llm-sim answered at once, and shows the harness’s own time apart', () => {
+    const zero: RunState = { ...run, meta: { ...run.meta, llmSim: { latency: 'zero' } } };
+    const timed = securityRecords.map((r) => ({
+      ...r,
+      queueWaitMs: 40,
+      latencyMs: (r.durationMs ?? 0) + 25,
+    }));
+    const readout = buildReadout({ records: timed, run: zero, experiments: security, seed: 1 });
+    const exp = readout.experiments[0]!;
+    expect(readout.run.simulatorLatency).toBe('zero');
+    expect(readout.warnings).toContain(
+      'llm-sim answered at once (--zero-latency): latency figures measure this machine, not the models; latency criteria are not evaluated',
+    );
+    const latency = exp.criteria.find((c) => c.kind === 'p95_latency')!;
+    expect(latency).toMatchObject({ pass: null, display: 'not evaluated', figure: null });
+    expect(latency.note).toMatch(/--zero-latency/);
+    expect(exp.state).toBe('qualifies');
+    expect(exp.reason).toMatch(/not evaluated: p95 latency per user ≤ 2\.0 s \(llm-sim answered at once/);
+    expect(exp.harnessLatency).toEqual({
+      requests: expect.any(Number),
+      queueWaitP95Ms: 40,
+      overheadP95Ms: 25,
+    });
+    const text = renderText(readout);
+    expect(text).toMatch(/SKIP\s+p95 latency per user ≤ 2\.0 s\s+not evaluated/);
+    expect(text).toContain(
+      'harness (not the models; p95 per request): queue wait 0.04 s, end-to-end minus agent time 0.03 s',
+    );
+    // With the simulator's latency profile the criterion is judged on the agents' durations, as before.
+    const profile: RunState = { ...run, meta: { ...run.meta, llmSim: { latency: 'profile' } } };
+    const judged = buildReadout({ records: timed, run: profile, experiments: security, seed: 1 })
+      .experiments[0]!;
+    expect(judged.criteria.find((c) => c.kind === 'p95_latency')?.pass).toBe(true);
+    // A loaded machine shows in the harness's time, and the readout says so rather than staying silent.
+    const slow = timed.map((r) => ({ ...r, latencyMs: (r.durationMs ?? 0) + 900 }));
+    const loaded = buildReadout({ records: slow, run: profile, experiments: security, seed: 1 });
+    expect(loaded.warnings).toContain(
+      "security-level: the harness's own time (p95 0.90 s end-to-end minus agent time) is large against the 2 s " +
+        "latency limit: this machine may be loaded, and its scheduling delays can inflate the agents' durations",
+    );
+    expect(readout.warnings.some((w) => w.includes("harness's own time"))).toBe(false);
   });
 });

@@ -31,7 +31,7 @@ describe('calibration of the Beta-Binomial readout', () => {
         { users: USERS_PER_ARM, conversions: binomial(random, USERS_PER_ARM, 0.5) },
         0.9,
       );
-      if (result.probabilityToBeat >= 0.9) {
+      if (result.probabilityToBeat! >= 0.9) {
         reached++;
       }
     }
@@ -48,7 +48,7 @@ describe('calibration of the Beta-Binomial readout', () => {
         { users: USERS_PER_ARM, conversions: binomial(random, USERS_PER_ARM, 0.6) },
         0.9,
       );
-      if (lift.lower <= 0.2 && 0.2 <= lift.upper) {
+      if (lift && lift.lower <= 0.2 && 0.2 <= lift.upper) {
         covered++;
       }
     }

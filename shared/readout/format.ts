@@ -12,6 +12,14 @@ export function signedPercent(value: number | null | undefined, digits = 1): str
   return percent(value, digits, true);
 }
 
+/**
+ * A bound of an always-valid interval of a relative change: early on these are astronomically wide on the log
+ * scale (+1,997,243,171.9% at 2 users), which says nothing more than "above +1000%".
+ */
+export function boundPercent(value: number): string {
+  return value > 10 ? '>+1000%' : signedPercent(value);
+}
+
 export function usd(value: number | null | undefined): string {
   if (value == null || !Number.isFinite(value)) {
     return 'n/a';
@@ -54,8 +62,9 @@ export function count(value: number): string {
   return value.toLocaleString('en-US');
 }
 
+/** A p-value as it is reported: "p < 0.001" below that, else "p = 0.123". */
 export function pValue(p: number): string {
-  return p < 0.0001 ? p.toExponential(1) : p.toFixed(4);
+  return p < 0.001 ? 'p < 0.001' : `p = ${p.toFixed(3)}`;
 }
 
 /** A probability as a percentage that never rounds to a certainty it is not. */

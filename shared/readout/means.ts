@@ -10,8 +10,11 @@ export interface MeanComparison {
   confidence: number;
   control: MeanEstimate;
   treatment: MeanEstimate;
-  /** Treatment mean / control mean − 1 with its interval; null when control's mean is 0 or an arm is empty. */
-  relative: { estimate: number; lower: number; upper: number } | null;
+  /**
+   * Treatment mean / control mean − 1 with its interval and the standard error of the ratio's log (null when
+   * the treatment's mean is 0); null when control's mean is 0 or an arm is empty.
+   */
+  relative: { estimate: number; lower: number; upper: number; logSe: number | null } | null;
 }
 
 export function summarize(values: ArrayLike<number>): MeanEstimate {
@@ -52,10 +55,11 @@ export function compareMeans(
       estimate: ratio - 1,
       lower: ratio * Math.exp(-z * se) - 1,
       upper: ratio * Math.exp(z * se) - 1,
+      logSe: se,
     };
   } else if (c.n > 0 && t.n > 0 && c.mean > 0) {
     // Treatment's mean is 0: the ratio is exactly −100% and its log is undefined.
-    relative = { estimate: -1, lower: -1, upper: -1 };
+    relative = { estimate: -1, lower: -1, upper: -1, logSe: null };
   }
   return { confidence, control: c, treatment: t, relative };
 }

@@ -33,7 +33,7 @@ describe('usersPerArm', () => {
         { users: n, conversions: draw(0.6) },
         0.9,
       );
-      if (result.probabilityToBeat >= 0.9) {
+      if (result.probabilityToBeat! >= 0.9) {
         reached++;
       }
     }

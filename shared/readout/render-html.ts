@@ -1,5 +1,6 @@
 import type { ExperimentReadout, Readout } from './build-readout.js';
-import { count, percent, probability, pValue, seconds, signedPercent, usd } from './format.js';
+import { count, percent, pValue, seconds, usd } from './format.js';
+import { evidenceLine, harnessLine, mark, metricRows, STATE_LABEL, type Cell } from './metric-rows.js';
 import { normalInv } from './distributions.js';
 import { escapeHtml as e, histogramChart, intervalChart, type IntervalRow } from './svg-charts.js';
 
@@ -9,7 +10,7 @@ h1{font-size:1.4rem}h2{font-size:1.2rem;margin-top:2.5rem;border-top:1px solid #
 table{border-collapse:collapse;margin:.5rem 0}td,th{padding:.25rem .6rem;text-align:left;border-bottom:1px solid #eee;vertical-align:top}
 th{font-weight:600}.pass{color:#1e7d32;font-weight:600}.fail{color:#b71c1c;font-weight:600}
 .decision{padding:.7rem 1rem;border-radius:6px;font-size:1.1rem;margin:1rem 0}
-.decision.pass{background:#e8f5e9}.decision.fail{background:#ffebee}.decision.invalid,.decision.insufficient{background:#fff8e1;color:#8d6e00}
+.decision.qualifies{background:#e8f5e9}.decision.fails,.decision.futile{background:#ffebee}.decision.invalid,.decision.inconclusive{background:#fff8e1;color:#8d6e00}
 .warn{background:#fff8e1;padding:.5rem 1rem;border-radius:6px}.charts{display:flex;flex-wrap:wrap;gap:1.5rem}
 .muted{color:#666}.decision .muted{font-size:.95rem;font-weight:normal}`;
 
@@ -53,29 +54,30 @@ function meanInterval(m: { n: number; mean: number; sd: number }, confidence: nu
 /** The charts of the metrics the experiment lists (`metrics`), as the text report shows only those rows. */
 function charts(exp: ExperimentReadout): string {
   const show = new Set(exp.metrics);
-  const conversion = (label: string, m: ExperimentReadout['positiveFeedback']): IntervalRow[] => [
-    {
-      label: `${label} · ${exp.control}`,
-      value: m.control.rate,
-      lower: m.control.lower,
-      upper: m.control.upper,
-      series: 0,
-    },
-    {
-      label: `${label} · ${exp.treatment}`,
-      value: m.treatment.rate,
-      lower: m.treatment.lower,
-      upper: m.treatment.upper,
-      series: 1,
-    },
-  ];
+  // An arm without users has no rate and no interval: it is left out of the chart, not drawn at 0.
+  const conversion = (label: string, m: ExperimentReadout['positiveFeedback']): IntervalRow[] =>
+    [m.control, m.treatment].flatMap((r, series) =>
+      r.rate == null || r.lower == null || r.upper == null
+        ? []
+        : [
+            {
+              label: `${label} · ${series === 0 ? exp.control : exp.treatment}`,
+              value: r.rate,
+              lower: r.lower,
+              upper: r.upper,
+              series,
+            },
+          ],
+    );
   const rates: IntervalRow[] = [
     ...(show.has('positive_feedback') ? conversion('positive', exp.positiveFeedback) : []),
     ...(show.has('negative_feedback') ? conversion('negative', exp.negativeFeedback) : []),
   ];
-  const cost = [exp.cost.control, exp.cost.treatment].map((m, i): IntervalRow => {
+  const cost = [exp.cost.control, exp.cost.treatment].flatMap((m, i): IntervalRow[] => {
     const [lower, upper] = meanInterval(m, exp.confidence);
-    return { label: i === 0 ? exp.control : exp.treatment, value: m.mean, lower, upper, series: i };
+    return m.n > 0
+      ? [{ label: i === 0 ? exp.control : exp.treatment, value: m.mean, lower, upper, series: i }]
+      : [];
   });
   const p95 = exp.criteria.find((c) => c.kind === 'p95_latency');
   const conf = percent(exp.confidence, 0);
@@ -91,12 +93,12 @@ function charts(exp: ExperimentReadout): string {
             {
               label: exp.control,
               counts: exp.latencyHistogram.control,
-              marker: exp.latencyP95.control.value,
+              ...(exp.latencyP95.control ? { marker: exp.latencyP95.control.value } : {}),
             },
             {
               label: exp.treatment,
               counts: exp.latencyHistogram.treatment,
-              marker: exp.latencyP95.treatment.value,
+              ...(exp.latencyP95.treatment ? { marker: exp.latencyP95.treatment.value } : {}),
             },
           ],
           seconds,
@@ -109,43 +111,19 @@ function charts(exp: ExperimentReadout): string {
 }
 
 function metricsTable(exp: ExperimentReadout): string {
-  const iv = (lo: number, hi: number, f: (v: number) => string) =>
-    `<span class="muted">[${e(f(lo))}, ${e(f(hi))}]</span>`;
-  const conv = (label: string, m: ExperimentReadout['positiveFeedback'], lowerIsBetter = false) =>
-    `<tr><td>${label}</td><td>${e(percent(m.control.rate))} ${iv(m.control.lower, m.control.upper, (v) => percent(v))}</td>` +
-    `<td>${e(percent(m.treatment.rate))} ${iv(m.treatment.lower, m.treatment.upper, (v) => percent(v))}</td>` +
-    `<td>${e(signedPercent(m.lift.estimate))} ${iv(m.lift.lower, m.lift.upper, (v) => signedPercent(v))}; ${e(
-      lowerIsBetter
-        ? `P(lower) ${probability(1 - m.probabilityToBeat)}`
-        : `P(beat) ${probability(m.probabilityToBeat)}`,
-    )}</td></tr>`;
-  const mean = (label: string, m: ExperimentReadout['cost'], f: (v: number) => string) =>
-    `<tr><td>${label}</td><td>${m.control.n ? e(f(m.control.mean)) : 'n/a'}</td><td>${m.treatment.n ? e(f(m.treatment.mean)) : 'n/a'}</td><td>${
-      m.relative
-        ? `${e(signedPercent(m.relative.estimate))} ${iv(m.relative.lower, m.relative.upper, (v) => signedPercent(v))}`
-        : 'n/a'
-    }</td></tr>`;
-  const q = exp.latencyP95;
-  // Only the metrics the experiment lists, as in the text report.
-  const show = new Set(exp.metrics);
+  const cell = (c: Cell) =>
+    `<td>${e(c.value)}${c.interval ? ` <span class="muted">${e(c.interval)}</span>` : ''}</td>`;
+  const harness = exp.harnessLatency ? `<p class="muted">${e(harnessLine(exp.harnessLatency))}.</p>` : '';
   return (
     `<table><tr><th>metric (per user)</th><th>${e(exp.control)} (${count(exp.users.control)} users)</th><th>${e(exp.treatment)} (${count(
       exp.users.treatment,
     )} users)</th><th>change</th></tr>` +
-    (show.has('positive_feedback') ? conv('positive feedback rate', exp.positiveFeedback) : '') +
-    (show.has('negative_feedback') ? conv('negative feedback rate', exp.negativeFeedback, true) : '') +
-    (show.has('user_latency')
-      ? `<tr><td>p95 latency</td><td>${e(seconds(q.control.value))} ${iv(q.control.lower, q.control.upper, seconds)}</td><td>${e(
-          seconds(q.treatment.value),
-        )} ${iv(q.treatment.lower, q.treatment.upper, seconds)}</td><td>${
-          q.control.value > 0 ? e(signedPercent(q.treatment.value / q.control.value - 1)) : 'n/a'
-        }</td></tr>`
-      : '') +
-    (show.has('average_tokens') ? mean('tokens (mean)', exp.tokens, (v) => count(Math.round(v))) : '') +
-    (show.has('ai_cost') ? mean('cost (mean)', exp.cost, usd) : '') +
-    `</table><p class="muted">Sample ratio: ${count(exp.users.control)} vs ${count(exp.users.treatment)} users, χ² = ${exp.srm.chiSquare.toFixed(
+    metricRows(exp)
+      .map((r) => `<tr><td>${e(r.label)}</td>${cell(r.control)}${cell(r.treatment)}${cell(r.change)}</tr>`)
+      .join('') +
+    `</table>${harness}<p class="muted">Sample ratio: ${count(exp.users.control)} vs ${count(exp.users.treatment)} users, χ² = ${exp.srm.chiSquare.toFixed(
       2,
-    )}, p = ${e(pValue(exp.srm.pValue))}${exp.srm.flagged ? ' — <strong>mismatch</strong>' : ''}.</p>`
+    )}, ${e(pValue(exp.srm.pValue))}${exp.srm.flagged ? ' — <strong>mismatch</strong>' : ''}.</p>`
   );
 }
 
@@ -153,7 +131,7 @@ function experimentSection(exp: ExperimentReadout): string {
   const criteria = exp.criteria
     .map(
       (c) =>
-        `<tr><td class="${c.pass ? 'pass' : 'fail'}">${c.pass ? 'PASS' : 'FAIL'}</td><td>${e(c.label)}</td><td>${e(c.display)}</td><td class="muted">${e(
+        `<tr><td class="${c.pass === null ? 'muted' : c.pass ? 'pass' : 'fail'}">${mark(c.pass)}</td><td>${e(c.label)}</td><td>${e(c.display)}</td><td class="muted">${e(
           c.note ?? '',
         )}</td></tr>`,
     )
@@ -164,7 +142,9 @@ function experimentSection(exp: ExperimentReadout): string {
       exp.audience ?? 'everyone',
     )}, ${e(percent(exp.confidence, 0))} confidence</p>` +
     `<table><tr><th></th><th>criterion</th><th>figure</th><th></th></tr>${criteria}</table>` +
-    `<div class="decision ${exp.verdict}"><strong>${e(exp.decision)}</strong><br><span class="muted">${e(exp.reason)}</span></div>` +
+    `<div class="decision ${exp.state}"><strong>${STATE_LABEL[exp.state]}: ${e(exp.decision)}</strong><br><span class="muted">${e(
+      exp.reason,
+    )}</span><br><span class="muted">Evidence: ${e(evidenceLine(exp))}</span></div>` +
     metricsTable(exp) +
     charts(exp) +
     `</section>`

@@ -1,7 +1,6 @@
 import type { ExperimentReadout, Readout, RunSummary } from './build-readout.js';
-import { count, percent, probability, pValue, seconds, signedPercent, usd } from './format.js';
-
-const MARK = { pass: 'PASS', fail: 'FAIL' } as const;
+import { count, percent, pValue, usd } from './format.js';
+import { evidenceLine, harnessLine, mark, metricRows, STATE_LABEL, type Cell } from './metric-rows.js';
 
 function table(rows: string[][], indent = '  '): string[] {
   const widths: number[] = [];
@@ -38,8 +37,6 @@ function runLines(run: RunSummary, seed: number): string[] {
   ];
 }
 
-const interval = (lo: number, hi: number, f: (v: number) => string) => `[${f(lo)}, ${f(hi)}]`;
-
 function experimentLines(exp: ExperimentReadout): string[] {
   const { control: c, treatment: t } = exp;
   const conf = percent(exp.confidence, 0);
@@ -48,65 +45,31 @@ function experimentLines(exp: ExperimentReadout): string[] {
     `${exp.name} (${exp.id}): ${exp.flag} ${c} → ${t}, audience ${exp.audience ?? 'everyone'}, ${conf} intervals`,
     `  users: ${c} ${count(exp.users.control)}, ${t} ${count(exp.users.treatment)} · ` +
       (exp.srm.flagged
-        ? `SAMPLE RATIO MISMATCH (p = ${pValue(exp.srm.pValue)})`
-        : `sample ratio ok (p = ${pValue(exp.srm.pValue)})`),
+        ? `SAMPLE RATIO MISMATCH (${pValue(exp.srm.pValue)})`
+        : `sample ratio ok (${pValue(exp.srm.pValue)})`),
   ];
+  const cell = (x: Cell) => (x.interval ? `${x.value} ${x.interval}` : x.value);
   const rows: string[][] = [['metric (per user)', c, t, 'change']];
-  const show = new Set(exp.metrics);
-  // Negative feedback is lower-is-better: show the chance the treatment has less of it.
-  const conversion = (label: string, m: ExperimentReadout['positiveFeedback'], lowerIsBetter = false) => [
-    label,
-    `${percent(m.control.rate)} ${interval(m.control.lower, m.control.upper, (v) => percent(v))}`,
-    `${percent(m.treatment.rate)} ${interval(m.treatment.lower, m.treatment.upper, (v) => percent(v))}`,
-    `${signedPercent(m.lift.estimate)} ${interval(m.lift.lower, m.lift.upper, (v) => signedPercent(v))} · ${
-      lowerIsBetter
-        ? `P(lower) ${probability(1 - m.probabilityToBeat)}`
-        : `P(beat) ${probability(m.probabilityToBeat)}`
-    }`,
-  ];
-  if (show.has('positive_feedback')) {
-    rows.push(conversion('positive feedback rate', exp.positiveFeedback));
-  }
-  if (show.has('negative_feedback')) {
-    rows.push(conversion('negative feedback rate', exp.negativeFeedback, true));
-  }
-  if (show.has('user_latency')) {
-    const q = exp.latencyP95;
-    rows.push([
-      'p95 latency',
-      `${seconds(q.control.value)} ${interval(q.control.lower, q.control.upper, seconds)}`,
-      `${seconds(q.treatment.value)} ${interval(q.treatment.lower, q.treatment.upper, seconds)}`,
-      q.control.value > 0 ? signedPercent(q.treatment.value / q.control.value - 1) : 'n/a',
-    ]);
-  }
-  const mean = (label: string, m: ExperimentReadout['cost'], f: (v: number) => string) => [
-    label,
-    m.control.n > 0 ? f(m.control.mean) : 'n/a',
-    m.treatment.n > 0 ? f(m.treatment.mean) : 'n/a',
-    m.relative
-      ? `${signedPercent(m.relative.estimate)} ${interval(m.relative.lower, m.relative.upper, (v) => signedPercent(v))}`
-      : 'n/a',
-  ];
-  if (show.has('average_tokens')) {
-    rows.push(mean('tokens (mean)', exp.tokens, (v) => count(Math.round(v))));
-  }
-  if (show.has('ai_cost')) {
-    rows.push(mean('cost (mean)', exp.cost, usd));
+  for (const row of metricRows(exp)) {
+    rows.push([row.label, cell(row.control), cell(row.treatment), cell(row.change)]);
   }
   lines.push(...table(rows));
+  if (exp.harnessLatency) {
+    lines.push(`  ${harnessLine(exp.harnessLatency)}`);
+  }
   lines.push('  criteria:');
   lines.push(
     ...table(
-      exp.criteria.map((cr) => [
-        MARK[cr.pass ? 'pass' : 'fail'],
-        cr.label,
-        cr.display,
-        cr.note ? `(${cr.note})` : '',
-      ]),
+      exp.criteria.map((cr) => [mark(cr.pass), cr.label, cr.display, cr.note ? `(${cr.note})` : '']),
       '    ',
     ),
   );
-  lines.push(`  decision: ${exp.decision}`, `  why: ${exp.reason}`);
+  lines.push(
+    `  evidence: ${evidenceLine(exp)}`,
+    `  state: ${STATE_LABEL[exp.state]}`,
+    `  decision: ${exp.decision}`,
+    `  why: ${exp.reason}`,
+  );
   return lines;
 }
 

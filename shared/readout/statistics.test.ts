@@ -48,7 +48,12 @@ describe('compareMeans', () => {
   it('has no relative difference when an arm is empty or control is zero', () => {
     expect(compareMeans([], [1, 2], 0.9).relative).toBeNull();
     expect(compareMeans([0, 0], [1, 2], 0.9).relative).toBeNull();
-    expect(compareMeans([1, 2], [0, 0], 0.9).relative).toEqual({ estimate: -1, lower: -1, upper: -1 });
+    expect(compareMeans([1, 2], [0, 0], 0.9).relative).toEqual({
+      estimate: -1,
+      lower: -1,
+      upper: -1,
+      logSe: null,
+    });
   });
 });
 
