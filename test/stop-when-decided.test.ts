@@ -67,7 +67,7 @@ describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
       const state = await store.get(runId as string);
       expect(state?.status).toBe('stopped');
       expect(state?.stopReason).toMatch(/^decided after (\d+) results: premium-model-value fails$/);
-      // Before its planned size: fewer than 450 users in an arm, so the sequential rule decided, not the fixed size.
+      // Before its planned size (`loadgen plan`: 398 users per arm), so the sequential rule decided, not the fixed size.
       const readout = await loadgen(
         ['report', runId as string, '--json', '--experiment', 'premium-model-value'],
         env,
@@ -75,8 +75,8 @@ describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
       const premium = (
         JSON.parse(readout.output) as { experiments: { users: { control: number; treatment: number } }[] }
       ).experiments[0];
-      expect(premium?.users.control).toBeLessThan(450);
-      expect(premium?.users.treatment).toBeLessThan(450);
+      expect(premium?.users.control).toBeLessThan(398);
+      expect(premium?.users.treatment).toBeLessThan(398);
 
       const left = await queue.getRanges(['waiting', 'prioritized', 'active', 'delayed'], 0, -1);
       expect(left.filter((id) => id.startsWith(`${runId}.`))).toEqual([]);
