@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { hangUp, planChat, waitForAnswer, type ChatPlan } from './chat-flow.js';
+import { anthropicModelNotFound } from './model-not-found.js';
 import type { SimRequest } from './engine.js';
 import { chunks, delay, hasApiKey, readBody } from './respond.js';
 import type { SimState } from './sim-state.js';
@@ -162,7 +163,7 @@ export function anthropicRoutes(state: SimState): Hono {
     if (!state.model(body.model).listed) {
       // Anthropic's answer to a model id it does not serve (the SDK throws `NotFoundError`).
       state.countRejected();
-      return error(c, 404, 'not_found_error', `model: ${body.model}`);
+      return anthropicModelNotFound(c, body.model);
     }
     const plan = planChat(state, c, 'anthropic', read.raw, body, toSimRequest(body), body.stream === true);
     const failed = faultResponse(c, plan);

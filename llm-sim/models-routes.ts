@@ -1,4 +1,5 @@
 import { Hono, type Context } from 'hono';
+import { anthropicModelNotFound, openAIModelNotFound } from './model-not-found.js';
 import { resolveModel, type SimProfile } from './profile.js';
 import type { SimState } from './sim-state.js';
 
@@ -73,23 +74,9 @@ export function modelsRoutes(state: SimState): Hono {
     const { name } = resolveModel(state.profile, id);
     const known = name !== 'default' && served(c).some((m) => m.name === name);
     if (isAnthropic(c)) {
-      return known
-        ? c.json(anthropicModel(id))
-        : c.json({ type: 'error', error: { type: 'not_found_error', message: `model: ${id}` } }, 404);
+      return known ? c.json(anthropicModel(id)) : anthropicModelNotFound(c, id);
     }
-    return known
-      ? c.json(openAIModel(id, name))
-      : c.json(
-          {
-            error: {
-              message: `The model \`${id}\` does not exist or you do not have access to it.`,
-              type: 'invalid_request_error',
-              param: null,
-              code: 'model_not_found',
-            },
-          },
-          404,
-        );
+    return known ? c.json(openAIModel(id, name)) : openAIModelNotFound(c, id);
   });
   return app;
 }

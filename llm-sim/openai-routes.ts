@@ -2,6 +2,7 @@ import { Hono, type Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { z } from 'zod';
 import { hangUp, planChat, waitForAnswer, type ChatPlan } from './chat-flow.js';
+import { openAIModelNotFound } from './model-not-found.js';
 import { sample } from './distribution.js';
 import type { SimRequest } from './engine.js';
 import { embed } from './embeddings.js';
@@ -120,17 +121,9 @@ function error(
   return c.json({ error: { message, type, param: param ?? null, code: code ?? null } }, status as 400);
 }
 
-/** OpenAI's answer to a model id it does not serve (the SDK throws `NotFoundError`). */
 function modelNotFound(c: Context, state: SimState, model: string): Response {
   state.countRejected();
-  return error(
-    c,
-    404,
-    `The model \`${model}\` does not exist or you do not have access to it.`,
-    'invalid_request_error',
-    undefined,
-    'model_not_found',
-  );
+  return openAIModelNotFound(c, model);
 }
 
 function faultResponse(c: Context, plan: ChatPlan): Response | undefined {

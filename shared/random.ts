@@ -24,6 +24,17 @@ export class Random {
     return this.next() < probability;
   }
 
+  /** Successes in `n` trials of probability `p` (n draws: for simulations of modest size). */
+  binomial(n: number, p: number): number {
+    let k = 0;
+    for (let i = 0; i < n; i++) {
+      if (this.next() < p) {
+        k++;
+      }
+    }
+    return k;
+  }
+
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) {
       throw new Error('pick from an empty list');

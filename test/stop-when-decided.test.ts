@@ -34,7 +34,7 @@ describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
     ]) {
       delete env[name];
     }
-    // Premium Model Value needs ~450 users per arm (~900 other-paid queries) at its planned size; the simulator's
+    // Premium Model Value needs ~400 users per arm (~800 other-paid queries) at its planned size; the simulator's
     // true +20% lift at a ~79% cost increase gives a cost-value ratio of ~0.25 against its 0.6 criterion, which
     // the always-valid intervals settle well before that size. Security Level (personal-data users only) is not
     // waited for: at this size it stays inconclusive.

@@ -11,24 +11,14 @@ import { compareConversions } from './beta-binomial.js';
 const DATASETS = 1000;
 const USERS_PER_ARM = 400;
 
-function binomial(random: Random, n: number, p: number): number {
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    if (random.next() < p) {
-      k++;
-    }
-  }
-  return k;
-}
-
 describe('calibration of the Beta-Binomial readout', () => {
   it('reaches 90% probability to beat control in 10% ± 3% of 1,000 A/A datasets', () => {
     const random = new Random(20261126);
     let reached = 0;
     for (let i = 0; i < DATASETS; i++) {
       const result = compareConversions(
-        { users: USERS_PER_ARM, conversions: binomial(random, USERS_PER_ARM, 0.5) },
-        { users: USERS_PER_ARM, conversions: binomial(random, USERS_PER_ARM, 0.5) },
+        { users: USERS_PER_ARM, conversions: random.binomial(USERS_PER_ARM, 0.5) },
+        { users: USERS_PER_ARM, conversions: random.binomial(USERS_PER_ARM, 0.5) },
         0.9,
       );
       if (result.probabilityToBeat! >= 0.9) {
@@ -44,8 +34,8 @@ describe('calibration of the Beta-Binomial readout', () => {
     let covered = 0;
     for (let i = 0; i < DATASETS; i++) {
       const { lift } = compareConversions(
-        { users: USERS_PER_ARM, conversions: binomial(random, USERS_PER_ARM, 0.5) },
-        { users: USERS_PER_ARM, conversions: binomial(random, USERS_PER_ARM, 0.6) },
+        { users: USERS_PER_ARM, conversions: random.binomial(USERS_PER_ARM, 0.5) },
+        { users: USERS_PER_ARM, conversions: random.binomial(USERS_PER_ARM, 0.6) },
         0.9,
       );
       if (lift && lift.lower <= 0.2 && 0.2 <= lift.upper) {

@@ -68,7 +68,7 @@ describe('the tutorial’s worked examples (seed-tutorial.md, "Evaluating Your E
     });
     expect(result.criteria.find((c) => c.kind === 'cost_value_ratio')?.figure).toBeCloseTo(0.8, 10);
     expect(result.state).toBe('qualifies');
-    expect(result.decision).toBe('Switch premium users to Claude Opus 4');
+    expect(result.decision).toBe('Switch premium users to Claude Opus 5.5');
   });
 });
 

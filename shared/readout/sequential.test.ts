@@ -47,16 +47,6 @@ const RUNS = 1000;
 const AB_RUNS = 600;
 const Z_FIXED = normalInv(CONFIDENCE);
 
-function binomial(random: Random, n: number, p: number): number {
-  let k = 0;
-  for (let i = 0; i < n; i++) {
-    if (random.next() < p) {
-      k++;
-    }
-  }
-  return k;
-}
-
 interface Monitored {
   /** Naive peeking: P(beat) ≥ 90% (normal approximation of the same log lift) at any look. */
   naive: boolean;
@@ -86,8 +76,8 @@ function monitor(random: Random, pControl: number, pTreatment: number, skipFar =
   let atPlanned: ConversionComparison | null = null;
   while (n < PLANNED) {
     const step = Math.min(LOOK_EVERY, PLANNED - n);
-    xc += binomial(random, step, pControl);
-    xt += binomial(random, step, pTreatment);
+    xc += random.binomial(step, pControl);
+    xt += random.binomial(step, pTreatment);
     n += step;
     const control = { users: n, conversions: xc };
     const treatment = { users: n, conversions: xt };
