@@ -106,17 +106,28 @@ export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome
         const reason = `decided after ${records.length} results: ${readout.experiments
           .map((e) => `${e.id} ${e.state}`)
           .join(', ')}`;
-        return stopDecided(input, reason, pollMs);
+        const stopped = await stopDecided(input, reason, pollMs);
+        if (stopped) {
+          return stopped;
+        }
       }
     }
     await delay(pollMs);
   }
 }
 
-async function stopDecided(input: FollowRunInput, reason: string, pollMs: number): Promise<FollowRunOutcome> {
+/** Stops a decided run and drains it; undefined when the run had finished or stopped otherwise meanwhile. */
+async function stopDecided(
+  input: FollowRunInput,
+  reason: string,
+  pollMs: number,
+): Promise<FollowRunOutcome | undefined> {
   const { store, queue, runId } = input;
-  // First the status, as the budget guard does: from here no worker starts a request of this run.
-  await store.setStatus(runId, 'stopped', reason);
+  // First the status, as the budget guard does: from here no worker starts a request of this run. Only if it is
+  // still enqueued: the last result may have finished it, or the budget stopped it, since the readout was read.
+  if (!(await store.stopIfEnqueued(runId, reason))) {
+    return undefined;
+  }
   const removedIds = await removeWaitingJobs(queue, runId);
   while ((await unfinishedJobs(queue, runId)).length > 0) {
     input.onProgress?.(await store.resultCount(runId));
@@ -150,16 +161,22 @@ async function stopDecided(input: FollowRunInput, reason: string, pollMs: number
  * worker's budget check then refuses it and records it as failed).
  */
 async function removeWaitingJobs(queue: Queue, runId: string): Promise<string[]> {
-  const ids = [...new Set(await runJobIds(queue, runId, ['waiting', 'prioritized']))];
   const removed: string[] = [];
-  // In parallel (one pipeline's worth at a time): removed one by one, most jobs would be taken, refused and
-  // recorded as failed by the workers before their turn came (339 of 1,500 in one zero-latency run).
-  for (let i = 0; i < ids.length; i += 500) {
-    const batch = ids.slice(i, i + 500);
-    const results = await Promise.all(batch.map((id) => queue.remove(id)));
-    removed.push(...batch.filter((_, k) => results[k] === 1));
+  // Delayed jobs too (retries waiting out a backoff): nothing of a stopped run should start again. Listed by
+  // pages of lists that shrink as workers take jobs, some ids shift past a page: list again until none is left.
+  for (;;) {
+    const ids = [...new Set(await runJobIds(queue, runId, ['waiting', 'prioritized', 'delayed']))];
+    if (ids.length === 0) {
+      return removed;
+    }
+    // In parallel (one pipeline's worth at a time): removed one by one, most jobs would be taken, refused and
+    // recorded as failed by the workers before their turn came (339 of 1,500 in one zero-latency run).
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      const results = await Promise.all(batch.map((id) => queue.remove(id)));
+      removed.push(...batch.filter((_, k) => results[k] === 1));
+    }
   }
-  return removed;
 }
 
 function unfinishedJobs(queue: Queue, runId: string): Promise<string[]> {

@@ -117,6 +117,24 @@ export class RunStore {
     await this.redis.hset(this.keys.run(runId), fields);
   }
 
+  /**
+   * Stops the run with `stopReason` only while it is still `enqueued` (atomic): a run that finished or that
+   * something else stopped meanwhile keeps its status and reason. Returns whether this call stopped it.
+   */
+  async stopIfEnqueued(runId: string, stopReason: string): Promise<boolean> {
+    const stopped = await this.redis.eval(
+      `if redis.call('HGET', KEYS[1], 'status') == 'enqueued' then
+  redis.call('HSET', KEYS[1], 'status', 'stopped', 'stopReason', ARGV[1])
+  return 1
+end
+return 0`,
+      1,
+      this.keys.run(runId),
+      stopReason,
+    );
+    return stopped === 1;
+  }
+
   /** Adds to the run's spend and returns the new total (atomic across workers). */
   async addSpend(runId: string, usd: number): Promise<number> {
     return Number(await this.redis.incrbyfloat(this.keys.runSpend(runId), usd));

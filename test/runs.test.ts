@@ -37,6 +37,23 @@ describe('RunStore', () => {
   let close: (() => Promise<unknown>) | undefined;
   afterEach(async () => close?.());
 
+  it('stops a run only while it is enqueued, keeping a finished run or an earlier stop as it is', async () => {
+    const prefix = testPrefix();
+    const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });
+    close = () => redis.quit();
+    const store = new RunStore(redis, new RedisKeys(prefix));
+    await store.create(meta('a'));
+    expect(await store.stopIfEnqueued('a', 'decided')).toBe(true);
+    expect(await store.get('a')).toMatchObject({ status: 'stopped', stopReason: 'decided' });
+    expect(await store.stopIfEnqueued('a', 'again')).toBe(false);
+    expect((await store.get('a'))?.stopReason).toBe('decided');
+    await store.create(meta('b'));
+    await store.recordResult(record('b', 1));
+    await store.recordResult(record('b', 2));
+    expect(await store.stopIfEnqueued('b', 'decided')).toBe(false);
+    expect((await store.get('b'))?.status).toBe('done');
+  });
+
   it('creates a run once, records each result once, and adds spend atomically', async () => {
     const prefix = testPrefix();
     const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });
