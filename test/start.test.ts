@@ -2,6 +2,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { localDefaultEnv } from './helpers/local-env.js';
 
 /** Pids of live processes whose environment holds `marker` (children inherit it from `loadgen start`). */
 function processesWithMarker(marker: string): number[] {
@@ -44,22 +45,9 @@ interface Started {
 
 function startLoadgen(args: string[], extraEnv: NodeJS.ProcessEnv = {}): Started {
   const marker = randomUUID();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    LOG_LEVEL: 'warn',
-    LOADGEN_START_TEST: marker,
-    ...extraEnv,
-  };
-  for (const name of [
-    'REDIS_URL',
-    'LLM_SIM_URL',
-    'OPENAI_API_KEY',
-    'ANTHROPIC_API_KEY',
-    'MISTRAL_API_KEY',
-    'LD_SDK_KEY',
-  ]) {
-    delete env[name];
-  }
+  const env = localDefaultEnv({ LOADGEN_START_TEST: marker, ...extraEnv });
+  // Its own redis-server, which it stops at exit.
+  delete env.REDIS_URL;
   // Its own process group, as a terminal gives a foreground job: a Ctrl-C reaches the whole group.
   const child = spawn(process.execPath, ['dist/cli.js', 'start', '--dashboard-port', '0', ...args], {
     env,

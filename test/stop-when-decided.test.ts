@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { QUERY_QUEUE } from '../shared/jobs.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
+import { localDefaultEnv } from './helpers/local-env.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 
 /** Runs the built CLI to its end; resolves with its exit code and everything it printed. */
@@ -19,21 +20,7 @@ describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
   it('stops a seeded run before its planned size, drains it and reports the spend saved', async () => {
     const url = testRedisUrl();
     const prefix = testPrefix('stop');
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      REDIS_URL: url,
-      REDIS_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-    };
-    for (const name of [
-      'LLM_SIM_URL',
-      'OPENAI_API_KEY',
-      'ANTHROPIC_API_KEY',
-      'MISTRAL_API_KEY',
-      'LD_SDK_KEY',
-    ]) {
-      delete env[name];
-    }
+    const env = localDefaultEnv({ REDIS_URL: url, REDIS_PREFIX: prefix });
     // Premium Model Value needs ~400 users per arm (~800 other-paid queries) at its planned size; the simulator's
     // true +20% lift at a ~79% cost increase gives a cost-value ratio of ~0.25 against its 0.6 criterion, which
     // the always-valid intervals settle well before that size. Security Level (personal-data users only) is not
