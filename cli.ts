@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
 import { readFileSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,8 +58,17 @@ async function main(): Promise<void> {
     process.channel.unref();
     process.once('disconnect', () => {
       process.kill(process.pid, 'SIGTERM');
-      // Nobody is left to wait for us: if the graceful shutdown has not ended the process by then, end it.
-      setTimeout(() => process.kill(process.pid, 'SIGKILL'), ORPHAN_EXIT_MS).unref();
+      // Nobody is left to wait for us: if the graceful shutdown has not ended the process by then, end it. From a
+      // detached process, not a timer: an orphaned agent service was seen hung at exit with its main thread in a
+      // futex, where no timer of its own runs. It checks the pid is still this command before killing it.
+      spawn(
+        'sh',
+        [
+          '-c',
+          `sleep ${ORPHAN_EXIT_MS / 1000}; grep -qs cli.js /proc/${process.pid}/cmdline && kill -9 ${process.pid}`,
+        ],
+        { detached: true, stdio: 'ignore', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+      ).unref();
     });
   }
   loadDotEnv();
