@@ -57,7 +57,8 @@ const kustomization = parse(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8'
 };
 const files = readdirSync(DIR).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
 const objects: (K8sObject & { file: string })[] = files.flatMap((file) =>
-  parseAllDocuments(readFileSync(join(DIR, file), 'utf8')).map((doc) => {
+  // YAML 1.1, as kubectl reads it: a bare `off` or `yes` is a boolean there.
+  parseAllDocuments(readFileSync(join(DIR, file), 'utf8'), { version: '1.1' }).map((doc) => {
     expect(doc.errors, file).toEqual([]);
     return { ...(doc.toJS() as K8sObject), file };
   }),
