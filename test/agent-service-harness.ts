@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
 import { initAi } from '@launchdarkly/server-sdk-ai';
 import { createApp, type AppDeps } from '../agent-service/app.js';
-import { ProviderModelCaller } from '../agent-service/llm/provider-model-caller.js';
+import { ProviderModelCaller } from '../shared/llm/index.js';
 import { createKbTools } from '../agent-service/tools/create-kb-tools.js';
 import { buildFlagData, type FlagDataOptions, type FlagFileData } from '../shared/flag-file.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../shared/kb/loader.js';

@@ -7,7 +7,7 @@ import { normalizeProvider, type Provider } from '../../shared/llm-clients.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PriceTable } from '../../shared/pricing.js';
 import type { AgentTool } from '../tools/types.js';
-import type { ModelCaller, ModelRequest, ModelResponse } from '../llm/model-types.js';
+import type { ModelCaller, ModelRequest, ModelResponse } from '../../shared/llm/index.js';
 import { providerError } from '../llm/provider-error.js';
 import { ServiceError } from '../service-error.js';
 import { AgentRecorder, type AgentName } from './agent-recorder.js';
