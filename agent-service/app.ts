@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono, type Context } from 'hono';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { chatRoute } from './chat-route.js';
 import { errorResponse, onError } from './error-response.js';
@@ -37,7 +37,8 @@ export function createApp(deps: AppDeps) {
   const graph = buildChatGraph(deps);
   const app = new Hono<{ Variables: RequestIdVariables }>();
 
-  app.use('*', requestId({ limitLength: 128 }));
+  // Hono keeps a caller's id of `[\w=-]` only; the worker sends its job id (`run.seq`), so `.` and `:` pass too.
+  app.use('*', requestId({ limitLength: 128, generator: callerRequestId }));
   app.use('/chat', async (c, next) => {
     const started = performance.now();
     await next();
@@ -74,3 +75,11 @@ export function createApp(deps: AppDeps) {
 }
 
 export type AgentServiceApp = ReturnType<typeof createApp>;
+
+const REQUEST_ID = /^[\w.:=-]{1,128}$/;
+
+/** Called when Hono refused the caller's `X-Request-Id`: keeps one that is still sane, else a new UUID. */
+function callerRequestId(c: Context): string {
+  const id = c.req.header('x-request-id');
+  return id && REQUEST_ID.test(id) ? id : crypto.randomUUID();
+}

@@ -4,7 +4,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { RequestIdVariables } from 'hono/request-id';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { chatRequestSchema, type AgentRun, type ChatResponse } from '../shared/chat.js';
-import type { UserContext } from '../shared/jobs.js';
+import { userContext } from '../shared/user-context.js';
 import type { AgentDeps, RequestScope } from './graph/agent-context.js';
 import type { ChatGraph } from './graph/chat-graph.js';
 import type { ServiceMetrics } from './metrics.js';
@@ -105,6 +105,9 @@ export function chatRoute(options: ChatRouteOptions) {
           agents: runs,
           totals: totals(runs),
         };
+        // One line per answered request; failures are logged by onError, both with the request id (the
+        // worker's job id), which joins them to the worker's log.
+        logger.debug({ route: state.path, costUsd: response.totals.costUsd }, 'chat answered');
         return c.json(response);
       } catch (err) {
         if (caller.aborted && !deadline.signal.aborted) {
@@ -124,11 +127,6 @@ export function chatRoute(options: ChatRouteOptions) {
       }
     },
   );
-}
-
-/** The LaunchDarkly context of a request: kind `user`, the user's key and attributes. */
-export function userContext(user: UserContext) {
-  return { ...user, kind: 'user' as const };
 }
 
 function totals(runs: AgentRun[]): ChatResponse['totals'] {

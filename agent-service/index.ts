@@ -18,7 +18,7 @@ import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { defaultPrices } from '../shared/pricing.js';
 import { createApp, type ReadinessCheck } from './app.js';
 import { loadConfig, type AgentServiceConfig } from './config.js';
-import { ProviderModelCaller } from './llm/provider-model-caller.js';
+import { ProviderModelCaller } from '../shared/llm/index.js';
 import { ServiceMetrics } from './metrics.js';
 import { simReadiness } from './sim-readiness.js';
 import { loadAgentTools } from './agent-tools.js';

@@ -1,12 +1,15 @@
 import type { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
-import {
-  createAnthropicClient,
-  createOpenAIClient,
-  type LlmSettings,
-  type Provider,
-} from '../shared/llm-clients.js';
 import { describeZodError } from '../shared/jobs.js';
+import {
+  assertProviderAvailable,
+  ProviderModelCaller,
+  resolveProvider,
+  structuredOutput,
+  type LlmSettings,
+  type ModelCaller,
+  type Provider,
+} from '../shared/llm/index.js';
 import type { PriceTable } from '../shared/pricing.js';
 
 export interface JsonRequest<T> {
@@ -36,18 +39,6 @@ export interface JsonModel {
   readonly provider: Provider;
   readonly model: string;
   complete<T>(request: JsonRequest<T>): Promise<JsonAnswer<T>>;
-}
-
-/** The provider that serves a model id: `claude-*` Anthropic, `mistral-*`/`*stral*` Mistral, else OpenAI. */
-export function providerOf(model: string): Provider {
-  const lower = model.toLowerCase();
-  if (lower.startsWith('claude')) {
-    return 'anthropic';
-  }
-  if (lower.includes('stral')) {
-    return 'mistral';
-  }
-  return 'openai';
 }
 
 /** The generation model when none is given: a small one from the first provider that has a key. */
@@ -99,87 +90,45 @@ function parse<T>(schema: z.ZodType<T>, raw: unknown, model: string): T {
 }
 
 /**
- * A {@link JsonModel} on the real SDK clients (pointed at llm-sim when `settings.simUrl` is set). The SDKs
- * retry 429s and 5xx themselves (`maxRetries`, default 2 here), honouring Retry-After.
+ * A {@link JsonModel} on the shared model layer (the real SDK clients, pointed at llm-sim when
+ * `settings.simUrl` is set). The provider is resolved from the model id (`resolveProvider`: a model it cannot
+ * place is a `ConfigError`). The SDKs retry 429s and 5xx themselves (`maxRetries`, default 2 here), honouring
+ * Retry-After; a call that still fails rejects with an `LlmError` (its `status` tells `isAuthError`).
  */
-export function createJsonModel(settings: LlmSettings, model: string, prices: PriceTable): JsonModel {
-  const provider = providerOf(model);
+export function createJsonModel(
+  settings: LlmSettings,
+  model: string,
+  prices: PriceTable,
+  models?: ModelCaller,
+): JsonModel {
+  const provider = resolveProvider(model);
   const withRetries = { ...settings, maxRetries: settings.maxRetries ?? 2 };
   const needFor = `query generation with ${model}`;
-  const price = (inputTokens: number, outputTokens: number) => {
-    const cost = prices.cost(model, inputTokens, outputTokens);
-    return cost.priced ? { costUsd: cost.usd, priced: true } : { costUsd: 0, priced: false };
-  };
-
-  if (provider === 'anthropic') {
-    const client = createAnthropicClient(withRetries, needFor);
-    return {
-      provider,
-      model,
-      async complete<T>(request: JsonRequest<T>): Promise<JsonAnswer<T>> {
-        const response = await client.messages.create({
-          model,
-          max_tokens: request.maxTokens,
-          system: request.system,
-          messages: [{ role: 'user', content: request.user }],
-          tools: [
-            {
-              name: request.name,
-              description: 'Record the answer.',
-              input_schema: request.jsonSchema as { type: 'object' },
-            },
-          ],
-          tool_choice: { type: 'tool', name: request.name },
-        });
-        const call = response.content.find((block) => block.type === 'tool_use');
-        if (!call) {
-          throw new Error(`${model} did not call ${request.name}`);
-        }
-        const { input_tokens: inputTokens, output_tokens: outputTokens } = response.usage;
-        return {
-          value: parse(request.schema, call.input, model),
-          inputTokens,
-          outputTokens,
-          ...price(inputTokens, outputTokens),
-        };
-      },
-    };
-  }
-
-  const client = createOpenAIClient(withRetries, provider, needFor);
+  assertProviderAvailable(withRetries, provider, needFor);
+  const caller = models ?? new ProviderModelCaller(withRetries, needFor);
   return {
     provider,
     model,
     async complete<T>(request: JsonRequest<T>): Promise<JsonAnswer<T>> {
-      const response = await client.chat.completions.create({
+      const response = await caller.call({
+        provider,
         model,
-        max_tokens: request.maxTokens,
-        messages: [
-          { role: 'system', content: request.system },
-          { role: 'user', content: request.user },
-        ],
-        response_format: {
-          type: 'json_schema',
-          json_schema: { name: request.name, schema: request.jsonSchema, strict: true },
-        },
+        maxTokens: request.maxTokens,
+        system: request.system,
+        messages: [{ role: 'user', content: request.user }],
+        structured: { name: request.name, schema: request.jsonSchema, description: 'Record the answer.' },
       });
-      const content = response.choices[0]?.message.content;
-      if (!content) {
-        throw new Error(`${model} returned no content`);
+      const output = structuredOutput(response, request.name);
+      if (!output.ok) {
+        throw new Error(`${model} answered no usable ${request.name}: ${output.problem}`);
       }
-      let raw: unknown;
-      try {
-        raw = JSON.parse(content);
-      } catch {
-        throw new Error(`${model} returned text that is not JSON: ${content.slice(0, 80)}`);
-      }
-      const inputTokens = response.usage?.prompt_tokens ?? 0;
-      const outputTokens = response.usage?.completion_tokens ?? 0;
+      const { input: inputTokens, output: outputTokens } = response.usage;
+      const cost = prices.cost(model, inputTokens, outputTokens);
       return {
-        value: parse(request.schema, raw, model),
+        value: parse(request.schema, output.value, model),
         inputTokens,
         outputTokens,
-        ...price(inputTokens, outputTokens),
+        ...(cost.priced ? { costUsd: cost.usd, priced: true } : { costUsd: 0, priced: false }),
       };
     },
   };

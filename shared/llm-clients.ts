@@ -4,7 +4,7 @@ import { ConfigError } from './errors.js';
 import { fetchOverUndici } from './http-client.js';
 import type { Provider } from './providers.js';
 
-export { PROVIDERS, type Provider } from './providers.js';
+export { normalizeProvider, PROVIDERS, type Provider } from './providers.js';
 
 export interface LlmSettings {
   /** When set, every provider's calls go to this llm-sim base URL. */
@@ -30,21 +30,6 @@ export type LlmMode = 'simulated' | 'live';
 
 export function llmMode(settings: LlmSettings): LlmMode {
   return settings.simUrl ? 'simulated' : 'live';
-}
-
-/** Normalises provider names as AI Configs spell them (`OpenAI`, `anthropic`, `mistralai`). */
-export function normalizeProvider(name: string): Provider {
-  const lower = name.toLowerCase();
-  if (lower === 'openai' || lower === 'azure-openai') {
-    return 'openai';
-  }
-  if (lower === 'anthropic') {
-    return 'anthropic';
-  }
-  if (lower === 'mistral' || lower === 'mistralai') {
-    return 'mistral';
-  }
-  throw new ConfigError(`unknown LLM provider "${name}" (expected openai, anthropic or mistral)`);
 }
 
 function apiKey(settings: LlmSettings, provider: Provider, needFor: string): string {

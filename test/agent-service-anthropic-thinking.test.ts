@@ -1,8 +1,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { anthropicChat } from '../agent-service/llm/anthropic-chat.js';
-import type { ModelMessage } from '../agent-service/llm/model-types.js';
+import { anthropicChat } from '../shared/llm/anthropic-chat.js';
+import type { ModelMessage } from '../shared/llm/index.js';
 import { createAnthropicClient } from '../shared/llm-clients.js';
 
 const THINKING = { type: 'thinking', thinking: '', signature: 'sig-abc' };

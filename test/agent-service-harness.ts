@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
 import { initAi } from '@launchdarkly/server-sdk-ai';
 import { createApp, type AppDeps } from '../agent-service/app.js';
-import { ProviderModelCaller } from '../agent-service/llm/provider-model-caller.js';
+import { ProviderModelCaller } from '../shared/llm/index.js';
 import { createKbTools } from '../agent-service/tools/create-kb-tools.js';
 import { buildFlagData, type FlagDataOptions, type FlagFileData } from '../shared/flag-file.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../shared/kb/loader.js';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, type Logger } from '../shared/logger.js';
 import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { packageRoot } from '../shared/paths.js';
 import { defaultPrices } from '../shared/pricing.js';
@@ -27,6 +27,8 @@ export interface HarnessOptions {
   deadlineMs?: number;
   stream?: boolean;
   maxMessageChars?: number;
+  /** The service's logger; silent by default. */
+  logger?: Logger;
 }
 
 let kbPromise: Promise<KnowledgeBase> | undefined;
@@ -69,7 +71,7 @@ export class AgentHarness {
     const events = await EventsEndpoint.start();
     const ldClient = await createLaunchDarklyClient({ flagsFile, eventsUri: events.url });
     const kb = await sampleKb();
-    const logger = createLogger({ level: 'silent' });
+    const logger = options.logger ?? createLogger({ level: 'silent' });
     const deps: AppDeps = {
       ai: initAi(ldClient),
       models: new ProviderModelCaller({ simUrl: sim.url }),

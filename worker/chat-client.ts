@@ -7,6 +7,8 @@ export interface ChatCallOptions {
   timeoutMs: number;
   /** Aborts the call, e.g. when the worker is force-closed. */
   signal?: AbortSignal | undefined;
+  /** Sent as `X-Request-Id` (the job id): the agent service logs it, so both processes' logs join on it. */
+  requestId?: string | undefined;
 }
 
 /**
@@ -29,7 +31,10 @@ export async function postChat(
   try {
     response = await fetchOverUndici(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
+      },
       body: JSON.stringify(request),
       signal: AbortSignal.any(signals),
     });

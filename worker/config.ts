@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
-import { ConfigError } from '../shared/errors.js';
+import { resolveProvider } from '../shared/llm/resolve-provider.js';
 import { PROVIDERS, type Provider } from '../shared/providers.js';
 import { STALL_SETTINGS } from './stall-settings.js';
 
@@ -60,22 +60,7 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
   return config;
 }
 
-/** The judge's provider: `JUDGE_PROVIDER`, or inferred from the model name. */
+/** The judge's provider: `JUDGE_PROVIDER`, or inferred from the model (shared/llm `resolveProvider`). */
 export function judgeProvider(config: Pick<WorkerConfig, 'JUDGE_MODEL' | 'JUDGE_PROVIDER'>): Provider {
-  if (config.JUDGE_PROVIDER) {
-    return config.JUDGE_PROVIDER;
-  }
-  const model = config.JUDGE_MODEL.toLowerCase();
-  if (model.startsWith('claude')) {
-    return 'anthropic';
-  }
-  if (/^(gpt|o\d|chatgpt)/.test(model)) {
-    return 'openai';
-  }
-  if (/^(mistral|ministral|open-mistral|codestral)/.test(model)) {
-    return 'mistral';
-  }
-  throw new ConfigError(
-    `JUDGE_PROVIDER: cannot infer the provider of JUDGE_MODEL "${config.JUDGE_MODEL}"; set openai, anthropic or mistral`,
-  );
+  return resolveProvider(config.JUDGE_MODEL, { provider: config.JUDGE_PROVIDER, setting: 'JUDGE_PROVIDER' });
 }

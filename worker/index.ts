@@ -104,10 +104,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
 
     const holder: { worker?: Worker } = {};
     const deps: ProcessorDeps = {
-      chat: (request, signal) =>
+      chat: (request, signal, requestId) =>
         postChat(config.AGENT_SERVICE_URL, request, {
           timeoutMs: config.CHAT_TIMEOUT_SECONDS * 1000,
           signal,
+          requestId,
         }),
       judge,
       reporter,

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
-import Anthropic from '@anthropic-ai/sdk';
 import type { Redis } from 'ioredis';
-import OpenAI from 'openai';
 import {
-  createAnthropicClient,
-  createOpenAIClient,
+  assertProviderAvailable,
+  LlmError,
+  ProviderModelCaller,
+  structuredOutput,
   type LlmSettings,
+  type ModelCaller,
   type Provider,
-} from '../shared/llm-clients.js';
+} from '../shared/llm/index.js';
 import type { Logger } from '../shared/logger.js';
 import { defaultPrices, type PriceTable } from '../shared/pricing.js';
 import type { RedisKeys } from '../shared/redis.js';
@@ -35,6 +36,8 @@ export interface JudgeSettings {
   cache?: { redis: Redis; keys: RedisKeys; ttlSeconds?: number };
   prices?: PriceTable;
   logger?: Logger;
+  /** The model layer; by default the real SDK clients of `llm`. */
+  models?: ModelCaller;
 }
 
 interface CallResult {
@@ -54,18 +57,15 @@ const MAX_OUTPUT_TOKENS = 400;
  * are cached in Redis by prompt version, model, question and answer; a cached verdict costs nothing.
  */
 export class Judge {
-  private readonly openai: OpenAI | undefined;
-  private readonly anthropic: Anthropic | undefined;
+  private readonly models: ModelCaller;
   private readonly prices: PriceTable;
   private configurationErrorLogged = false;
 
   constructor(private readonly settings: JudgeSettings) {
     const needFor = `the judge (JUDGE_MODEL=${settings.model})`;
-    if (settings.provider === 'anthropic') {
-      this.anthropic = createAnthropicClient(settings.llm, needFor);
-    } else {
-      this.openai = createOpenAIClient(settings.llm, settings.provider, needFor);
-    }
+    // A missing key fails at start, not on the first job.
+    assertProviderAvailable(settings.llm, settings.provider, needFor);
+    this.models = settings.models ?? new ProviderModelCaller(settings.llm, needFor);
     this.prices = settings.prices ?? defaultPrices();
   }
 
@@ -143,58 +143,27 @@ export class Judge {
   }
 
   private async call(message: string): Promise<CallResult> {
-    if (this.anthropic) {
-      const response = await this.anthropic.messages.create({
-        model: this.settings.model,
-        max_tokens: MAX_OUTPUT_TOKENS,
-        // No temperature: the Messages API of @anthropic-ai/sdk 1.x has deprecated it. The forced tool call
-        // and the verdict cache keep verdicts stable instead.
-        system: JUDGE_SYSTEM_PROMPT,
-        messages: [{ role: 'user', content: message }],
-        tools: [
-          {
-            name: JUDGE_OUTPUT_NAME,
-            description: 'Record your verdict on the answer.',
-            input_schema: JUDGE_OUTPUT_JSON_SCHEMA as unknown as Anthropic.Tool.InputSchema,
-          },
-        ],
-        tool_choice: { type: 'tool', name: JUDGE_OUTPUT_NAME },
-      });
-      const block = response.content.find((b) => b.type === 'tool_use' && b.name === JUDGE_OUTPUT_NAME);
-      return {
-        ...parseOutput(block && 'input' in block ? block.input : undefined, 'no judge_verdict tool call'),
-        inputTokens: response.usage.input_tokens,
-        outputTokens: response.usage.output_tokens,
-      };
-    }
-    const client = this.openai as OpenAI;
-    const response = await client.chat.completions.create({
+    const anthropic = this.settings.provider === 'anthropic';
+    const response = await this.models.call({
+      provider: this.settings.provider,
       model: this.settings.model,
-      temperature: 0,
-      // OpenAI replaced max_tokens with max_completion_tokens; Mistral's compatible API knows only max_tokens.
-      ...(this.settings.provider === 'openai'
-        ? { max_completion_tokens: MAX_OUTPUT_TOKENS }
-        : { max_tokens: MAX_OUTPUT_TOKENS }),
-      messages: [
-        { role: 'system', content: JUDGE_SYSTEM_PROMPT },
-        { role: 'user', content: message },
-      ],
-      response_format: {
-        type: 'json_schema',
-        json_schema: { name: JUDGE_OUTPUT_NAME, schema: { ...JUDGE_OUTPUT_JSON_SCHEMA }, strict: true },
+      maxTokens: MAX_OUTPUT_TOKENS,
+      // No temperature for Anthropic: the Messages API of @anthropic-ai/sdk 1.x has deprecated it. The forced
+      // tool call and the verdict cache keep verdicts stable instead.
+      temperature: anthropic ? undefined : 0,
+      system: JUDGE_SYSTEM_PROMPT,
+      messages: [{ role: 'user', content: message }],
+      structured: {
+        name: JUDGE_OUTPUT_NAME,
+        schema: { ...JUDGE_OUTPUT_JSON_SCHEMA },
+        description: 'Record your verdict on the answer.',
       },
     });
-    const content = response.choices[0]?.message.content;
-    let json: unknown;
-    try {
-      json = content ? JSON.parse(content) : undefined;
-    } catch {
-      json = undefined;
-    }
+    const output = structuredOutput(response, JUDGE_OUTPUT_NAME);
     return {
-      ...parseOutput(json, content ? `not JSON: ${content.slice(0, 80)}` : 'empty content'),
-      inputTokens: response.usage?.prompt_tokens ?? 0,
-      outputTokens: response.usage?.completion_tokens ?? 0,
+      ...(output.ok ? parseOutput(output.value) : { output: undefined, problem: output.problem }),
+      inputTokens: response.usage.input,
+      outputTokens: response.usage.output,
     };
   }
 
@@ -224,10 +193,7 @@ export class Judge {
   }
 }
 
-function parseOutput(value: unknown, missing: string): Pick<CallResult, 'output' | 'problem'> {
-  if (value === undefined) {
-    return { output: undefined, problem: missing };
-  }
+function parseOutput(value: unknown): Pick<CallResult, 'output' | 'problem'> {
   const parsed = JudgeOutputSchema.safeParse(value);
   if (parsed.success) {
     return { output: parsed.data };
@@ -242,14 +208,16 @@ function parseOutput(value: unknown, missing: string): Pick<CallResult, 'output'
 const CONFIGURATION_STATUSES = new Set([401, 403, 404]);
 
 /**
- * Maps an SDK error to the retry policy (`failureKind`); an error without a status (network) is retryable.
- * `spentUsd` is what the judge's earlier calls for this verdict cost.
+ * Maps a failed model call (an `LlmError` from shared/llm) to the retry policy (`failureKind`); an error without
+ * a status (network, timeout) is retryable. `spentUsd` is what the judge's earlier calls for this verdict cost.
  */
 function classify(err: unknown, spentUsd: number): StepError {
-  if (err instanceof OpenAI.APIError || err instanceof Anthropic.APIError) {
+  if (err instanceof LlmError) {
     const status = err.status;
-    const retryAfterMs = parseRetryAfter(err.headers?.get('retry-after'));
-    const message = `${status ?? 'network'}: ${err.message}`;
+    // parseRetryAfter caps the pause as the worker's policy does for every step.
+    const retryAfterMs =
+      err.retryAfterMs === undefined ? undefined : parseRetryAfter(String(err.retryAfterMs / 1000));
+    const message = `${status ?? 'network'}: ${err.detail}`;
     const kind = failureKind(status, retryAfterMs);
     const details =
       kind === 'rate-limited'

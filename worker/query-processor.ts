@@ -16,7 +16,8 @@ import { buildResultRecord } from './result-record.js';
 import { StepError } from './step-error.js';
 
 export interface ProcessorDeps {
-  chat: (request: ChatRequest, signal?: AbortSignal) => Promise<ChatResponse>;
+  /** `requestId` (the job id) travels as `X-Request-Id`. */
+  chat: (request: ChatRequest, signal?: AbortSignal, requestId?: string) => Promise<ChatResponse>;
   judge: Pick<Judge, 'judge'>;
   reporter: Pick<LaunchDarklyReporter, 'report'>;
   checkpoints: CheckpointStore;
@@ -152,7 +153,7 @@ async function runSteps(
   if (!chat) {
     await deps.budget.check(data.runId);
     const started = performance.now();
-    const response = await deps.chat({ message: data.query, user: data.user }, options.signal);
+    const response = await deps.chat({ message: data.query, user: data.user }, options.signal, jobId);
     const latencyMs = Math.round(performance.now() - started);
     chat = await deps.checkpoints.saveChat(
       jobId,

@@ -2,6 +2,7 @@ import type { LDContext } from '@launchdarkly/node-server-sdk';
 import { metricByKey, type Metric } from '../shared/catalog.js';
 import type { TrackData } from '../shared/chat.js';
 import type { UserContext, Verdict } from '../shared/jobs.js';
+import { userContext } from '../shared/user-context.js';
 
 /**
  * The events the worker sends, spelled once in the experiments catalog (data/experiments.yaml): the AI SDK's
@@ -41,11 +42,6 @@ export interface RequestEvents {
   trackData: TrackData[];
   /** USD; null when a model that served the request is unpriced (then no cost event is sent). */
   costUsd: number | null;
-}
-
-/** The LaunchDarkly context the agent service evaluated for this user. */
-export function userContext(user: UserContext): LDContext {
-  return { ...user, kind: 'user' };
 }
 
 /**

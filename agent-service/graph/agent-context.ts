@@ -3,11 +3,16 @@ import type { LDAIClient } from '@launchdarkly/server-sdk-ai';
 import { z } from 'zod';
 import type { AgentRun } from '../../shared/chat.js';
 import { coerceError } from '../../shared/errors.js';
-import { normalizeProvider, type Provider } from '../../shared/llm-clients.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PriceTable } from '../../shared/pricing.js';
 import type { AgentTool } from '../tools/types.js';
-import type { ModelCaller, ModelRequest, ModelResponse } from '../llm/model-types.js';
+import {
+  resolveProvider,
+  type ModelCaller,
+  type ModelRequest,
+  type ModelResponse,
+  type Provider,
+} from '../../shared/llm/index.js';
 import { providerError } from '../llm/provider-error.js';
 import { ServiceError } from '../service-error.js';
 import { AgentRecorder, type AgentName } from './agent-recorder.js';
@@ -70,23 +75,23 @@ export interface ModelSettings {
   maxTokens: number | undefined;
 }
 
-/** Provider, model and parameters of an enabled config; a config without them is an error naming the config. */
+/**
+ * Provider, model and parameters of an enabled config. The provider is the config's, else inferred from the model
+ * (shared/llm `resolveProvider`, the one rule); a config without a model, or whose provider cannot be placed, is an
+ * error naming the config.
+ */
 export function modelSettings(recorder: AgentRecorder): ModelSettings {
   const { config } = recorder;
   const model = config.model?.name;
-  const providerName = config.provider?.name;
-  if (!model || !providerName) {
-    throw new ServiceError(
-      500,
-      'internal_error',
-      `AI Config ${config.key} (variation ${recorder.trackData.variationKey}) names no model or provider`,
-    );
+  const where = `AI Config ${config.key} (variation ${recorder.trackData.variationKey})`;
+  if (!model) {
+    throw new ServiceError(500, 'internal_error', `${where} names no model`);
   }
   let provider: Provider;
   try {
-    provider = normalizeProvider(providerName);
+    provider = resolveProvider(model, { provider: config.provider?.name });
   } catch (err) {
-    throw new ServiceError(500, 'internal_error', `AI Config ${config.key}: ${(err as Error).message}`);
+    throw new ServiceError(500, 'internal_error', `${where}: ${(err as Error).message}`);
   }
   const params = config.model?.parameters ?? {};
   const temperature = typeof params.temperature === 'number' ? params.temperature : undefined;

@@ -1,6 +1,6 @@
 import type { ToolCall } from '../../shared/chat.js';
 import { isToolName, TOOL_NAMES, toolNamesOf } from '../../shared/tool-definitions.js';
-import type { ModelMessage, ModelToolCall, ModelToolSpec } from '../llm/model-types.js';
+import type { ModelMessage, ModelToolCall, ModelToolSpec } from '../../shared/llm/index.js';
 import { ServiceError } from '../service-error.js';
 import { UNKNOWN_TOOL_ERROR, type AgentTool } from '../tools/types.js';
 import type { AgentRecorder } from './agent-recorder.js';

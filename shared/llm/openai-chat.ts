@@ -11,8 +11,15 @@ export async function openaiChat(client: OpenAI, request: ModelRequest): Promise
   const params: ChatCompletionCreateParamsNonStreaming = {
     model: request.model,
     messages: toMessages(request),
-    max_tokens: request.maxTokens ?? DEFAULT_MAX_TOKENS,
   };
+  // OpenAI replaced max_tokens with max_completion_tokens (its reasoning models reject max_tokens); Mistral's
+  // compatible API knows only max_tokens.
+  const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
+  if (request.provider === 'openai') {
+    params.max_completion_tokens = maxTokens;
+  } else {
+    params.max_tokens = maxTokens;
+  }
   if (request.temperature !== undefined) {
     params.temperature = request.temperature;
   }

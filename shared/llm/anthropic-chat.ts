@@ -31,7 +31,7 @@ export async function anthropicChat(client: Anthropic, request: ModelRequest): P
     params.tools = [
       {
         name: structured.name,
-        description: 'Return the answer as this structure.',
+        description: structured.description ?? 'Return the answer as this structure.',
         input_schema: structured.schema as { type: 'object' },
       },
     ];

@@ -1,5 +1,5 @@
-import type { TokenUsage } from '../../shared/chat.js';
-import type { Provider } from '../../shared/llm-clients.js';
+import type { TokenUsage } from '../chat.js';
+import type { Provider } from '../providers.js';
 
 /** A tool call the model asked for. */
 export interface ModelToolCall {
@@ -36,9 +36,13 @@ export interface ModelRequest {
   tools?: ModelToolSpec[];
   /** `none` keeps the tools visible (a conversation with tool calls needs them) but forbids new calls. */
   toolChoice?: 'auto' | 'none';
-  /** Ask for JSON matching `schema` (OpenAI: structured outputs; Anthropic: a forced tool named `name`). */
-  structured?: { name: string; schema: Record<string, unknown> } | undefined;
+  /**
+   * Ask for JSON matching `schema` (OpenAI: strict structured outputs; Anthropic: a forced tool named `name`,
+   * described by `description`). The JSON comes back as the response text; read it with `structuredOutput`.
+   */
+  structured?: { name: string; schema: Record<string, unknown>; description?: string } | undefined;
   temperature?: number | undefined;
+  /** Output token cap: `max_completion_tokens` for OpenAI, `max_tokens` for Mistral and Anthropic. */
   maxTokens?: number | undefined;
   /** Stream the response (measures time to first token). */
   stream?: boolean;
@@ -59,7 +63,10 @@ export interface ModelResponse {
   reasoning?: unknown[];
 }
 
-/** Calls an LLM provider. The real one is {@link ProviderModelCaller}; its interface keeps agents testable. */
+/**
+ * Calls an LLM provider. The real one is {@link ProviderModelCaller}; its interface keeps callers testable.
+ * A failed call rejects with an `LlmError`.
+ */
 export interface ModelCaller {
   call(request: ModelRequest): Promise<ModelResponse>;
 }
