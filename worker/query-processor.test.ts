@@ -114,7 +114,8 @@ function harness(fakes: Fakes = {}) {
         calls.push('budget');
         await fakes.budget?.();
       },
-      info: async () => ({ budgetUsd: null, total: 10 }),
+      // Run r1 has a record (10 queries); no other run does.
+      info: async (runId) => ({ budgetUsd: null, total: runId === 'r1' ? 10 : null }),
     },
     runs: {
       reopenResult: async () => fakes.recorded ?? 'open',
@@ -299,6 +300,15 @@ describe('query processor on invalid jobs', () => {
     await expect(h.process(job({ id: 'x', data: { runId: 'bad id!', seq: 1 } }))).rejects.toBeInstanceOf(
       UnrecoverableError,
     );
+    await expect(h.process(job({ id: 'gone.3', data: { seq: 1 } }))).rejects.toBeInstanceOf(
+      UnrecoverableError,
+    );
     expect(h.records).toEqual([]);
+  });
+
+  it('records a job whose data has no run id under the run its id names, when that run exists', async () => {
+    const h = harness();
+    await expect(h.process(job({ data: { query: 'no run id' } }))).rejects.toThrow(/runId:/);
+    expect(h.records[0]).toMatchObject({ jobId: 'r1.7', runId: 'r1', seq: 7, status: 'failed', userKey: '' });
   });
 });

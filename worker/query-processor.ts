@@ -135,19 +135,31 @@ async function rejectInvalid(deps: ProcessorDeps, job: QueryJobView, reason: str
 }
 
 async function recordInvalid(deps: ProcessorDeps, job: QueryJobView, reason: string): Promise<void> {
-  const runId = readRunId(job.data);
-  if (!runId || !job.id) {
-    return;
+  const jobId = job.id;
+  try {
+    const runId = jobId ? await readRunId(deps, job.data, jobId) : undefined;
+    if (jobId && runId) {
+      await deps.runs.recordUnstarted(runId, jobId, capReason(reason), job.data);
+    }
+  } catch (err) {
+    deps.logger.error({ err, jobId }, 'cannot record the failed result');
   }
-  await deps.runs
-    .recordUnstarted(runId, job.id, capReason(reason), job.data)
-    .catch((err: unknown) => deps.logger.error({ err, jobId: job.id }, 'cannot record the failed result'));
 }
 
-/** The run id of a job's data, when it has a well-formed one. */
-function readRunId(data: unknown): string | undefined {
+/**
+ * The run of an invalid job: its data's `runId` when well formed, else the run its id names (`<runId>.<seq>`)
+ * if that run has a record (so a job whose data lost its run id still lets its run finish).
+ */
+async function readRunId(deps: ProcessorDeps, data: unknown, jobId: string): Promise<string | undefined> {
   const runId = (data as { runId?: unknown } | null | undefined)?.runId;
-  return typeof runId === 'string' && RUN_ID_PATTERN.test(runId) ? runId : undefined;
+  if (typeof runId === 'string' && RUN_ID_PATTERN.test(runId)) {
+    return runId;
+  }
+  const fromId = /^(.+)\.\d+$/.exec(jobId)?.[1];
+  if (fromId && RUN_ID_PATTERN.test(fromId) && (await deps.budget.info(fromId)).total !== null) {
+    return fromId;
+  }
+  return undefined;
 }
 
 /** Longest failure reason kept (a reason may quote hostile job data, such as a huge unknown key). */
