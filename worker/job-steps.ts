@@ -24,9 +24,9 @@ export interface StepDeps {
   chat: (request: ChatRequest, signal?: AbortSignal) => Promise<ChatResponse>;
   judge: Pick<Judge, 'judge'>;
   reporter: Pick<LaunchDarklyReporter, 'report'>;
-  checkpoints: Pick<CheckpointStore, 'begin' | 'saveChat' | 'saveJudge' | 'retire'>;
-  budget: Pick<BudgetGuard, 'check' | 'info'>;
-  runs: Pick<RunStore, 'recordResult' | 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
+  checkpoints: Pick<CheckpointStore, 'saveChat' | 'saveJudge' | 'retire'>;
+  budget: Pick<BudgetGuard, 'check'>;
+  runs: Pick<RunStore, 'recordResult'>;
   /** The hash of the run's re-sent job ids (`resentKey` in `query-processor.ts`). */
   resentKey: (runId: string) => string;
   metrics: ProcessorMetrics;

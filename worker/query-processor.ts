@@ -3,7 +3,9 @@ import { coerceError } from '../shared/errors.js';
 import { describeZodError, QueryJobSchema, RUN_ID_PATTERN, type QueryJob } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
 import type { RedisKeys } from '../shared/redis.js';
-import type { Checkpoint } from './checkpoint-store.js';
+import type { RunStore } from '../shared/runs.js';
+import type { BudgetGuard } from './budget-guard.js';
+import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import type { JobSummary } from './job-output.js';
 import { JOB_STEPS, type StepContext, type StepDeps } from './job-steps.js';
 import { buildResultRecord } from './result-record.js';
@@ -14,6 +16,9 @@ export type { ProcessorMetrics, StepDeps } from './job-steps.js';
 
 /** What the processor needs: the steps' dependencies plus logging, output and the queue pause. */
 export interface ProcessorDeps extends StepDeps {
+  checkpoints: StepDeps['checkpoints'] & Pick<CheckpointStore, 'begin'>;
+  budget: StepDeps['budget'] & Pick<BudgetGuard, 'info'>;
+  runs: StepDeps['runs'] & Pick<RunStore, 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
   logger: Logger;
   output: (summary: JobSummary) => void;
   /** Pauses the whole queue for `ms` (the BullMQ worker's `rateLimit`). */
