@@ -36,12 +36,20 @@ describe('query job schema', () => {
     [{ user: { key: 'u', kind: 'org' } }, 'user.kind'],
     [{ user: { key: 'u', _meta: 'x' } }, 'user._meta'],
     [{ user: { key: 'u', anonymous: 'yes' } }, 'user.anonymous'],
+    [{ priority: 1 }, 'priority'],
   ])('rejects %j naming %s', (patch, field) => {
     const result = QueryJobSchema.safeParse({ ...valid, ...patch });
     expect(result.success).toBe(false);
     if (!result.success) {
       expect(describeZodError(result.error)).toMatch(new RegExp(`^${field.replace('.', '\\.')}: `));
     }
+  });
+
+  it('rejects unknown top-level fields, naming each (a name cut to 64 characters)', () => {
+    const result = QueryJobSchema.safeParse({ ...valid, extra: 'x'.repeat(5 << 20), ['k'.repeat(1000)]: 1 });
+    expect(result.success || describeZodError(result.error)).toBe(
+      `extra: unknown field; ${'k'.repeat(64)}: unknown field`,
+    );
   });
 
   it('builds job ids that BullMQ accepts and that identify the run and sequence', () => {

@@ -38,8 +38,12 @@ export type UserContext = z.infer<typeof UserContextSchema>;
 export const COMPLEXITIES = ['basic', 'intermediate', 'advanced'] as const;
 export type Complexity = (typeof COMPLEXITIES)[number];
 
-/** Data of a query job (queue `queries`, job name `query`, job id from {@link queryJobId}). */
-export const QueryJobSchema = z.object({
+/**
+ * Data of a query job (queue `queries`, job name `query`, job id from {@link queryJobId}). Strict: an unknown
+ * top-level field fails the job (a misspelt field would otherwise be dropped silently, and a large one carried
+ * through Redis for nothing); further user attributes go in `user`.
+ */
+export const QueryJobSchema = z.strictObject({
   runId: z.string().regex(RUN_ID_PATTERN, 'must be 1-64 letters, digits, _ or -'),
   seq: z.number().int().nonnegative(),
   query: z.string().trim().min(1, 'must be a non-empty string').max(5000),
@@ -62,7 +66,12 @@ export function queryJobId(runId: string, seq: number): string {
 /** Formats the first problem of a failed parse as `field.path: message`. */
 export function describeZodError(error: z.ZodError): string {
   return error.issues
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .flatMap((issue) =>
+      // An unknown field is named as its own path (cut short: the name itself may be huge).
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${[...issue.path, key.slice(0, 64)].join('.')}: unknown field`)
+        : [`${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`],
+    )
     .join('; ');
 }
 

@@ -157,6 +157,32 @@ return 0`,
     return added === 1;
   }
 
+  /**
+   * Before an attempt: `completed` when the job already has a completed result (nothing left to do); a failed
+   * result is removed (so a manual retry records anew) and the job is `open`.
+   */
+  async reopenResult(runId: string, jobId: string): Promise<'completed' | 'open'> {
+    const raw = await this.redis.hget(this.keys.runResults(runId), jobId);
+    if (!raw) {
+      return 'open';
+    }
+    if ((JSON.parse(raw) as { status?: string }).status === 'completed') {
+      return 'completed';
+    }
+    await this.redis.hdel(this.keys.runResults(runId), jobId);
+    return 'open';
+  }
+
+  /**
+   * Records a failed result for a job that will never run (it failed validation, was removed or dropped), so
+   * the run still gets one record per job and finishes, and the readout counts it. `data` is what is readable
+   * of the job's data (its `seq` and `user`, when they are well formed); without it the seq comes from the job
+   * id (`<runId>.<seq>`). Does nothing if the job already has a record. Returns whether it recorded one.
+   */
+  recordUnstarted(runId: string, jobId: string, reason: string, data?: unknown): Promise<boolean> {
+    return this.recordResult(unstartedRecord(runId, jobId, reason, data));
+  }
+
   async resultCount(runId: string): Promise<number> {
     return this.redis.hlen(this.keys.runResults(runId));
   }
@@ -216,4 +242,46 @@ return 0`,
     }
     return records;
   }
+}
+
+/** Longest reason kept in a result record: a reason quoting hostile job data stays small. */
+const MAX_REASON_CHARS = 1000;
+
+/** The failed result record of a job that never ran: no chat, no verdict, nothing spent. */
+export function unstartedRecord(
+  runId: string,
+  jobId: string,
+  reason: string,
+  data?: unknown,
+  now = Date.now(),
+): ResultRecord {
+  const fields = (typeof data === 'object' && data !== null ? data : {}) as Record<string, unknown>;
+  const user = (typeof fields.user === 'object' && fields.user !== null ? fields.user : {}) as Record<
+    string,
+    unknown
+  >;
+  const seqFromId = Number(/\.(\d+)$/.exec(jobId)?.[1] ?? -1);
+  const seq = Number.isSafeInteger(fields.seq) ? (fields.seq as number) : seqFromId;
+  const record: ResultRecord = {
+    jobId,
+    runId,
+    seq,
+    status: 'failed',
+    userKey: typeof user.key === 'string' ? user.key.slice(0, 256) : '',
+    variations: {},
+    served: [],
+    route: [],
+    tokens: { input: 0, output: 0, total: 0 },
+    requestCostUsd: 0,
+    unpricedModels: [],
+    harnessCostUsd: 0,
+    feedback: null,
+    attempts: 0,
+    error: reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason,
+    finishedAt: now,
+  };
+  if (typeof user.segment === 'string' && user.segment.length <= 64) {
+    record.segment = user.segment;
+  }
+  return record;
 }

@@ -54,6 +54,24 @@ describe('RunStore', () => {
     expect((await store.get('b'))?.status).toBe('done');
   });
 
+  it('records an unstarted job once as failed, so the run finishes; reopens a failed result, keeps a completed one', async () => {
+    const prefix = testPrefix();
+    const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });
+    close = () => redis.quit();
+    const store = new RunStore(redis, new RedisKeys(prefix));
+    await store.create(meta('u'));
+    await store.recordResult(record('u', 0));
+    expect(await store.recordUnstarted('u', 'u.1', 'removed: run stopped')).toBe(true);
+    expect(await store.recordUnstarted('u', 'u.1', 'again')).toBe(false);
+    expect((await store.get('u'))?.status).toBe('done');
+    const [unstarted] = await store.resultsOf('u', ['u.1']);
+    expect(unstarted).toMatchObject({ seq: 1, status: 'failed', error: 'removed: run stopped', attempts: 0 });
+    expect(await store.reopenResult('u', 'u.0')).toBe('completed');
+    expect(await store.reopenResult('u', 'u.1')).toBe('open');
+    expect(await store.resultCount('u')).toBe(1);
+    expect(await store.reopenResult('u', 'u.9')).toBe('open');
+  });
+
   it('creates a run once, records each result once, and adds spend atomically', async () => {
     const prefix = testPrefix();
     const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });

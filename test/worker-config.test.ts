@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../shared/errors.js';
 import { judgeProvider, loadConfig } from '../worker/config.js';
 import { formatJobLine } from '../worker/job-output.js';
-import { failureKind, parseRetryAfter } from '../worker/step-error.js';
+import { failureKind } from '../worker/retry-policy.js';
+import { parseRetryAfter } from '../worker/step-error.js';
 import { STALL_SETTINGS } from '../worker/stall-settings.js';
 import { truncateMiddle, judgeUserMessage } from '../worker/judge-prompt.js';
 

@@ -150,19 +150,22 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
     }
   });
 
-  it('fails a malformed job once, naming the field, without retrying it', async () => {
+  it('fails a malformed job once, naming the field, without retrying it, and records it so its run finishes', async () => {
     const prefix = testPrefix('wk');
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
     workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 2, tty: false }));
+    await stack.createRun('r2', 5);
     const bad = [
       { runId: 'r2', seq: 0, query: 'What is TD learning?', user: { key: '' } },
       { runId: 'r2', seq: 1, query: '   ', user: { key: 'u1' } },
       { runId: 'r2', seq: 2, query: 'What is TD learning?', user: { key: 'u1', country: 'Germany' } },
-      { runId: 'bad id!', seq: 3, query: 'What is TD learning?', user: { key: 'u1' } },
+      // An unknown top-level field, 5 MB of it: refused, not carried along.
+      { runId: 'r2', seq: 3, query: 'What is TD learning?', user: { key: 'u1' }, blob: 'x'.repeat(5 << 20) },
+      { runId: 'bad id!', seq: 4, query: 'What is TD learning?', user: { key: 'u1' } },
     ];
-    const expected = ['user.key', 'query', 'user.country', 'runId'];
+    const expected = ['user.key', 'query', 'user.country', 'blob', 'runId'];
     const jobs = await stack.queue.addBulk(
-      bad.map((data, i) => ({ name: QUERY_JOB_NAME, data, opts: { jobId: `bad-${i}`, attempts: 5 } })),
+      bad.map((data, i) => ({ name: QUERY_JOB_NAME, data, opts: { jobId: `r2.${i}`, attempts: 5 } })),
     );
     for (const [i, job] of jobs.entries()) {
       const failed = await stack.waitForState(job.id as string, 'failed');
@@ -171,6 +174,12 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
     }
     // Nothing was asked of any model for them (the agent service may embed its knowledge base at start).
     expect(stack.sim.requests().filter((r) => !r.path.includes('embeddings'))).toEqual([]);
-    expect(await stack.runs.resultCount('r2')).toBe(0);
+    // Every job has a failed record naming its problem (the last under the run its job id names), and the run
+    // is done.
+    const records = await stack.runs.allResults('r2');
+    expect(records.map((r) => [r.seq, r.status, r.error?.split(': ')[1]]).sort()).toEqual(
+      expected.map((field, seq) => [seq, 'failed', field]),
+    );
+    expect((await stack.runs.get('r2'))?.status).toBe('done');
   });
 });

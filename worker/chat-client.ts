@@ -1,7 +1,8 @@
 import { ChatResponseSchema, ErrorBodySchema, type ChatRequest, type ChatResponse } from '../shared/chat.js';
 import { fetchOverUndici } from '../shared/http-client.js';
 import { describeZodError } from '../shared/jobs.js';
-import { failureKind, parseRetryAfter, StepError } from './step-error.js';
+import { DEFAULT_RATE_LIMIT_PAUSE_MS, FATAL_AGENT_CODES, failureKind } from './retry-policy.js';
+import { parseRetryAfter, StepError } from './step-error.js';
 
 export interface ChatCallOptions {
   timeoutMs: number;
@@ -64,9 +65,6 @@ export async function postChat(
   throw httpError(response, body);
 }
 
-/** Agent service error codes that the same request would get again however often it is retried. */
-const FATAL_CODES = new Set(['agent_disabled', 'config_error', 'model_not_found']);
-
 function httpError(response: Response, body: unknown): StepError {
   const status = response.status;
   const error = ErrorBodySchema.safeParse(body);
@@ -81,11 +79,12 @@ function httpError(response: Response, body: unknown): StepError {
   }
   const kind = failureKind(status, retryAfterMs);
   if (kind === 'rate-limited') {
-    return new StepError(message, kind, { ...details, retryAfterMs: retryAfterMs ?? 1000 });
+    return new StepError(message, kind, {
+      ...details,
+      retryAfterMs: retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS,
+    });
   }
-  // A disabled AI Config stays disabled for this user, a variation that names a tool the service lacks or a
-  // model its provider does not serve stays wrong, and every retry would pay the agents before it again.
-  if (error.success && FATAL_CODES.has(error.data.error.code)) {
+  if (error.success && FATAL_AGENT_CODES.has(error.data.error.code)) {
     return new StepError(message, 'fatal', details);
   }
   return new StepError(message, kind, details);

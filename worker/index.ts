@@ -14,7 +14,12 @@ import { createJobOutput } from './job-output.js';
 import { Judge } from './judge.js';
 import { LaunchDarklyReporter } from './launchdarkly-reporter.js';
 import { WorkerMetrics } from './metrics.js';
-import { createQueryProcessor, recordBypassedFailure, type ProcessorDeps } from './query-processor.js';
+import {
+  createQueryProcessor,
+  recordBypassedFailure,
+  resentKey,
+  type ProcessorDeps,
+} from './query-processor.js';
 import type { StallSettings } from './stall-settings.js';
 
 export { loadConfig, type WorkerConfig } from './config.js';
@@ -115,8 +120,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       checkpoints,
       budget: new BudgetGuard(redis, keys, runs),
       runs,
-      redis,
-      keys,
+      resentKey: (runId) => resentKey(keys, runId),
       metrics,
       logger,
       output: createJobOutput({
@@ -124,7 +128,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         logger,
         stream: options.output,
       }),
-      worker: () => holder.worker as Worker,
+      rateLimit: (ms) => (holder.worker as Worker).rateLimit(ms),
     };
     const processor = createQueryProcessor(deps);
     const bull = new Worker(QUERY_QUEUE, processor, {

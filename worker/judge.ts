@@ -22,7 +22,8 @@ import {
   judgeUserMessage,
   type JudgeOutput,
 } from './judge-prompt.js';
-import { failureKind, parseRetryAfter, StepError } from './step-error.js';
+import { failureKind, judgeFailureAction } from './retry-policy.js';
+import { parseRetryAfter, StepError } from './step-error.js';
 
 export interface JudgeSettings {
   provider: Provider;
@@ -100,11 +101,11 @@ export class Judge {
       } catch (err) {
         // The calls before this one were paid for: the error carries their cost to the run's spend.
         const failure = classify(err, costUsd);
-        if (failure.details.status !== undefined && CONFIGURATION_STATUSES.has(failure.details.status)) {
+        const action = judgeFailureAction(failure, options.finalAttempt === true);
+        if (action === 'configuration-error') {
           throw this.configurationError(failure);
         }
-        // A rate limit uses no attempt, so it is retried even on the last one.
-        if (failure.kind === 'rate-limited' || (failure.kind === 'retryable' && !options.finalAttempt)) {
+        if (action === 'throw') {
           throw failure;
         }
         return this.error(`judge call failed: ${failure.message}`, costUsd, unpriced);
@@ -203,9 +204,6 @@ function parseOutput(value: unknown): Pick<CallResult, 'output' | 'problem'> {
     problem: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
   };
 }
-
-/** Provider answers that mean the judge is set up wrong (bad key, no access, unknown model), not a bad call. */
-const CONFIGURATION_STATUSES = new Set([401, 403, 404]);
 
 /**
  * Maps a failed model call (an `LlmError` from shared/llm) to the retry policy (`failureKind`); an error without

@@ -1,36 +1,34 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
-import type { ChatRequest, ChatResponse } from '../shared/chat.js';
 import { coerceError } from '../shared/errors.js';
-import { describeZodError, QueryJobSchema, type QueryJob } from '../shared/jobs.js';
+import { describeZodError, QueryJobSchema, RUN_ID_PATTERN, type QueryJob } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
 import type { RedisKeys } from '../shared/redis.js';
 import type { RunStore } from '../shared/runs.js';
 import type { BudgetGuard } from './budget-guard.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import type { JobSummary } from './job-output.js';
-import type { Judge } from './judge.js';
-import type { LaunchDarklyReporter } from './launchdarkly-reporter.js';
-import type { WorkerMetrics } from './metrics.js';
+import { JOB_STEPS, type StepContext, type StepDeps } from './job-steps.js';
 import { buildResultRecord } from './result-record.js';
+import { decideOnFailure, isFinalAttempt } from './retry-policy.js';
 import { StepError } from './step-error.js';
 
-export interface ProcessorDeps {
-  /** `requestId` (the job id) travels as `X-Request-Id`. */
-  chat: (request: ChatRequest, signal?: AbortSignal, requestId?: string) => Promise<ChatResponse>;
-  judge: Pick<Judge, 'judge'>;
-  reporter: Pick<LaunchDarklyReporter, 'report'>;
-  checkpoints: CheckpointStore;
-  budget: BudgetGuard;
-  runs: RunStore;
-  redis: Redis;
-  keys: RedisKeys;
-  metrics: WorkerMetrics;
+export type { ProcessorMetrics, StepDeps } from './job-steps.js';
+
+/** What the processor needs: the steps' dependencies plus logging, output and the queue pause. */
+export interface ProcessorDeps extends StepDeps {
+  checkpoints: StepDeps['checkpoints'] & Pick<CheckpointStore, 'begin'>;
+  budget: StepDeps['budget'] & Pick<BudgetGuard, 'info'>;
+  runs: StepDeps['runs'] & Pick<RunStore, 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
   logger: Logger;
   output: (summary: JobSummary) => void;
-  /** The BullMQ worker running this processor, for `rateLimit`. */
-  worker: () => Worker;
+  /** Pauses the whole queue for `ms` (the BullMQ worker's `rateLimit`). */
+  rateLimit: (ms: number) => Promise<void>;
 }
+
+/** The fields of a BullMQ job the processor reads (a plain object in unit tests). */
+export type QueryJobView = Pick<Job, 'id' | 'data' | 'attemptsMade' | 'timestamp'> & {
+  opts: { attempts?: number | undefined };
+};
 
 /** What a processed job returns (its BullMQ return value). */
 export interface JobOutcome {
@@ -45,50 +43,74 @@ export interface JobOutcome {
  * A hash of the run's job ids whose LaunchDarkly events were sent again after an unconfirmed flush, to how many
  * times: the only jobs whose events LaunchDarkly may have more than once (at most 1 + that count).
  */
-export function resentKey(keys: RedisKeys, runId: string): string {
+export function resentKey(keys: Pick<RedisKeys, 'key'>, runId: string): string {
   return keys.key('run', runId, 'ld-resent');
 }
 
 /**
- * The worker's job handler. Per job: (1) chat with the agent service, (2) judge the answer, (3) report
- * feedback and cost to LaunchDarkly, (4) record the result; each step is checkpointed, so another attempt
- * (a retry, or another worker after this one died) resumes after the last step done.
+ * The worker's job handler: runs the job's steps (`JOB_STEPS`: chat, judge, report, record) in order, skipping
+ * those an earlier attempt checkpointed, so a retry or another worker after this one died resumes after the
+ * last step done. A failure goes to the retry policy (`retry-policy.ts`); a job that fails for good, or that
+ * cannot even be read, still ends with a failed result record.
  */
 export function createQueryProcessor(deps: ProcessorDeps) {
-  return async (job: Job, _token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
+  return async (job: QueryJobView, _token?: string, signal?: AbortSignal): Promise<JobOutcome> => {
+    const jobId = job.id as string;
     const parsed = QueryJobSchema.safeParse(job.data);
     if (!parsed.success) {
-      deps.metrics.jobs.inc({ outcome: 'failed' });
-      deps.logger.warn({ jobId: job.id, reason: describeZodError(parsed.error) }, 'invalid query job');
-      throw new UnrecoverableError(`invalid query job: ${describeZodError(parsed.error)}`);
+      return rejectInvalid(deps, job, `invalid query job: ${describeZodError(parsed.error)}`);
     }
     const data = parsed.data;
-    const jobId = job.id as string;
     const attempt = job.attemptsMade + 1;
     const log = deps.logger.child({ runId: data.runId, jobId, attempt });
-    if (await alreadyRecorded(deps, data.runId, jobId)) {
+    if ((await deps.runs.reopenResult(data.runId, jobId)) === 'completed') {
       log.info('result already recorded; nothing to do');
       return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
     }
-    const finalAttempt = attempt >= (job.opts.attempts ?? 1);
+    const finalAttempt = isFinalAttempt(job);
     let checkpoint: Checkpoint | undefined;
     deps.metrics.active.inc();
     try {
       checkpoint = await deps.checkpoints.begin(jobId);
-      return await runSteps(deps, job, data, checkpoint, { finalAttempt, log, signal });
+      const context: StepContext = {
+        deps,
+        jobId,
+        data,
+        progress: checkpoint,
+        attempt,
+        finalAttempt,
+        enqueuedAt: job.timestamp,
+        log,
+        signal,
+      };
+      for (const step of JOB_STEPS) {
+        if (step.done(checkpoint)) {
+          log.debug({ step: step.name }, 'step already done (checkpoint)');
+          continue;
+        }
+        await step.run(context);
+      }
+      deps.metrics.jobs.inc({ outcome: 'completed' });
+      const { chat, judge } = checkpoint as Required<Checkpoint>;
+      // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
+      await summarize(deps, data, jobId, {
+        status: 'completed',
+        latencyMs: chat.latencyMs,
+        verdict: judge.verdict,
+        costUsd: chat.response.totals.costUsd,
+      }).catch((err: unknown) => log.warn({ err }, 'cannot print the job summary'));
+      return { jobId, verdict: judge.verdict, costUsd: chat.response.totals.costUsd };
     } catch (err) {
       const error = coerceError(err);
       await addSpentCost(deps, data.runId, error, log);
-      if (error instanceof StepError && error.kind === 'rate-limited') {
-        const ms = error.details.retryAfterMs ?? 1000;
-        log.warn({ retryAfterMs: ms, reason: error.message }, 'rate limited: pausing the queue');
+      const decision = decideOnFailure(error, finalAttempt);
+      if (decision.action === 'pause') {
+        log.warn({ retryAfterMs: decision.ms, reason: error.message }, 'rate limited: pausing the queue');
         deps.metrics.jobs.inc({ outcome: 'rate_limited' });
-        await deps.worker().rateLimit(ms);
+        await deps.rateLimit(decision.ms);
         throw Worker.RateLimitError();
       }
-      const fatal =
-        error instanceof UnrecoverableError || (error instanceof StepError && error.kind === 'fatal');
-      if (!fatal && !finalAttempt) {
+      if (decision.action === 'retry') {
         log.warn({ reason: error.message }, 'attempt failed; will retry');
         deps.metrics.jobs.inc({ outcome: 'retried' });
         throw error;
@@ -97,11 +119,59 @@ export function createQueryProcessor(deps: ProcessorDeps) {
       const saved = await deps.checkpoints.begin(jobId).catch(() => checkpoint);
       await recordFailure(deps, job, data, saved, error.message);
       deps.metrics.jobs.inc({ outcome: 'failed' });
-      throw fatal && !(error instanceof UnrecoverableError) ? new UnrecoverableError(error.message) : error;
+      throw decision.fatal && !(error instanceof UnrecoverableError)
+        ? new UnrecoverableError(error.message)
+        : error;
     } finally {
       deps.metrics.active.dec();
     }
   };
+}
+
+/**
+ * A job whose data breaks the schema fails at once (not retried) and, when a run id can be read from it, ends
+ * with a failed result record naming the problem, so its run still finishes.
+ */
+async function rejectInvalid(deps: ProcessorDeps, job: QueryJobView, reason: string): Promise<never> {
+  deps.metrics.jobs.inc({ outcome: 'failed' });
+  deps.logger.warn({ jobId: job.id, reason: capReason(reason) }, 'invalid query job');
+  await recordInvalid(deps, job, reason);
+  throw new UnrecoverableError(capReason(reason));
+}
+
+async function recordInvalid(deps: ProcessorDeps, job: QueryJobView, reason: string): Promise<void> {
+  const jobId = job.id;
+  try {
+    const runId = jobId ? await readRunId(deps, job.data, jobId) : undefined;
+    if (jobId && runId) {
+      await deps.runs.recordUnstarted(runId, jobId, capReason(reason), job.data);
+    }
+  } catch (err) {
+    deps.logger.error({ err, jobId }, 'cannot record the failed result');
+  }
+}
+
+/**
+ * The run of an invalid job: its data's `runId` when well formed, else the run its id names (`<runId>.<seq>`)
+ * if that run has a record (so a job whose data lost its run id still lets its run finish).
+ */
+async function readRunId(deps: ProcessorDeps, data: unknown, jobId: string): Promise<string | undefined> {
+  const runId = (data as { runId?: unknown } | null | undefined)?.runId;
+  if (typeof runId === 'string' && RUN_ID_PATTERN.test(runId)) {
+    return runId;
+  }
+  const fromId = /^(.+)\.\d+$/.exec(jobId)?.[1];
+  if (fromId && RUN_ID_PATTERN.test(fromId) && (await deps.budget.info(fromId)).total !== null) {
+    return fromId;
+  }
+  return undefined;
+}
+
+/** Longest failure reason kept (a reason may quote hostile job data, such as a huge unknown key). */
+const MAX_REASON_CHARS = 1000;
+
+function capReason(reason: string): string {
+  return reason.length > MAX_REASON_CHARS ? `${reason.slice(0, MAX_REASON_CHARS)}…` : reason;
 }
 
 /**
@@ -110,18 +180,19 @@ export function createQueryProcessor(deps: ProcessorDeps) {
  */
 export async function recordBypassedFailure(
   deps: ProcessorDeps,
-  job: Job | undefined,
+  job: QueryJobView | undefined,
   err: Error,
 ): Promise<void> {
   if (!job?.id || !/more than allowable limit/.test(err.message)) {
     return;
   }
+  deps.metrics.jobs.inc({ outcome: 'failed' });
   const parsed = QueryJobSchema.safeParse(job.data);
   if (!parsed.success) {
+    await recordInvalid(deps, job, err.message);
     return;
   }
   const checkpoint = await deps.checkpoints.begin(job.id).catch(() => undefined);
-  deps.metrics.jobs.inc({ outcome: 'failed' });
   await recordFailure(deps, job, parsed.data, checkpoint, err.message);
 }
 
@@ -135,109 +206,14 @@ async function addSpentCost(deps: ProcessorDeps, runId: string, error: Error, lo
     return;
   }
   deps.metrics.spend.inc({ kind: 'harness' }, usd);
-  await deps.redis
-    .incrbyfloat(deps.keys.runSpend(runId), usd)
+  await deps.runs
+    .addSpend(runId, usd)
     .catch((e: unknown) => log.warn({ err: e, usd }, 'cannot add the failed step cost to spend'));
-}
-
-async function runSteps(
-  deps: ProcessorDeps,
-  job: Job,
-  data: QueryJob,
-  checkpoint: Checkpoint,
-  options: { finalAttempt: boolean; log: Logger; signal?: AbortSignal | undefined },
-): Promise<JobOutcome> {
-  const jobId = job.id as string;
-  const { log } = options;
-  let chat = checkpoint.chat;
-  if (!chat) {
-    await deps.budget.check(data.runId);
-    const started = performance.now();
-    const response = await deps.chat({ message: data.query, user: data.user }, options.signal, jobId);
-    const latencyMs = Math.round(performance.now() - started);
-    chat = await deps.checkpoints.saveChat(
-      jobId,
-      data.runId,
-      { response, latencyMs },
-      response.totals.costUsd ?? 0,
-    );
-    deps.metrics.chatLatency.observe(latencyMs / 1000);
-    deps.metrics.spend.inc({ kind: 'request' }, response.totals.costUsd ?? 0);
-  } else {
-    log.debug('chat already done (checkpoint)');
-  }
-  let verdict = checkpoint.judge;
-  if (!verdict) {
-    const judged = await deps.judge.judge(data.query, chat.response.answer, {
-      finalAttempt: options.finalAttempt,
-    });
-    verdict = await deps.checkpoints.saveJudge(jobId, data.runId, judged);
-    deps.metrics.verdicts.inc({ verdict: verdict.verdict });
-    deps.metrics.spend.inc({ kind: 'harness' }, verdict.costUsd);
-    if (verdict.verdict === 'judge_error') {
-      log.warn({ reason: verdict.reason }, 'judge failed; recorded as judge_error');
-    }
-  }
-  if (!checkpoint.reported) {
-    const sent = await deps.reporter.report({
-      jobId,
-      runId: data.runId,
-      user: data.user,
-      verdict: verdict.verdict,
-      // A disabled AI Config served nothing (the agent service tracked nothing for it): no feedback for it.
-      trackData: chat.response.agents.filter((a) => a.enabled).map((a) => a.trackData),
-      costUsd: chat.response.totals.costUsd,
-      resentKey: resentKey(deps.keys, data.runId),
-    });
-    if (sent.resent) {
-      log.warn('an earlier LaunchDarkly flush of this job was never confirmed; its events were sent again');
-      deps.metrics.resent.inc();
-    }
-    deps.metrics.events.inc({ kind: 'feedback' }, sent.feedbackEvents);
-    deps.metrics.events.inc({ kind: 'cost' }, sent.costEvents);
-  }
-  if (chat.response.totals.costUsd === null) {
-    log.warn({ unpriced: chat.response.totals.unpricedModels }, 'request cost unknown: no cost event sent');
-  }
-  const record = buildResultRecord({
-    jobId,
-    job: data,
-    status: 'completed',
-    enqueuedAt: job.timestamp,
-    firstStartedAt: checkpoint.firstStartedAt,
-    attempts: job.attemptsMade + 1,
-    chat,
-    judge: verdict,
-  });
-  await deps.runs.recordResult(record);
-  await deps.checkpoints.retire(jobId);
-  deps.metrics.jobs.inc({ outcome: 'completed' });
-  // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
-  await summarize(deps, data, jobId, {
-    status: 'completed',
-    latencyMs: chat.latencyMs,
-    verdict: verdict.verdict,
-    costUsd: chat.response.totals.costUsd,
-  }).catch((err: unknown) => log.warn({ err }, 'cannot print the job summary'));
-  return { jobId, verdict: verdict.verdict, costUsd: chat.response.totals.costUsd };
-}
-
-/** True when a completed result exists; a failed one is removed so a manual retry can record anew. */
-async function alreadyRecorded(deps: ProcessorDeps, runId: string, jobId: string): Promise<boolean> {
-  const raw = await deps.redis.hget(deps.keys.runResults(runId), jobId);
-  if (!raw) {
-    return false;
-  }
-  if ((JSON.parse(raw) as { status?: string }).status === 'completed') {
-    return true;
-  }
-  await deps.redis.hdel(deps.keys.runResults(runId), jobId);
-  return false;
 }
 
 async function recordFailure(
   deps: ProcessorDeps,
-  job: Job,
+  job: QueryJobView,
   data: QueryJob,
   checkpoint: Checkpoint | undefined,
   error: string,

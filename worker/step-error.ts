@@ -1,5 +1,5 @@
 /**
- * How a failed step should be handled: `fatal` fails the job now (a 4xx the same request would get again),
+ * How a failed step should be handled (the policy is `worker/retry-policy.ts`): `fatal` fails the job now (a 4xx the same request would get again),
  * `rate-limited` pauses the queue for `retryAfterMs` without using an attempt, `retryable` uses an attempt
  * and retries with backoff (network errors, timeouts, 5xx).
  */
@@ -38,19 +38,4 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
     return undefined;
   }
   return Math.min(MAX_RETRY_AFTER_MS, Math.max(0, Math.round(ms)));
-}
-
-/**
- * The retry policy of an HTTP answer, for the agent service and the judge's provider alike: 429, 529
- * (overloaded) and a 503 that says when to come back are rate limits; no status (a network error or a
- * timeout), 408 (the server gave up waiting for the request) and other 5xx are retryable; other 4xx are fatal.
- */
-export function failureKind(status: number | undefined, retryAfterMs: number | undefined): FailureKind {
-  if (status === 429 || status === 529 || (status === 503 && retryAfterMs !== undefined)) {
-    return 'rate-limited';
-  }
-  if (status === undefined || status === 408 || status >= 500) {
-    return 'retryable';
-  }
-  return 'fatal';
 }
