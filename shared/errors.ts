@@ -46,9 +46,14 @@ export function userErrorOf(err: unknown): UserError | undefined {
   if (err instanceof UserError) {
     return err;
   }
-  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
-  if (!(err instanceof Error) || typeof e.code !== 'string') {
+  if (!(err instanceof Error)) {
     return undefined;
+  }
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string };
+  if (typeof e.code !== 'string') {
+    // fetch() wraps the system error: "fetch failed", with the refused connection as its cause.
+    const inner = err.cause instanceof Error ? userErrorOf(err.cause) : undefined;
+    return inner ? new UserError(inner.message, inner.exitCode, { cause: err }) : undefined;
   }
   const where = e.port !== undefined ? `${e.address ?? ''}:${e.port}` : (e.address ?? '');
   switch (e.code) {
@@ -73,6 +78,8 @@ export function userErrorOf(err: unknown): UserError | undefined {
       return new UserError(`connection refused by ${where}: is the service running there?`, 1, {
         cause: err,
       });
+    case 'ENOTFOUND':
+      return new UserError(`cannot resolve host ${e.hostname ?? where}: check the URL`, 1, { cause: err });
     default:
       return undefined;
   }
