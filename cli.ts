@@ -15,7 +15,7 @@ import { registerReadoutCommands } from './readout/command.js';
 import { registerStartCommand } from './start/command.js';
 import { registerWorkerCommand } from './worker/command.js';
 import { loadDotEnv } from './shared/config.js';
-import { ConfigError } from './shared/errors.js';
+import { userErrorOf } from './shared/errors.js';
 import { packageRoot } from './shared/paths.js';
 
 const { version } = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as {
@@ -72,7 +72,21 @@ async function main(): Promise<void> {
     });
   }
   loadDotEnv();
-  await buildProgram().parseAsync(process.argv);
+  const program = buildProgram();
+  rejectUnknownHelpTopic(program, process.argv.slice(2));
+  await program.parseAsync(process.argv);
+}
+
+/** `loadgen help NAME` for a command that does not exist is an unknown command (exit 2), not the help (exit 0). */
+export function rejectUnknownHelpTopic(program: Command, args: string[]): void {
+  const [first, topic] = args;
+  if (first !== 'help' || topic === undefined || topic.startsWith('-')) {
+    return;
+  }
+  const known = program.commands.some((c) => c.name() === topic || c.aliases().includes(topic));
+  if (!known) {
+    program.error(`error: unknown command '${topic}'`, { exitCode: 2, code: 'commander.unknownCommand' });
+  }
 }
 
 // Run only when executed (`loadgen`, `node dist/cli.js`), not when a test imports `buildProgram`.
@@ -84,9 +98,12 @@ if (invoked === fileURLToPath(import.meta.url)) {
       const informational = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
       process.exit(informational.includes(err.code) ? 0 : 2);
     }
-    if (err instanceof ConfigError) {
-      console.error(`loadgen: ${err.message}`);
-      process.exit(2);
+    // One line that says what to do, without a stack: a bad option or variable (2), a busy port, an
+    // unreachable service, a missing run (1).
+    const userError = userErrorOf(err);
+    if (userError) {
+      console.error(`loadgen: ${userError.message}`);
+      process.exit(userError.exitCode);
     }
     console.error('loadgen:', err instanceof Error ? (err.stack ?? err.message) : err);
     process.exit(1);

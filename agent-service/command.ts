@@ -33,7 +33,7 @@ export function registerAgentServiceCommand(program: Command): void {
       const shutdown = new ShutdownManager({ logger }).listen();
       // Loaded here, not at the top: every `loadgen` process (a worker too) would otherwise carry the graph.
       const { startAgentService } = await import('./index.js');
-      const service = await startAgentService({ env: process.env, port, host: options.host, logger });
+      const service = await startAgentService({ env: process.env, config, port, host: options.host, logger });
       shutdown.register('agent-service', () => service.close());
     });
 }

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
 import { initAi } from '@launchdarkly/server-sdk-ai';
 import { llmSettingsFrom, type Env } from '../shared/config.js';
-import { coerceError } from '../shared/errors.js';
 import { writeFlagFile } from '../shared/flag-file.js';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
 import {
@@ -23,10 +22,13 @@ import { ServiceMetrics } from './metrics.js';
 import { simReadiness } from './sim-readiness.js';
 import { loadAgentTools } from './agent-tools.js';
 import { listenHttp } from '../shared/http-server.js';
+import { ResourceStack } from '../shared/shutdown.js';
 
 export interface AgentServiceOptions {
   /** What `loadConfig` parses: LLM_SIM_URL, provider keys, LD_*, REDIS_URL, REDIS_PREFIX, KB_DIR, AGENT_*. */
   env: Env;
+  /** The configuration, parsed once by the caller (`loadgen agent-service`); else parsed from `env`. */
+  config?: AgentServiceConfig;
   /** 0 (the default) picks a free port. */
   port?: number;
   /** Defaults to 127.0.0.1. */
@@ -51,26 +53,17 @@ export interface AgentService {
  * variation needs but that has neither a key nor LLM_SIM_URL is a start-up error naming both.
  */
 export async function startAgentService(options: AgentServiceOptions): Promise<AgentService> {
-  const config = loadConfig(options.env);
+  const config = options.config ?? loadConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: 'agent-service' });
   const manifest = loadManifest();
   const llm: LlmSettings = { ...llmSettingsFrom(config), timeoutMs: config.AGENT_REQUEST_DEADLINE_MS };
   assertProvidersAvailable(manifest, llm);
 
-  const cleanups: { name: string; fn: () => Promise<void> | void }[] = [];
-  const closeAll = async () => {
-    for (const { name, fn } of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        logger.warn({ err: coerceError(err), step: name }, 'agent-service: cleanup step failed');
-      }
-    }
-  };
+  const resources = new ResourceStack({ logger, label: 'agent-service' });
   try {
     const flagsFile = config.LD_SDK_KEY
       ? undefined
-      : (config.LD_FLAGS_FILE ?? generatedFlagFile(manifest, cleanups));
+      : (config.LD_FLAGS_FILE ?? generatedFlagFile(manifest, resources));
     const ldClient = await createLaunchDarklyClient({
       sdkKey: config.LD_SDK_KEY,
       flagsFile,
@@ -78,15 +71,12 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
       eventsUri: config.LD_EVENTS_URI,
       logger,
     });
-    cleanups.push({
-      name: 'launchdarkly',
-      fn: async () => {
-        await ldClient.flush();
-        ldClient.close();
-      },
+    resources.defer('launchdarkly', async () => {
+      await ldClient.flush();
+      ldClient.close();
     });
     const tools = await loadAgentTools(config, options.env, llm, logger);
-    cleanups.push({ name: 'tools', fn: () => tools.close() });
+    resources.defer('tools', () => tools.close());
 
     const models = new ProviderModelCaller(llm);
     const app = createApp({
@@ -107,7 +97,7 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
     });
 
     const server = await listenHttp(app.fetch, options.port ?? 0, options.host ?? '127.0.0.1');
-    cleanups.push({ name: 'http server', fn: () => server.close(config.AGENT_SHUTDOWN_GRACE_MS) });
+    resources.defer('http server', () => server.close(config.AGENT_SHUTDOWN_GRACE_MS));
     const url = server.url;
     logger.info(
       {
@@ -123,10 +113,9 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
       },
       'agent-service listening',
     );
-    let closing: Promise<void> | undefined;
-    return { url, close: () => (closing ??= closeAll()) };
+    return { url, close: () => resources.close() };
   } catch (err) {
-    await closeAll();
+    await resources.close();
     throw err;
   }
 }
@@ -145,9 +134,9 @@ function assertProvidersAvailable(manifest: Manifest, llm: LlmSettings): void {
 }
 
 /** Local mode without LD_FLAGS_FILE: the flag file from the manifest, in a temp folder removed on close. */
-function generatedFlagFile(manifest: Manifest, cleanups: { name: string; fn: () => void }[]): string {
+function generatedFlagFile(manifest: Manifest, resources: ResourceStack): string {
   const dir = mkdtempSync(join(tmpdir(), 'loadgen-flags-'));
-  cleanups.push({ name: 'flag file', fn: () => rmSync(dir, { recursive: true, force: true }) });
+  resources.defer('flag file', () => rmSync(dir, { recursive: true, force: true }));
   const path = join(dir, 'flags.json');
   writeFlagFile(manifest, path);
   return path;

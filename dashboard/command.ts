@@ -33,6 +33,7 @@ export function registerDashboardCommand(program: Command): void {
       const { startDashboard } = await import('./index.js');
       const dashboard = await startDashboard({
         env: process.env,
+        config,
         port: options.port,
         host: options.host,
         logger,

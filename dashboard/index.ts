@@ -7,10 +7,16 @@ import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
 import { createDashboardApp } from './app.js';
 import { assertSafeBinding } from './auth.js';
-import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, loadConfig } from './config.js';
+import {
+  DEFAULT_DASHBOARD_HOST,
+  DEFAULT_DASHBOARD_PORT,
+  loadConfig,
+  type DashboardConfig,
+} from './config.js';
 import { readoutBuilder } from './readout.js';
 import { producerStartRun } from './start-run.js';
-import { listenHttp, type HttpServer } from '../shared/http-server.js';
+import { listenHttp } from '../shared/http-server.js';
+import { ResourceStack } from '../shared/shutdown.js';
 
 export { createDashboardApp, type DashboardDeps, type ReadoutBuilder } from './app.js';
 export { assertSafeBinding, isLoopbackHost } from './auth.js';
@@ -26,6 +32,8 @@ export { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './config.js';
 export interface DashboardOptions {
   /** The environment to read (`loadConfig`); entry points pass `process.env`. */
   env: Env;
+  /** The configuration, parsed once by the caller (`loadgen dashboard`); else parsed from `env`. */
+  config?: DashboardConfig;
   /** 0 picks a free port; defaults to 3000. */
   port?: number;
   /** Defaults to 127.0.0.1; a non-loopback host needs DASHBOARD_PASSWORD. */
@@ -45,7 +53,7 @@ export interface Dashboard {
  * behind basic auth. Throws a `ConfigError` on a bad variable or a non-loopback host without a password.
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const config = loadConfig(options.env);
+  const config = options.config ?? loadConfig(options.env);
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;
   assertSafeBinding(host, config.password);
   const readout = readoutBuilder();
@@ -56,11 +64,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     logger.warn({ host }, 'DASHBOARD_PASSWORD is not set: no authentication (loopback only)');
   }
 
+  const resources = new ResourceStack({ logger, label: 'dashboard' });
   const redis = createRedis(config.redisUrl, { connectionName: `${config.prefix}:dashboard` });
+  resources.defer('redis', () => redis.quit());
   const queue = new Queue(QUERY_QUEUE, {
     connection: bullConnection(config.redisUrl, `${config.prefix}:dashboard-queue`),
     prefix: config.prefix,
   });
+  resources.defer('queue', () => queue.close());
   const store = new RunStore(redis, new RedisKeys(config.prefix));
   const app = createDashboardApp({
     store,
@@ -81,42 +92,23 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     logger,
   });
 
-  const cleanup = async () => {
-    const steps: [string, () => Promise<unknown>][] = [
-      ['queue', () => queue.close()],
-      ['redis', () => redis.quit()],
-    ];
-    for (const [name, step] of steps) {
-      try {
-        await step();
-      } catch (err) {
-        logger.warn({ err, step: name }, 'dashboard cleanup step failed');
-      }
-    }
-  };
-  let server: HttpServer;
+  let url: string;
   try {
-    server = await listenHttp(app.fetch, options.port ?? DEFAULT_DASHBOARD_PORT, host);
+    // Browsers keep connections open: closing drops them rather than waiting for them to time out.
+    const server = await resources.use(
+      'http server',
+      () => listenHttp(app.fetch, options.port ?? DEFAULT_DASHBOARD_PORT, host),
+      (server) => server.close(),
+    );
+    url = server.url;
   } catch (err) {
-    await cleanup();
+    await resources.close();
     throw err;
   }
-  const url = server.url;
   logger.info(
     { url, auth: config.password !== undefined, destructive: config.allowDestructive },
     'dashboard up',
   );
 
-  let closing: Promise<void> | undefined;
-  return {
-    url,
-    close() {
-      closing ??= (async () => {
-        // Browsers keep connections open: closing drops them rather than waiting for them to time out.
-        await server.close();
-        await cleanup();
-      })();
-      return closing;
-    },
-  };
+  return { url, close: () => resources.close() };
 }

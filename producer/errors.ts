@@ -1,11 +1,14 @@
-import { ConfigError } from '../shared/errors.js';
+import { ConfigError, UserError } from '../shared/errors.js';
 
 /**
  * A problem with the producer's input or surroundings that the user can fix (empty knowledge base, unreadable
  * query file, unreachable Redis): `loadgen run` prints the message alone, without a stack, and exits 1.
  */
-export class ProducerError extends Error {
+export class ProducerError extends UserError {
   override name = 'ProducerError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, 1, options);
+  }
 }
 
 /**

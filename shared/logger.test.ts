@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, isSecretField, redactUrl } from './logger.js';
+import { createLogger, isSecretField, redactUrl, redactUrlsIn } from './logger.js';
 
 const SECRET_FIELDS = [
   'LD_SDK_KEY',
@@ -91,5 +91,31 @@ describe('logger', () => {
     expect(redactUrl('redis://:hunter2@redis.example:6379/0')).toBe('redis://:***@redis.example:6379/0');
     expect(redactUrl('redis://user:hunter2@redis.example:6379')).not.toContain('hunter2');
     expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('masks the credentials of every URL in any logged string, whatever the field is called', () => {
+    const { logger, lines } = capture();
+    logger.info(
+      {
+        agentService: 'http://svc:s3cret-agent@agent.example:8000',
+        launchDarklyEvents: 'local events endpoint https://ev:s3cret-events@events.example/bulk',
+        nested: { llm: ['simulated (http://tok-only@sim.example:9000)'] },
+        redis: 'rediss://default:s3cret-redis@redis.example:6380/0',
+      },
+      'worker started',
+    );
+    const line = lines[0] as string;
+    for (const secret of ['s3cret-agent', 's3cret-events', 'tok-only', 's3cret-redis']) {
+      expect(line).not.toContain(secret);
+    }
+    expect(JSON.parse(line)).toMatchObject({
+      agentService: 'http://svc:***@agent.example:8000',
+      launchDarklyEvents: 'local events endpoint https://ev:***@events.example/bulk',
+      nested: { llm: ['simulated (http://***@sim.example:9000)'] },
+      redis: 'rediss://default:***@redis.example:6380/0',
+    });
+    expect(redactUrlsIn('see https://example.com/a@b and mail x@y.z')).toBe(
+      'see https://example.com/a@b and mail x@y.z',
+    );
   });
 });

@@ -38,10 +38,14 @@ const BINDING_SECRETS = [
 
 /**
  * A copy of `value` with every secret field censored, at any depth; the value itself when it holds none
- * (the common case costs one walk over the keys, no copy). Only plain objects and arrays are walked.
+ * (the common case costs one walk over the keys, no copy). Only plain objects and arrays are walked. Credentials
+ * inside a URL in any string field (`redis://:pw@host`, `https://user:pw@events`) are masked as `redactUrl` does.
  * Measured: ~1.5 µs per log line, against ~30 µs for pino's wildcard redaction paths to three levels.
  */
 export function redactSecrets<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') {
+    return redactUrlsIn(value) as T;
+  }
   if (depth > 8 || value === null || typeof value !== 'object') {
     return value;
   }
@@ -115,6 +119,21 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     return pino(options);
   }
   return settings.destination ? pino(options, settings.destination) : pino(options);
+}
+
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#@:]*)(?::[^\s/?#@]*)?@/gi;
+
+/**
+ * `text` with the credentials of every URL in it masked (`redis://:***@host`, `https://user:***@host`, a user
+ * alone as `***`); the same string when it holds none.
+ */
+export function redactUrlsIn(text: string): string {
+  if (!text.includes('@') || !text.includes('://')) {
+    return text;
+  }
+  return text.replace(URL_CREDENTIALS, (match: string, scheme: string, user: string) =>
+    match.slice(scheme.length + user.length).startsWith(':') ? `${scheme}${user}:***@` : `${scheme}***@`,
+  );
 }
 
 /** A URL with any password or username removed, for logs and error messages. */

@@ -19,6 +19,8 @@ export function redisServerCommand(args: string[]): [string, string[]] {
 export interface RedisServerOptions {
   /** Append-only persistence, as the compose file runs Redis; needed to survive a restart with data. */
   appendOnly?: boolean;
+  /** `--requirepass`: clients must authenticate (tests of a wrong password). */
+  password?: string;
 }
 
 /**
@@ -60,6 +62,7 @@ export class RedisServer {
       this.dir,
       '--maxmemory-policy',
       'noeviction',
+      ...(this.options.password === undefined ? [] : ['--requirepass', this.options.password]),
     ];
     const [command, commandArgs] = redisServerCommand(args);
     const child = spawn(command, commandArgs, { stdio: ['ignore', 'pipe', 'pipe'] });

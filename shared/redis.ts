@@ -1,5 +1,6 @@
 import type { ConnectionOptions } from 'bullmq';
 import { Redis, type RedisOptions } from 'ioredis';
+import { UserError } from './errors.js';
 import { redactUrl } from './logger.js';
 
 /**
@@ -27,10 +28,74 @@ export async function checkRedis(url: string, timeoutMs = 3000): Promise<void> {
       new Promise((_, reject) => setTimeout(() => reject(new Error('timed out')), timeoutMs).unref()),
     ]);
   } catch (err) {
-    throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(err as Error).message}`, { cause: err });
+    throw new UserError(`cannot reach Redis at ${redactUrl(url)}: ${describeRedisError(err)}`, 1, {
+      cause: err,
+    });
   } finally {
     redis.disconnect();
   }
+}
+
+/** How long a process waits at start for Redis before giving up (REDIS_CONNECT_TIMEOUT_MS). */
+export const DEFAULT_REDIS_CONNECT_TIMEOUT_MS = 30_000;
+
+/** What a connection error means to the user: a wrong password or user says so; others keep their message. */
+export function describeRedisError(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/WRONGPASS|invalid password|invalid username-password/i.test(message)) {
+    return `wrong password or user (${message.trim()}): check the credentials in REDIS_URL`;
+  }
+  if (/NOAUTH/i.test(message)) {
+    return `Redis requires a password (${message.trim()}): put it in REDIS_URL, e.g. redis://:PASSWORD@host:6379`;
+  }
+  return message;
+}
+
+/**
+ * Waits until `redis` is ready, for at most `timeoutMs`. Rejects with a `UserError` naming the URL (without its
+ * password) and the last cause; a wrong or missing password rejects at once, since retrying cannot fix it.
+ * The connection keeps retrying in the background until the caller closes it.
+ */
+export function waitForRedis(redis: Redis, url: string, timeoutMs: number): Promise<void> {
+  if (redis.status === 'ready') {
+    return Promise.resolve();
+  }
+  return new Promise<void>((resolve, reject) => {
+    let lastError: unknown;
+    const finish = (err?: unknown) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      if (err === undefined) {
+        resolve();
+      } else {
+        reject(err);
+      }
+    };
+    const fail = (cause: unknown, prefix: string) =>
+      finish(
+        new UserError(`${prefix} Redis at ${redactUrl(url)}: ${describeRedisError(cause)}`, 1, {
+          cause,
+        }),
+      );
+    const onReady = () => finish();
+    const onError = (err: Error) => {
+      lastError = err;
+      if (/WRONGPASS|NOAUTH|invalid password|invalid username-password/i.test(err.message)) {
+        fail(err, 'cannot log in to');
+      }
+    };
+    const timer = setTimeout(
+      () =>
+        fail(
+          lastError ?? new Error('no answer'),
+          `gave up after ${Math.round(timeoutMs / 100) / 10} s (REDIS_CONNECT_TIMEOUT_MS) trying to reach`,
+        ),
+      timeoutMs,
+    );
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+  });
 }
 
 /** Names the tool's own keys under the prefix, e.g. `loadgen:run:abc:results`. */

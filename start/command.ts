@@ -5,6 +5,7 @@ import { runStart } from './run-start.js';
 import { DEFAULT_DECIDE_EVERY } from '../shared/follow-run.js';
 import { describeZodError } from '../shared/jobs.js';
 import { ConfigError } from '../shared/errors.js';
+import { ShutdownManager } from '../shared/shutdown.js';
 
 /** Registers `loadgen start` (also `npm start`): the whole topology on this machine, no Docker. */
 export function registerStartCommand(program: Command): void {
@@ -49,13 +50,13 @@ export function registerStartCommand(program: Command): void {
         throw new ConfigError(`loadgen start: ${describeZodError(parsed.error)}`);
       }
       const config = loadConfig(process.env);
-      // The first Ctrl-C (or SIGTERM) asks runStart to end every child; a second one exits at once.
+      // The first Ctrl-C (or SIGTERM) runs `onInterrupt` and asks runStart to end every child (runStart then
+      // returns the exit code); a second one exits at once (130).
       let requestStop: () => void = () => {};
       const stopRequested = new Promise<void>((resolve) => (requestStop = resolve));
-      let signals = 0;
-      const onSignal = () => (++signals === 1 ? requestStop() : process.exit(130));
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
+      const onInterrupt = () => requestStop();
+      const shutdown = new ShutdownManager({ exitAfterSignal: false }).listen();
+      shutdown.register('interrupt', onInterrupt);
       const code = await runStart(config, parsed.data, {
         env: process.env,
         out: process.stdout,

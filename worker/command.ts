@@ -78,8 +78,8 @@ export function registerWorkerCommand(program: Command): void {
       });
       // Loaded here, not at `loadgen` start-up: other commands do not need BullMQ, the SDKs or prom-client.
       const { startWorker } = await import('./index.js');
-      const handle = await startWorker({ env, logger });
-      shutdown.register('worker', () => handle.close());
       shutdown.listen();
+      const handle = await startWorker({ config, logger });
+      shutdown.register('worker', () => handle.close());
     });
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
 import { resolveProvider } from '../shared/llm/resolve-provider.js';
 import { PROVIDERS, type Provider } from '../shared/providers.js';
+import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from '../shared/redis.js';
 import { STALL_SETTINGS } from './stall-settings.js';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
@@ -41,6 +42,8 @@ export const WorkerConfigSchema = z.object({
   WORKER_STALLED_INTERVAL_MS: int(500, 600_000).default(STALL_SETTINGS.stalledInterval),
   /** How often a job may stall (its worker died) before it fails. */
   WORKER_MAX_STALLED_COUNT: int(0, 100).default(STALL_SETTINGS.maxStalledCount),
+  /** How long start-up waits for Redis, ms, before giving up with the (redacted) URL and the cause. */
+  REDIS_CONNECT_TIMEOUT_MS: int(100, 3_600_000).default(DEFAULT_REDIS_CONNECT_TIMEOUT_MS),
   /** Seconds SIGTERM waits for in-flight jobs before closing anyway (their jobs resume on another worker). */
   WORKER_SHUTDOWN_SECONDS: int(1, 3600).default(60),
   /** Port of the Prometheus /metrics endpoint; `off` switches it off, 0 takes any free port. */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
-import type { Logger } from '../shared/logger.js';
+import { redactUrl, type Logger } from '../shared/logger.js';
 import type { WorkerConfig } from './config.js';
 import type { EventsClient } from './request-events.js';
 
@@ -54,8 +54,8 @@ export async function createWorkerEvents(config: WorkerConfig, logger: Logger): 
   return {
     client,
     description: config.LD_SDK_KEY
-      ? `LaunchDarkly (live)${config.LD_EVENTS_URI ? ` via ${config.LD_EVENTS_URI}` : ''}`
-      : `local events endpoint ${config.LD_EVENTS_URI}`,
+      ? `LaunchDarkly (live)${config.LD_EVENTS_URI ? ` via ${redactUrl(config.LD_EVENTS_URI)}` : ''}`
+      : `local events endpoint ${redactUrl(config.LD_EVENTS_URI as string)}`,
     close: async () => {
       if (closed) {
         return;

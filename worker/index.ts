@@ -2,7 +2,8 @@ import { Worker } from 'bullmq';
 import { QUERY_QUEUE } from '../shared/jobs.js';
 import { llmMode } from '../shared/llm-clients.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
-import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
+import { bullConnection, createRedis, RedisKeys, waitForRedis } from '../shared/redis.js';
+import { ResourceStack } from '../shared/shutdown.js';
 import { RunStore } from '../shared/runs.js';
 import { llmSettingsFrom, type Env } from '../shared/config.js';
 import { BudgetGuard } from './budget-guard.js';
@@ -28,8 +29,10 @@ export { BUDGET_EXHAUSTED } from './budget-guard.js';
 export { resentKey } from './query-processor.js';
 
 export interface StartWorkerOptions {
-  /** Environment to read the configuration from (the entry point passes `process.env`). */
-  env: Env;
+  /** Environment to read the configuration from, when `config` is not given. */
+  env?: Env;
+  /** The configuration, parsed once by the caller (`loadgen worker`); else parsed from `env`. */
+  config?: WorkerConfig;
   /** Jobs run at once in this process; overrides `WORKER_CONCURRENCY`. */
   concurrency?: number;
   logger?: Logger;
@@ -58,7 +61,7 @@ const UNLIMITED_RATE = 1_000_000_000;
  * `loadgen worker`, by `loadgen start` and by benchmarks (in-process).
  */
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerHandle> {
-  const config = loadConfig(options.env);
+  const config = options.config ?? loadConfig(options.env ?? process.env);
   const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: 'worker' });
   const concurrency = options.concurrency ?? config.WORKER_CONCURRENCY;
   const stall: StallSettings = {
@@ -68,17 +71,15 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   };
   const prefix = config.REDIS_PREFIX;
   const keys = new RedisKeys(prefix);
-  const cleanups: { name: string; fn: () => Promise<unknown> }[] = [];
-  const closeAll = async () => {
-    for (const { name, fn } of cleanups.splice(0).reverse()) {
-      await fn().catch((err: unknown) => logger.error({ err, step: name }, 'worker close step failed'));
-    }
-  };
+  const resources = new ResourceStack({ logger, label: 'worker' });
   try {
     const redis = createRedis(config.REDIS_URL, { connectionName: `${prefix}:worker` });
-    cleanups.push({ name: 'redis', fn: () => redis.quit() });
+    // quit() waits for a reply that an unreachable Redis never sends; disconnect() then.
+    resources.defer('redis', () => (redis.status === 'ready' ? redis.quit() : redis.disconnect()));
+    // Bounded: without Redis the worker gives up, naming the URL and the cause, instead of retrying forever.
+    await waitForRedis(redis, config.REDIS_URL, config.REDIS_CONNECT_TIMEOUT_MS);
     const events = await createWorkerEvents(config, logger);
-    cleanups.push({ name: 'launchdarkly', fn: () => events.close() });
+    resources.defer('launchdarkly', () => events.close());
     const metrics = new WorkerMetrics();
     const checkpoints = new CheckpointStore(redis, keys);
     const reporter = new LaunchDarklyReporter(events.client, checkpoints, {
@@ -86,7 +87,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       logger,
       onFlush: ({ ok }) => metrics.flushes.inc({ result: ok ? 'delivered' : 'failed' }),
     });
-    cleanups.push({ name: 'reporter', fn: () => reporter.close() });
+    resources.defer('reporter', () => reporter.close());
     const runs = new RunStore(redis, keys);
     const judge = new Judge({
       provider: judgeProvider(config),
@@ -101,10 +102,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     if (port !== null) {
       const served = await serveMetrics(metrics, port, config.WORKER_METRICS_HOST, logger);
       metricsPort = served.port;
-      cleanups.push({
-        name: 'metrics',
-        fn: () => new Promise<void>((resolve) => served.server.close(() => resolve())),
-      });
+      resources.defer('metrics', () => new Promise<void>((resolve) => served.server.close(() => resolve())));
     }
 
     const holder: { worker?: Worker } = {};
@@ -145,10 +143,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         logger.error({ err: error, jobId: job?.id }, 'cannot record the failed result'),
       );
     });
-    cleanups.push({
-      name: 'worker',
-      fn: () => closeWorker(bull, config.WORKER_SHUTDOWN_SECONDS * 1000, logger),
-    });
+    resources.defer('worker', () => closeWorker(bull, config.WORKER_SHUTDOWN_SECONDS * 1000, logger));
     await bull.waitUntilReady();
 
     logger.info(
@@ -156,7 +151,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         mode: llmMode({ simUrl: config.LLM_SIM_URL }) === 'simulated' ? 'SIMULATED' : 'LIVE',
         redis: redactUrl(config.REDIS_URL),
         prefix,
-        agentService: config.AGENT_SERVICE_URL,
+        agentService: redactUrl(config.AGENT_SERVICE_URL),
+        llmSim: config.LLM_SIM_URL ? redactUrl(config.LLM_SIM_URL) : null,
         judge: `${judgeProvider(config)}/${config.JUDGE_MODEL}`,
         launchDarklyEvents: events.description,
         concurrency,
@@ -166,14 +162,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       },
       'worker started',
     );
-    let closing: Promise<void> | undefined;
     return {
-      close: () => (closing ??= closeAll()),
+      close: () => resources.close(),
       metricsPort,
       config,
     };
   } catch (err) {
-    await closeAll();
+    await resources.close();
     throw err;
   }
 }
