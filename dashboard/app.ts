@@ -13,6 +13,7 @@ import { authMiddleware, type AuthSettings } from './auth.js';
 import { mountBullBoard } from './bull-board.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { messagePage, runPage, runsListPage } from './pages.js';
+import { requestGuard, type RequestGuardSettings } from './request-guard.js';
 import { RunReader } from './run-reader.js';
 import { checkedRunId, runsApi, type StartRun } from './runs-api.js';
 
@@ -36,6 +37,8 @@ export interface DashboardDeps {
   /** Starts a run for `POST /api/runs`; without it that route answers 503. */
   startRun?: StartRun;
   logger?: Logger;
+  /** The bound host and `DASHBOARD_ALLOWED_HOSTS`, for the `Host` check; defaults to loopback only. */
+  guard?: RequestGuardSettings;
 }
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
@@ -60,6 +63,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   const chartJs = chartJsSource();
   const app = new Hono();
 
+  app.use('*', requestGuard(deps.guard ?? { bound: '127.0.0.1', allowedHosts: [] }));
   // Unauthenticated, and says nothing but "up": for container health checks.
   app.get('/health', (c) => c.json({ ok: true }));
   app.use('*', authMiddleware(deps.auth));
