@@ -4,9 +4,11 @@ import { dirname, join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { OptionError, ProducerError } from '../producer/errors.js';
 import { ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { CLIENT_CLOSED_REQUEST, clientClosed } from '../shared/http-server.js';
 import { RUN_ID_PATTERN, type ResultRecord } from '../shared/jobs.js';
 import type { RunState, RunStore } from '../shared/runs.js';
 import { authMiddleware, type AuthSettings } from './auth.js';
@@ -122,6 +124,14 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
     return c.html(messagePage('Not found', `Nothing at ${c.req.path}.`), 404);
   });
   app.onError((err, c) => {
+    // A client that hung up (mid-upload included) is not the dashboard's error: 499, no error log.
+    if (clientClosed(c.req.raw, err) && !(err instanceof HTTPException && err.res)) {
+      deps.logger?.debug({ path: c.req.path }, 'client closed the request');
+      return c.json(
+        { error: 'the client closed the request' },
+        CLIENT_CLOSED_REQUEST as ContentfulStatusCode,
+      );
+    }
     if (err instanceof HTTPException) {
       // basic auth's 401 carries its own response (with WWW-Authenticate): keep it.
       if (err.res) {

@@ -89,3 +89,19 @@ export function answerClientError(err: Error & { code?: string }, socket: Socket
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
+
+/** The status nginx made common for a request its client gave up on; no response reaches anyone. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/**
+ * Whether `err` is only the client hanging up (mid-upload or while waiting): its request's signal is
+ * aborted, or reading the body failed with Node's `aborted` reset. Such a request is counted as 499 and is
+ * not the server's error.
+ */
+export function clientClosed(request: Request, err: unknown): boolean {
+  if (request.signal.aborted) {
+    return true;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && err.message === 'aborted' && code === 'ECONNRESET';
+}

@@ -1,7 +1,10 @@
 import { request as httpRequest } from 'node:http';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { listenHttp } from '../shared/http-server.js';
+import type { Logger } from '../shared/logger.js';
 import { createDashboardApp, startDashboard } from '../dashboard/index.js';
 import { hostAllowed } from '../dashboard/request-guard.js';
 import { QUERY_QUEUE } from '../shared/jobs.js';
@@ -174,6 +177,37 @@ describe('dashboard request guard', () => {
       expect(await queue.count()).toBe(0);
     } finally {
       await dashboard.close();
+    }
+  });
+
+  it('treats a client that drops mid-upload as a 499, not an error', async () => {
+    const logged = { error: vi.fn(), warn: vi.fn(), info: vi.fn(), debug: vi.fn() };
+    const app = createDashboardApp({
+      store,
+      queue,
+      auth: { user: USER, password: undefined },
+      startRun: async () => ({ runId: 'x' }),
+      logger: logged as unknown as Logger,
+    });
+    const server = await listenHttp(app.fetch, 0, '127.0.0.1');
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(new URL(server.url).port), '127.0.0.1', () => {
+          socket.write(
+            'POST /api/runs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+              'Content-Length: 1000\r\n\r\n{"queries":',
+            () => socket.destroy(),
+          );
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      await vi.waitFor(() => expect(logged.debug).toHaveBeenCalled(), { timeout: 10_000, interval: 20 });
+      expect(logged.debug.mock.calls[0]?.[1]).toBe('client closed the request');
+      expect(logged.error).not.toHaveBeenCalled();
+      expect(logged.warn).not.toHaveBeenCalled();
+    } finally {
+      await server.close();
     }
   });
 });
