@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorBody } from '../shared/chat.js';
+import { CLIENT_CLOSED_REQUEST, clientClosed } from '../shared/http-server.js';
 import type { Logger } from '../shared/logger.js';
 import { ServiceError, type ServiceErrorCode } from './service-error.js';
 
@@ -35,6 +36,18 @@ const HTTP_CODES: Partial<Record<number, ServiceErrorCode>> = {
  */
 export function onError(logger: Logger) {
   return (err: Error, c: Context): Response => {
+    // A caller that hung up (mid-upload included) is no server error: a 499, logged at debug only.
+    if (clientClosed(c.req.raw, err) && !(err instanceof ServiceError && err.status !== 400)) {
+      logger.debug({ requestId: c.get('requestId') as string | undefined }, 'caller closed the request');
+      return errorResponse(
+        c,
+        new ServiceError(
+          CLIENT_CLOSED_REQUEST as ContentfulStatusCode,
+          'client_closed_request',
+          'the caller closed the request before it finished',
+        ),
+      );
+    }
     if (err instanceof ServiceError) {
       if (err.status >= 500) {
         logger.warn(

@@ -4,15 +4,18 @@ import { dirname, join } from 'node:path';
 import type { Queue } from 'bullmq';
 import { Hono, type Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { OptionError, ProducerError } from '../producer/errors.js';
 import { ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { CLIENT_CLOSED_REQUEST, clientClosed } from '../shared/http-server.js';
 import { RUN_ID_PATTERN, type ResultRecord } from '../shared/jobs.js';
 import type { RunState, RunStore } from '../shared/runs.js';
 import { authMiddleware, type AuthSettings } from './auth.js';
 import { mountBullBoard } from './bull-board.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { messagePage, runPage, runsListPage } from './pages.js';
+import { requestGuard, type RequestGuardSettings } from './request-guard.js';
 import { RunReader } from './run-reader.js';
 import { checkedRunId, runsApi, type StartRun } from './runs-api.js';
 
@@ -36,6 +39,8 @@ export interface DashboardDeps {
   /** Starts a run for `POST /api/runs`; without it that route answers 503. */
   startRun?: StartRun;
   logger?: Logger;
+  /** The bound host and `DASHBOARD_ALLOWED_HOSTS`, for the `Host` check; defaults to loopback only. */
+  guard?: RequestGuardSettings;
 }
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'] as const;
@@ -60,6 +65,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
   const chartJs = chartJsSource();
   const app = new Hono();
 
+  app.use('*', requestGuard(deps.guard ?? { bound: '127.0.0.1', allowedHosts: [] }));
   // Unauthenticated, and says nothing but "up": for container health checks.
   app.get('/health', (c) => c.json({ ok: true }));
   app.use('*', authMiddleware(deps.auth));
@@ -118,6 +124,14 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
     return c.html(messagePage('Not found', `Nothing at ${c.req.path}.`), 404);
   });
   app.onError((err, c) => {
+    // A client that hung up (mid-upload included) is not the dashboard's error: 499, no error log.
+    if (clientClosed(c.req.raw, err) && !(err instanceof HTTPException && err.res)) {
+      deps.logger?.debug({ path: c.req.path }, 'client closed the request');
+      return c.json(
+        { error: 'the client closed the request' },
+        CLIENT_CLOSED_REQUEST as ContentfulStatusCode,
+      );
+    }
     if (err instanceof HTTPException) {
       // basic auth's 401 carries its own response (with WWW-Authenticate): keep it.
       if (err.res) {

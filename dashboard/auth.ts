@@ -23,13 +23,25 @@ export function isLoopbackHost(host: string): boolean {
  * a password: Bull Board has no authentication of its own.
  */
 export function assertSafeBinding(host: string, password: string | undefined): void {
-  if (password === undefined && !isLoopbackHost(host)) {
+  if (isLoopbackHost(host)) {
+    return;
+  }
+  if (password === undefined) {
     throw new ConfigError(
       `DASHBOARD_PASSWORD is not set: the dashboard will not listen on the non-loopback host "${host}" ` +
         'without a password (set DASHBOARD_PASSWORD, or use --host 127.0.0.1)',
     );
   }
+  if (password.replace(/\s/g, '').length < MIN_PUBLIC_PASSWORD_CHARS) {
+    throw new ConfigError(
+      `DASHBOARD_PASSWORD is too short for the non-loopback host "${host}": it needs at least ` +
+        `${MIN_PUBLIC_PASSWORD_CHARS} characters that are not spaces`,
+    );
+  }
 }
+
+/** The shortest `DASHBOARD_PASSWORD` (spaces not counted) for a dashboard reachable from the network. */
+export const MIN_PUBLIC_PASSWORD_CHARS = 8;
 
 export interface AuthSettings {
   user: string;

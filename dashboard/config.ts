@@ -21,6 +21,16 @@ export const DashboardEnvSchema = z.object({
     .transform((v) => (v === '' ? undefined : v)),
   /** Allow Bull Board's destructive and mutating actions (clean, empty, obliterate, retry, pause). */
   DASHBOARD_ALLOW_DESTRUCTIVE: flag,
+  /** More names the dashboard answers to (comma-separated; `.example.com` includes subdomains). */
+  DASHBOARD_ALLOWED_HOSTS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      (v ?? '')
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== ''),
+    ),
   /** How often the run pages refresh themselves, seconds. */
   DASHBOARD_REFRESH_SECONDS: z.coerce
     .number({ error: 'must be a number of seconds from 1 to 3600' })
@@ -38,6 +48,7 @@ export interface DashboardConfig {
   /** Undefined means no authentication (allowed on loopback only). */
   password: string | undefined;
   allowDestructive: boolean;
+  allowedHosts: string[];
   refreshSeconds: number;
 }
 
@@ -51,6 +62,7 @@ export function loadConfig(env: Env = process.env): DashboardConfig {
     user: parsed.DASHBOARD_USER,
     password: parsed.DASHBOARD_PASSWORD,
     allowDestructive: parsed.DASHBOARD_ALLOW_DESTRUCTIVE,
+    allowedHosts: parsed.DASHBOARD_ALLOWED_HOSTS,
     refreshSeconds: parsed.DASHBOARD_REFRESH_SECONDS,
   };
 }

@@ -78,6 +78,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     queue,
     auth: { user: config.user, password: config.password },
     allowDestructive: config.allowDestructive,
+    guard: { bound: host, allowedHosts: config.allowedHosts },
     refreshMs: config.refreshSeconds * 1000,
     readout,
     startRun: producerStartRun(

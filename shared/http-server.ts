@@ -1,5 +1,5 @@
 import type { Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 
 type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -35,6 +35,7 @@ export async function listenHttp(fetch: FetchHandler, port: number, host: string
       }
     });
   });
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ port, host, backlog: 4096 }, () => {
@@ -65,4 +66,42 @@ export async function listenHttp(fetch: FetchHandler, port: number, host: string
       await closed;
     },
   };
+}
+
+/**
+ * Node's parser-level refusals (a malformed request line or header, headers too large, a request too slow)
+ * answer with an empty body by default; every other error of these servers is JSON, so these are too.
+ */
+export function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'the request headers are too large']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'the request took too long to arrive']
+        : [400, 'Bad Request', 'the request is not valid HTTP'];
+  const body = JSON.stringify({ error: message });
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+/** The status nginx made common for a request its client gave up on; no response reaches anyone. */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/**
+ * Whether `err` is only the client hanging up (mid-upload or while waiting): its request's signal is
+ * aborted, or reading the body failed with Node's `aborted` reset. Such a request is counted as 499 and is
+ * not the server's error.
+ */
+export function clientClosed(request: Request, err: unknown): boolean {
+  if (request.signal.aborted) {
+    return true;
+  }
+  const code = (err as { code?: unknown } | null)?.code;
+  return err instanceof Error && err.message === 'aborted' && code === 'ECONNRESET';
 }

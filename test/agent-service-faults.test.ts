@@ -1,4 +1,6 @@
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { listenHttp } from '../shared/http-server.js';
 import { ChatResponseSchema, ErrorBodySchema } from '../shared/chat.js';
 import { AgentHarness, type HarnessOptions } from './agent-service-harness.js';
 
@@ -79,6 +81,38 @@ describe('agent service: provider faults and disabled configs (llm-sim faults)',
       events.some((e) => e.key === '$ld:ai:generation:error' && e.data?.configKey === 'support-agent'),
     );
   }, 20_000);
+
+  it('counts a caller that drops mid-upload as 499, not 500', async () => {
+    const h = await start();
+    const server = await listenHttp(h.app.fetch, 0, '127.0.0.1');
+    try {
+      const { port } = new URL(server.url);
+      // Half a body, then the connection goes: the body read fails under the route.
+      await new Promise<void>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => {
+          socket.write(
+            'POST /chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"message":',
+            () => socket.destroy(),
+          );
+        });
+        socket.on('close', () => resolve());
+        socket.on('error', reject);
+      });
+      const counted = async () =>
+        (await (await h.app.request('/metrics')).text()).match(
+          /agent_chat_requests_total\{status="(\d+)"\}/g,
+        ) ?? [];
+      await vi.waitFor(
+        async () => expect(await counted()).toEqual(['agent_chat_requests_total{status="499"}']),
+        {
+          timeout: 10_000,
+          interval: 20,
+        },
+      );
+    } finally {
+      await server.close();
+    }
+  });
 
   it('with security-agent off, redacts deterministically and says so in the response', async () => {
     const h = await start({ flags: { off: ['security-agent'] } });

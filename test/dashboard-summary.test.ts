@@ -125,8 +125,16 @@ describe('dashboard config and binding', () => {
 
   it('refuses a non-loopback host without a password, naming DASHBOARD_PASSWORD', async () => {
     expect(() => assertSafeBinding('0.0.0.0', undefined)).toThrow(/DASHBOARD_PASSWORD/);
-    expect(() => assertSafeBinding('0.0.0.0', 'pw')).not.toThrow();
+    expect(() => assertSafeBinding('0.0.0.0', 'long-enough')).not.toThrow();
     expect(() => assertSafeBinding('127.0.0.1', undefined)).not.toThrow();
+    // A public bind needs 8 characters that are not spaces; loopback takes any.
+    for (const weak of [' ', 'pw', '1234567', ' a b c d e f g ']) {
+      expect(() => assertSafeBinding('0.0.0.0', weak), weak).toThrow(/DASHBOARD_PASSWORD.*at least 8/);
+    }
+    expect(() => assertSafeBinding('127.0.0.1', 'pw')).not.toThrow();
+    await expect(
+      startDashboard({ env: { DASHBOARD_PASSWORD: ' ' }, host: '0.0.0.0', port: 0 }),
+    ).rejects.toThrow(/DASHBOARD_PASSWORD/);
     // The check runs before anything connects or listens.
     await expect(startDashboard({ env: {}, host: '0.0.0.0', port: 0 })).rejects.toBeInstanceOf(ConfigError);
   });
@@ -136,6 +144,10 @@ describe('dashboard config and binding', () => {
     expect(() => loadConfig({ DASHBOARD_REFRESH_SECONDS: '0' })).toThrow(/DASHBOARD_REFRESH_SECONDS/);
     expect(loadConfig({ DASHBOARD_PASSWORD: '' }).password).toBeUndefined();
     expect(loadConfig({ DASHBOARD_ALLOW_DESTRUCTIVE: 'true' }).allowDestructive).toBe(true);
+    expect(loadConfig({ DASHBOARD_ALLOWED_HOSTS: ' a.example , .b.example,' }).allowedHosts).toEqual([
+      'a.example',
+      '.b.example',
+    ]);
   });
 });
 
