@@ -14,7 +14,7 @@ import { mountBullBoard } from './bull-board.js';
 import { CLIENT_SCRIPT } from './client-script.js';
 import { messagePage, runPage, runsListPage } from './pages.js';
 import { RunReader } from './run-reader.js';
-import { checkedRunId, runsApi, type StartRun } from './runs-api.js';
+import { checkedRunId, runsApi, type ControlRun, type StartRun } from './runs-api.js';
 
 /** Builds a run's experiment readout: JSON for the API, HTML (with its charts) for the page. */
 export interface ReadoutBuilder {
@@ -35,6 +35,8 @@ export interface DashboardDeps {
   readout?: ReadoutBuilder;
   /** Starts a run for `POST /api/runs`; without it that route answers 503. */
   startRun?: StartRun;
+  /** Stops, pauses and resumes runs (`POST /api/runs/:id/stop|pause|resume`); without it those answer 503. */
+  controlRun?: ControlRun;
   logger?: Logger;
 }
 
@@ -92,7 +94,14 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
 
   app.route(
     '/api/runs',
-    runsApi({ reader, queueCounts, buildReadout, startRun: deps.startRun, logger: deps.logger }),
+    runsApi({
+      reader,
+      queueCounts,
+      buildReadout,
+      startRun: deps.startRun,
+      controlRun: deps.controlRun,
+      logger: deps.logger,
+    }),
   );
 
   app.get('/', async (c) => {
