@@ -11,6 +11,7 @@ import { registerDoctorCommand } from './doctor/command.js';
 import { registerLdCommands } from './ld/command.js';
 import { registerSimCommand } from './llm-sim/command.js';
 import { registerRunCommand } from './producer/command.js';
+import { registerRunControlCommands } from './readout/control-command.js';
 import { registerReadoutCommands } from './readout/command.js';
 import { registerStartCommand } from './start/command.js';
 import { registerWorkerCommand } from './worker/command.js';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerAgentServiceCommand(program);
   registerDashboardCommand(program);
   registerReadoutCommands(program);
+  registerRunControlCommands(program);
   registerStartCommand(program);
   registerDoctorCommand(program);
   return program;

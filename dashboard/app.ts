@@ -17,7 +17,7 @@ import { CLIENT_SCRIPT } from './client-script.js';
 import { messagePage, runPage, runsListPage } from './pages.js';
 import { requestGuard, type RequestGuardSettings } from './request-guard.js';
 import { RunReader } from './run-reader.js';
-import { checkedRunId, runsApi, type StartRun } from './runs-api.js';
+import { checkedRunId, runsApi, type ControlRun, type StartRun } from './runs-api.js';
 
 /** Builds a run's experiment readout: JSON for the API, HTML (with its charts) for the page. */
 export interface ReadoutBuilder {
@@ -38,6 +38,8 @@ export interface DashboardDeps {
   readout?: ReadoutBuilder;
   /** Starts a run for `POST /api/runs`; without it that route answers 503. */
   startRun?: StartRun;
+  /** Stops, pauses and resumes runs (`POST /api/runs/:id/stop|pause|resume`); without it those answer 503. */
+  controlRun?: ControlRun;
   logger?: Logger;
   /** The bound host and `DASHBOARD_ALLOWED_HOSTS`, for the `Host` check; defaults to loopback only. */
   guard?: RequestGuardSettings;
@@ -98,7 +100,14 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
 
   app.route(
     '/api/runs',
-    runsApi({ reader, queueCounts, buildReadout, startRun: deps.startRun, logger: deps.logger }),
+    runsApi({
+      reader,
+      queueCounts,
+      buildReadout,
+      startRun: deps.startRun,
+      controlRun: deps.controlRun,
+      logger: deps.logger,
+    }),
   );
 
   app.get('/', async (c) => {

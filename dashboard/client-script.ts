@@ -151,10 +151,30 @@ export const CLIENT_SCRIPT = String.raw`
     }
     setTimeout(poll, page.refreshMs);
   }
+  // Stop, pause and resume on the run page: a JSON POST to the button's URL, the answer shown beside it.
+  function controls() {
+    document.querySelectorAll('[data-control]').forEach(function (button) {
+      button.addEventListener('click', function () {
+        var out = document.getElementById('control-result');
+        fetch(button.getAttribute('data-control'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+          credentials: 'same-origin',
+        })
+          .then(function (res) { return res.json(); })
+          .then(function (body) {
+            if (out) { out.textContent = body.error ? body.error : body.status + ' (' + body.jobs + ' jobs)'; }
+          })
+          .catch(function (err) { if (out) { out.textContent = String(err); } });
+      });
+    });
+  }
+  function init() { controls(); start(); }
   if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', start);
+    document.addEventListener('DOMContentLoaded', init);
   } else {
-    start();
+    init();
   }
 })();
 `;

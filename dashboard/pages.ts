@@ -160,6 +160,12 @@ export function runPage(summary: RunSummary, queueName: string, refreshMs: numbe
         <span class="mode" data-field="mode">${summary.mode}</span>
         <a class="small" href="/runs/${id}/report">experiment readout →</a>
       </h1>
+      <p class="controls">
+        <button type="button" data-control="/api/runs/${id}/pause">pause</button>
+        <button type="button" data-control="/api/runs/${id}/resume">resume</button>
+        <button type="button" data-control="/api/runs/${id}/stop">stop</button>
+        <span class="muted small" id="control-result"></span>
+      </p>
       <p class="muted">
         created
         <span data-field="createdAt" data-format="time">${new Date(summary.createdAt).toISOString()}</span>

@@ -24,7 +24,7 @@ export interface FailureGroup {
 export interface RunSummary {
   runId: string;
   createdAt: number;
-  mode: RunMode;
+  mode: RunMode | 'UNKNOWN';
   seed: number;
   status: RunDisplayStatus;
   stopReason?: string;

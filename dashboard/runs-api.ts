@@ -4,13 +4,18 @@ import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
 import { describeZodError, RUN_ID_PATTERN } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
+import { RunNotFoundError, type ControlOutcome } from '../shared/run-control.js';
 import type { RunReader } from './run-reader.js';
 import { RunRequestSchema, type RunRequest } from './run-request.js';
 
 /** Starts a run from validated options (the producer's `createRun`, wired in `index.ts`). */
 export type StartRun = (options: RunRequest) => Promise<{ runId: string } & Record<string, unknown>>;
 
+/** Stops, pauses or resumes a run (shared/run-control.ts, wired in `index.ts`). */
+export type ControlRun = (runId: string, action: 'stop' | 'pause' | 'resume') => Promise<ControlOutcome>;
+
 export interface RunsApiDeps {
+  controlRun?: ControlRun | undefined;
   reader: RunReader;
   queueCounts: () => Promise<Record<string, number>>;
   buildReadout: (runId: string) => Promise<unknown>;
@@ -51,6 +56,28 @@ export function runsApi(deps: RunsApiDeps): Hono {
   });
 
   api.get('/:id/report', async (c) => c.json(await deps.buildReadout(checkedRunId(c.req.param('id')))));
+
+  // The run page's stop, pause and resume buttons: a POST with a JSON content type (a plain form cannot send one).
+  api.post('/:id/:action{stop|pause|resume}', async (c) => {
+    if (!/^application\/([\w.+-]+\+)?json\b/i.test(c.req.header('content-type') ?? '')) {
+      throw new HTTPException(415, { message: 'send the request as JSON (content-type: application/json)' });
+    }
+    if (!deps.controlRun) {
+      throw new HTTPException(503, { message: 'run control is not configured on this dashboard' });
+    }
+    const runId = checkedRunId(c.req.param('id'));
+    const action = c.req.param('action') as 'stop' | 'pause' | 'resume';
+    try {
+      const outcome = await deps.controlRun(runId, action);
+      deps.logger?.info({ runId, action, changed: outcome.changed }, 'run control over HTTP');
+      return c.json(outcome, outcome.changed ? 200 : 409);
+    } catch (err) {
+      if (err instanceof RunNotFoundError) {
+        throw new HTTPException(404, { message: `no run "${runId}"` });
+      }
+      throw err;
+    }
+  });
 
   api.post(
     '/',

@@ -8,7 +8,7 @@ import type { ResultRecord } from '../shared/jobs.js';
 import { loadManifest } from '../shared/manifest.js';
 import { defaultPrices } from '../shared/pricing.js';
 import { TOKEN_ESTIMATES } from '../shared/cost-estimate.js';
-import { buildReadout } from '../shared/readout/build-readout.js';
+import { buildReadout, type Readout } from '../shared/readout/build-readout.js';
 import { loadExperiments, selectExperiments, type Experiment } from '../shared/readout/experiments.js';
 import { DEFAULT_PII_SHARE, planExperiment } from '../shared/readout/plan.js';
 import { readResultsJsonl } from '../shared/readout/read-jsonl.js';
@@ -247,13 +247,23 @@ async function report(options: ReportOptions, io: ReadoutIo): Promise<void> {
     await write(io.stdout, renderText(readout) + (options.html ? `\nHTML report: ${options.html}\n` : ''));
   }
   if (options.check) {
-    const states = new Set(readout.experiments.map((exp) => exp.state));
-    if (states.has('fails') || states.has('futile') || states.has('invalid')) {
-      io.setExitCode(EXIT_CRITERIA_NOT_MET);
-    } else if (states.has('inconclusive')) {
-      io.setExitCode(EXIT_INCONCLUSIVE);
+    const code = checkExitCode(readout);
+    if (code !== 0) {
+      io.setExitCode(code);
     }
   }
+}
+
+/**
+ * The exit code of `--check` (`report` and `start`): {@link EXIT_CRITERIA_NOT_MET} when an experiment fails, is
+ * futile or invalid, else {@link EXIT_INCONCLUSIVE} when one is inconclusive, else 0.
+ */
+export function checkExitCode(readout: Pick<Readout, 'experiments'>): number {
+  const states = new Set(readout.experiments.map((exp) => exp.state));
+  if (states.has('fails') || states.has('futile') || states.has('invalid')) {
+    return EXIT_CRITERIA_NOT_MET;
+  }
+  return states.has('inconclusive') ? EXIT_INCONCLUSIVE : 0;
 }
 
 async function exportRun(options: ExportOptions, io: ReadoutIo): Promise<void> {

@@ -90,7 +90,7 @@ export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome
       throw new Error(`run ${runId} has no record in Redis`);
     }
     input.onProgress?.(results);
-    if (state.status !== 'enqueued') {
+    if (state.status === 'done' || state.status === 'stopped') {
       return { state, results };
     }
     if (decide && results >= nextCheck) {
@@ -160,7 +160,7 @@ async function stopDecided(
  * Removes the run's jobs that wait in the queue; a job a worker took meanwhile is locked and stays (the
  * worker's budget check then refuses it and records it as failed).
  */
-async function removeWaitingJobs(queue: Queue, runId: string): Promise<string[]> {
+export async function removeWaitingJobs(queue: Queue, runId: string): Promise<string[]> {
   const removed: string[] = [];
   // Delayed jobs too (retries waiting out a backoff): nothing of a stopped run should start again. Listed by
   // pages of lists that shrink as workers take jobs, some ids shift past a page: list again until none is left.
@@ -179,12 +179,12 @@ async function removeWaitingJobs(queue: Queue, runId: string): Promise<string[]>
   }
 }
 
-function unfinishedJobs(queue: Queue, runId: string): Promise<string[]> {
+export function unfinishedJobs(queue: Queue, runId: string): Promise<string[]> {
   return runJobIds(queue, runId, UNFINISHED);
 }
 
 /** Ids of the run's jobs in these states, read a page at a time (a queue holds other runs' jobs too). */
-async function runJobIds(queue: Queue, runId: string, types: readonly JobType[]): Promise<string[]> {
+export async function runJobIds(queue: Queue, runId: string, types: readonly JobType[]): Promise<string[]> {
   const page = 1000;
   const ids: string[] = [];
   for (const type of types) {

@@ -6,7 +6,8 @@ import type { RedisKeys } from './redis.js';
 export const RUN_MODES = ['SIMULATED', 'LIVE'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
 
-export const RUN_STATUSES = ['enqueued', 'done', 'stopped'] as const;
+/** `paused`: `loadgen pause` took the run's waiting jobs out of the queue until `loadgen resume`. */
+export const RUN_STATUSES = ['enqueued', 'paused', 'done', 'stopped'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
 /** What the producer records about a run when it enqueues it; never holds a secret. */
@@ -14,7 +15,8 @@ export const RunMetaSchema = z.object({
   runId: z.string(),
   createdAt: z.number().int(),
   seed: z.number().int(),
-  mode: z.enum(RUN_MODES),
+  /** `UNKNOWN` for a run a worker recorded from its first job (enqueued by a script without a run record). */
+  mode: z.enum([...RUN_MODES, 'UNKNOWN']),
   /** The producer options the run was made with (counts, mix, PII rate, …). */
   options: z.record(z.string(), z.unknown()),
   budgetUsd: z.number().positive().nullable(),
@@ -49,6 +51,15 @@ if added == 1 then
 end
 return added`;
 
+/** Records a run from a job's run id when it has no record yet: meta once (HSETNX), status and index with it. */
+const ENSURE_RUN_SCRIPT = `
+if redis.call('HSETNX', KEYS[1], 'meta', ARGV[2]) == 1 then
+  redis.call('HSET', KEYS[1], 'status', 'enqueued')
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
+  return 1
+end
+return 0`;
+
 export interface RunState {
   meta: RunMeta;
   status: RunStatus;
@@ -63,6 +74,8 @@ export interface RunState {
  * sorted set of run ids by creation time. Every write is idempotent or atomic, so any process may make it.
  */
 export class RunStore {
+  private readonly known = new Set<string>();
+
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
@@ -83,6 +96,70 @@ export class RunStore {
         .exec();
     }
     return created === 1;
+  }
+
+  /**
+   * Makes sure a run has a record, creating one (atomically, once, whoever calls first) from the run id alone
+   * when it has none: so a run enqueued by any BullMQ script shows in `report`, `export`, the dashboard and
+   * `/api/runs`. Its size is unknown (0 queries; never marked done by a count), its mode `UNKNOWN`. Runs seen
+   * by this store are remembered, so a worker asks Redis once per run. Returns whether this call created it.
+   */
+  async ensure(runId: string, now = Date.now()): Promise<boolean> {
+    if (this.known.has(runId)) {
+      return false;
+    }
+    const meta: RunMeta = RunMetaSchema.parse({
+      runId,
+      createdAt: now,
+      seed: 1,
+      mode: 'UNKNOWN',
+      options: { source: 'job', note: 'recorded by a worker from the first job of a run without a record' },
+      budgetUsd: null,
+      counts: { queries: 0, pii: 0, bySegment: {}, byComplexity: {} },
+    });
+    const created = await this.redis.eval(
+      ENSURE_RUN_SCRIPT,
+      2,
+      this.keys.run(runId),
+      this.keys.runs(),
+      runId,
+      JSON.stringify(meta),
+      String(now),
+    );
+    if (this.known.size >= 1000) {
+      this.known.clear();
+    }
+    this.known.add(runId);
+    return created === 1;
+  }
+
+  /**
+   * Sets the status from one of `from` to `to` (atomic); returns whether it was changed. `stopReason` is kept
+   * with a stop.
+   */
+  async transition(
+    runId: string,
+    from: readonly RunStatus[],
+    to: RunStatus,
+    stopReason?: string,
+  ): Promise<boolean> {
+    const changed = await this.redis.eval(
+      `local status = redis.call('HGET', KEYS[1], 'status')
+for i = 3, #ARGV do
+  if status == ARGV[i] then
+    redis.call('HSET', KEYS[1], 'status', ARGV[1])
+    if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'stopReason', ARGV[2]) end
+    return 1
+  end
+end
+return 0`,
+      1,
+      this.keys.run(runId),
+      to,
+      stopReason ?? '',
+      ...from,
+    );
+    return changed === 1;
   }
 
   async get(runId: string): Promise<RunState | undefined> {

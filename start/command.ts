@@ -39,6 +39,20 @@ export function registerStartCommand(program: Command): void {
       'results between two readouts of --stop-when-decided',
       String(DEFAULT_DECIDE_EVERY),
     )
+    .option(
+      '--check',
+      'CI gate: exit when the run ends with the code of `report --check` (3 an experiment fails, is futile or ' +
+        'invalid; 4 one is inconclusive; 0 all qualify); implies --exit',
+      false,
+    )
+    .option('--json <file>', 'write the readout as JSON to this file when the run ends (or on Ctrl-C)')
+    .option('--html <file>', 'write the HTML report to this file when the run ends (or on Ctrl-C)')
+    .option(
+      '--keep-redis',
+      "keep the run's data: start's own redis-server saves it to dump.rdb in its directory, which is not " +
+        'deleted (an external REDIS_URL is never cleared)',
+      false,
+    )
     .option('--zero-latency', 'llm-sim answers at once (a quick rehearsal; ignored in live mode)', false)
     .option(
       '--no-doctor',

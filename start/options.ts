@@ -17,5 +17,12 @@ export const StartOptionsSchema = z.object({
   stopWhenDecided: StopWhenDecidedSchema,
   decideEvery: z.coerce.number().int().min(1, 'must be at least 1'),
   logs: z.string().optional(),
+  /** CI gate: exit with `report --check`'s code when the run ends (implies --exit). */
+  check: z.boolean().default(false),
+  /** Write the readout as JSON / HTML to these files when the run ends (or is interrupted). */
+  json: z.string().min(1).optional(),
+  html: z.string().min(1).optional(),
+  /** Keep the data of start's own redis-server (saved to dump.rdb in its directory) instead of deleting it. */
+  keepRedis: z.boolean().default(false),
 });
 export type StartOptions = z.infer<typeof StartOptionsSchema>;

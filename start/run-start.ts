@@ -25,6 +25,8 @@ import {
   queriesFor,
 } from '../shared/run-sizing.js';
 import { RunStore } from '../shared/runs.js';
+import { checkExitCode } from '../readout/command.js';
+import { printPartialSummary, writeReadoutFiles } from './readout-output.js';
 import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';
 import type { StartOptions } from './options.js';
@@ -66,6 +68,8 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     io.stopRequested.then(() => 'stop' as const),
   ]);
   let redisDir: string | undefined;
+  let ownRedisUrl: string | undefined;
+  let exitCode = 0;
   const race = <T>(step: Promise<T>) =>
     Promise.race([step, interrupted.then((reason) => Promise.reject(new StopSignal(reason)))]);
 
@@ -94,6 +98,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
         children.spawn('redis', command, args, { env: io.env, readyLine: 'Ready to accept connections' }),
       );
       redisUrl = `redis://127.0.0.1:${port}`;
+      ownRedisUrl = redisUrl;
       say(`  redis          ${redisUrl} (redis-server in ${redisDir})`);
     }
 
@@ -181,13 +186,29 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
           pollMs: PROGRESS_POLL_MS,
           onProgress: bar.update,
         }),
-      ).finally(bar.stop);
+      )
+        .finally(bar.stop)
+        .catch(async (err: unknown) => {
+          if (err instanceof StopSignal && err.reason === 'stop') {
+            await printPartialSummary(store, runId, experiments, options, say).catch((e: Error) =>
+              say(`(no partial summary: ${e.message})`),
+            );
+          }
+          throw err;
+        });
       if (followed.decided) {
         say(`\n${formatDecidedStop(followed)}`);
       }
       const records = await store.allResults(runId);
       const readout = buildReadout({ records, run: followed.state, experiments, seed: options.seed });
       say(`\n${renderText(readout)}`);
+      for (const line of await writeReadoutFiles(readout, options)) {
+        say(line);
+      }
+      if (options.check) {
+        exitCode = checkExitCode(readout);
+        say(`\n--check: exit ${exitCode}`);
+      }
       // The readout counts failed jobs; a rehearsal must also say why (a model the provider does not serve...).
       const failures = groupFailures(records);
       if (failures.length > 0) {
@@ -197,11 +218,11 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       await queue.close().catch(() => {});
       await redis.quit();
     }
-    if (!options.exit) {
+    if (!options.exit && !options.check) {
       say(`\ndashboard: ${dashboardUrl}  (Ctrl-C to stop)`);
       await interrupted;
     }
-    return crashed ? 1 : 0;
+    return crashed ? 1 : exitCode;
   } catch (err) {
     if (err instanceof StopSignal && err.reason === 'stop') {
       say('\nstopping');
@@ -217,10 +238,30 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
         `\n${crashed.name} crashed (${crashed.signal ?? `exit ${crashed.code}`}); stopping everything. Its last lines:\n${crashed.tail}`,
       );
     }
+    if (options.keepRedis && ownRedisUrl && redisDir) {
+      await saveRedis(ownRedisUrl, redisDir, say);
+      redisDir = undefined;
+    }
     await children.stopAll();
     if (redisDir) {
       rmSync(redisDir, { recursive: true, force: true });
     }
+  }
+}
+
+/** `--keep-redis`: start's own redis-server writes its data to dump.rdb in its directory, which stays. */
+async function saveRedis(url: string, dir: string, say: (line: string) => void): Promise<void> {
+  const redis = createRedis(url, { connectionName: 'loadgen-start-save', maxRetriesPerRequest: 1 });
+  try {
+    await redis.save();
+    say(
+      `\nredis data kept in ${dir}/dump.rdb; read it again with\n` +
+        `  redis-server --dir ${dir} --port 6390 &  REDIS_URL=redis://127.0.0.1:6390 loadgen report <run>`,
+    );
+  } catch (err) {
+    say(`\ncould not save the redis data: ${(err as Error).message}`);
+  } finally {
+    redis.disconnect();
   }
 }
 

@@ -16,6 +16,7 @@ import { loadKnowledgeBase } from '../shared/kb/loader.js';
 import { packageRoot } from '../shared/paths.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { syntheticRecords, type Readout } from '../shared/readout/index.js';
+import { pauseRun, resumeRun, stopRun } from '../shared/run-control.js';
 import { RunStore } from '../shared/runs.js';
 import { basic, PASSWORD, resultRecord, runMeta, USER } from './dashboard-fixtures.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
@@ -128,6 +129,39 @@ describe('dashboard API', () => {
       [0, 1],
       [0, 1],
     ]);
+  });
+
+  it('stops and pauses a run from its page: JSON POST behind auth, 415 without JSON, 409 when nothing changes', async () => {
+    const keys = (store as unknown as { keys: RedisKeys }).keys;
+    const control = { store, queue, redis, keys };
+    app = make({
+      controlRun: (runId, action) =>
+        action === 'stop'
+          ? stopRun(control, runId, 'stopped from the dashboard')
+          : action === 'pause'
+            ? pauseRun(control, runId)
+            : resumeRun(control, runId),
+    });
+    await store.create(runMeta('c1'));
+    const post = (path: string, headers: Record<string, string>) =>
+      app.request(path, { method: 'POST', headers, body: '{}' });
+    expect((await post('/api/runs/c1/stop', { 'content-type': 'application/json' })).status).toBe(401);
+    expect((await post('/api/runs/c1/stop', { ...basic(), 'content-type': 'text/plain' })).status).toBe(415);
+    const json = { ...basic(), 'content-type': 'application/json' };
+    expect(await (await post('/api/runs/c1/pause', json)).json()).toMatchObject({
+      changed: true,
+      status: 'paused',
+    });
+    expect(await (await post('/api/runs/c1/stop', json)).json()).toMatchObject({
+      changed: true,
+      status: 'stopped',
+    });
+    expect((await post('/api/runs/c1/resume', json)).status).toBe(409);
+    expect((await post('/api/runs/nope/stop', json)).status).toBe(404);
+    expect(await store.get('c1')).toMatchObject({
+      status: 'stopped',
+      stopReason: 'stopped from the dashboard',
+    });
   });
 
   it('answers 404 for an unknown run on every run route', async () => {

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localDefaultEnv } from './helpers/local-env.js';
 
@@ -87,6 +89,44 @@ describe('loadgen start (built CLI, no Docker)', () => {
     expect(processesWithMarker(run.marker), 'child processes still running').toEqual([]);
   }, 180_000);
 
+  it("--check exits with report --check's code, writes --json and keeps its Redis data with --keep-redis", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'loadgen-check-'));
+    try {
+      const json = join(dir, 'readout.json');
+      const run = startLoadgen([
+        '--queries',
+        '40',
+        '--workers',
+        '2',
+        '--zero-latency',
+        '--check',
+        '--json',
+        json,
+        '--keep-redis',
+      ]);
+      const code = await run.exited;
+      const output = run.output();
+      // 40 queries cannot decide an experiment: the gate must not pass (4 inconclusive, or 3 on a failure).
+      const states = (
+        JSON.parse(readFileSync(json, 'utf8')) as { experiments: { state: string }[] }
+      ).experiments.map((e) => e.state);
+      const expected = states.some((s) => ['fails', 'futile', 'invalid'].includes(s))
+        ? 3
+        : states.includes('inconclusive')
+          ? 4
+          : 0;
+      expect(expected).not.toBe(0);
+      expect(code, output).toBe(expected);
+      const kept = /redis data kept in (\S+)\/dump\.rdb/.exec(output)?.[1];
+      expect(kept, output).toBeDefined();
+      expect(existsSync(join(kept as string, 'dump.rdb'))).toBe(true);
+      rmSync(kept as string, { recursive: true, force: true });
+      expect(processesWithMarker(run.marker), 'child processes still running').toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('ends every child on Ctrl-C and exits 130', async () => {
     // Realistic latency keeps the run going while we interrupt it; workers finish in-flight jobs for 3 s at most.
     const run = startLoadgen(['--queries', '200', '--workers', '2'], { WORKER_SHUTDOWN_SECONDS: '3' });
@@ -96,6 +136,7 @@ describe('loadgen start (built CLI, no Docker)', () => {
     process.kill(-(run.child.pid as number), 'SIGINT');
     expect(await run.exited, run.output()).toBe(130);
     expect(run.output()).not.toContain('crashed');
+    expect(run.output()).toContain('interrupted: partial summary');
     expect(processesWithMarker(run.marker), 'child processes still running').toEqual([]);
   }, 180_000);
 

@@ -61,6 +61,8 @@ export function createQueryProcessor(deps: ProcessorDeps) {
       return rejectInvalid(deps, job, `invalid query job: ${describeZodError(parsed.error)}`);
     }
     const data = parsed.data;
+    // A run enqueued by a script without a run record gets one here, so the readout and dashboard know it.
+    await deps.runs.ensure(data.runId);
     const attempt = job.attemptsMade + 1;
     const log = deps.logger.child({ runId: data.runId, jobId, attempt });
     if ((await deps.runs.reopenResult(data.runId, jobId)) === 'completed') {
