@@ -12,6 +12,7 @@ import type { JobSummary } from './job-output.js';
 import type { Judge } from './judge.js';
 import type { LaunchDarklyReporter } from './launchdarkly-reporter.js';
 import type { WorkerMetrics } from './metrics.js';
+import { dropLateArrival } from './arrival-check.js';
 import { buildResultRecord } from './result-record.js';
 import { StepError } from './step-error.js';
 
@@ -68,6 +69,11 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     if (await alreadyRecorded(deps, data.runId, jobId)) {
       log.info('result already recorded; nothing to do');
       return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
+    }
+    if (await dropLateArrival(deps.runs, job, data)) {
+      deps.metrics.jobs.inc({ outcome: 'failed' });
+      log.warn({ scheduledAt: data.scheduledAt }, 'dropped: started too late after its scheduled arrival');
+      return { jobId, verdict: null, costUsd: null };
     }
     const finalAttempt = attempt >= (job.opts.attempts ?? 1);
     let checkpoint: Checkpoint | undefined;
