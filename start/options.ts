@@ -17,5 +17,13 @@ export const StartOptionsSchema = z.object({
   stopWhenDecided: StopWhenDecidedSchema,
   decideEvery: z.coerce.number().int().min(1, 'must be at least 1'),
   logs: z.string().optional(),
+  /** Open-model traffic, passed to the producer (`loadgen run` validates them). */
+  rate: z.coerce.number().positive().optional(),
+  duration: z.string().optional(),
+  stages: z.string().optional(),
+  arrival: z.enum(['constant', 'poisson']).optional(),
+  dropAfter: z.string().optional(),
+  /** Write the end summary as JSON here (k6's `--summary-export`). */
+  summaryExport: z.string().optional(),
 });
 export type StartOptions = z.infer<typeof StartOptionsSchema>;
