@@ -73,7 +73,11 @@ export function scheduleFrom(options: {
   if (options.durationMs === undefined) {
     throw new Error('--rate needs --duration (or --stages)');
   }
-  return { arrival, startRate: options.rate, stages: [{ durationMs: options.durationMs, target: options.rate }] };
+  return {
+    arrival,
+    startRate: options.rate,
+    stages: [{ durationMs: options.durationMs, target: options.rate }],
+  };
 }
 
 /** Expected arrivals of a schedule: the integral of its rate. */
