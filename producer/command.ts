@@ -39,6 +39,11 @@ interface RawOptions {
   doctor: boolean;
   stopWhenDecided: boolean | string;
   decideEvery: string;
+  rate?: string;
+  stages?: string;
+  duration?: string;
+  arrival: string;
+  dropAfter: string;
 }
 
 /** Progress as a bar on a terminal, as a log line per tenth (and phase change) otherwise. */
@@ -150,6 +155,23 @@ export function registerRunCommand(
       'results between two readouts of --stop-when-decided',
       String(DEFAULT_DECIDE_EVERY),
     )
+    .option(
+      '--rate <n>',
+      'open model: new jobs per second for --duration (or the start rate of --stages), each a delayed job due ' +
+        'at its arrival time, however fast workers finish; the query count is the number of arrivals',
+    )
+    .option('--duration <d>', 'open model: how long --rate lasts (k6 duration: 30s, 10m, 1h30m)')
+    .option('--stages <list>', 'open model: k6-style rate ramps duration:target,… (e.g. 30s:3,10m:3,1m:10)')
+    .addOption(
+      new Option('--arrival <kind>', 'open model: evenly spaced or seeded Poisson arrivals')
+        .choices(['constant', 'poisson'])
+        .default('constant'),
+    )
+    .option(
+      '--drop-after <d>',
+      'open model: a job that cannot start this long after its scheduled time is dropped (reason dropped)',
+      '5s',
+    )
     .option('--concurrency <n>', 'concurrent LLM calls while generating', '4')
     .option('--chunk-size <n>', 'jobs per addBulk call', '1000')
     .option('--json', 'print the plan and result as JSON instead of text', false)
@@ -209,6 +231,11 @@ export function registerRunCommand(
         ...(raw.out !== undefined ? { out: raw.out } : {}),
         ...(raw.fromFile !== undefined ? { fromFile: raw.fromFile } : {}),
         ...(raw.budgetUsd !== undefined ? { budgetUsd: raw.budgetUsd } : {}),
+        ...(raw.rate !== undefined ? { rate: raw.rate } : {}),
+        ...(raw.stages !== undefined ? { stages: raw.stages } : {}),
+        ...(raw.duration !== undefined ? { duration: raw.duration } : {}),
+        arrival: raw.arrival as RunOptionsInput['arrival'],
+        dropAfter: raw.dropAfter,
       };
       const progress = progressReporter(io, logger);
       logger.info({ redis: redactUrl(config.redisUrl), prefix: config.prefix }, 'producer starting');

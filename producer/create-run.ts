@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { arrivalOffsets, scheduleFrom } from '../shared/arrivals.js';
 import { ConfigError } from '../shared/errors.js';
 import { QUERY_QUEUE, type QueryJob } from '../shared/jobs.js';
 import { loadKnowledgeBase } from '../shared/kb/loader.js';
@@ -224,7 +225,18 @@ async function makeRun(
   const seed = options.seed ?? randomInt(0, 0x7fffffff);
   const mode = runMode(llm);
   const needs = defaultNeeds(deps.experiments ?? loadExperiments());
-  const queries = runQueries(options, needs);
+  const schedule = scheduleFrom({
+    arrival: options.arrival,
+    rate: options.rate,
+    durationMs: options.duration,
+    stages: options.stages,
+  });
+  // Open model: the schedule's arrivals (offsets from the enqueue) make the query count.
+  const arrivals = schedule && arrivalOffsets(schedule, seed, MAX_QUERIES);
+  if (arrivals?.length === 0) {
+    throw new OptionError('the arrival schedule has no arrival: raise --rate or the stage targets');
+  }
+  const queries = arrivals ? arrivals.length : runQueries(options, needs);
   const watched =
     options.stopWhenDecided &&
     selectExperiments(
@@ -293,7 +305,8 @@ async function makeRun(
     harnessCostUsd: set.costUsd,
     ...(llmSim ? { llmSim } : {}),
   };
-  const enqueued = await enqueueRun(meta, set.jobs, options, watched, deps, conn);
+  const jobs = arrivals ? scheduleJobs(set.jobs, arrivals, options.dropAfter, Date.now()) : set.jobs;
+  const enqueued = await enqueueRun(meta, jobs, options, watched, deps, conn);
   result.created = enqueued.created;
   if (enqueued.followed) {
     result.followed = enqueued.followed;
@@ -305,6 +318,11 @@ async function makeRun(
  * The number of questions to generate: as given, or with `auto` the fewest with which every experiment can
  * reach its planned size (`queriesFor`). `auto` assumes a fresh user per question and a generated set.
  */
+/** Open model: each job is due at the enqueue time plus its arrival offset, and dropped past the grace period. */
+function scheduleJobs(jobs: QueryJob[], offsets: number[], dropAfterMs: number, start: number): QueryJob[] {
+  return jobs.map((job, i) => ({ ...job, scheduledAt: start + (offsets[i] ?? 0), dropAfterMs }));
+}
+
 function runQueries(options: RunOptions, needs: readonly ExperimentNeed[]): number {
   if (options.queries !== 'auto') {
     return options.queries;
@@ -337,9 +355,11 @@ function recordedOptions(options: RunOptions, plan: RunPlan): Record<string, unk
       estimatedCostUsd: plan.estimate.requestsUsd,
     };
   }
-  const { dryRun: _dryRun, out: _out, ...kept } = options;
+  const { dryRun: _dryRun, out: _out, arrival, dropAfter, ...kept } = options;
+  const open = options.rate !== undefined || options.stages !== undefined;
   return {
     ...kept,
+    ...(open ? { arrival, dropAfter } : {}),
     // `auto` is recorded as the number it came to, and that it was sized.
     queries: plan.queries,
     ...(options.queries === 'auto' ? { queriesAuto: true } : {}),

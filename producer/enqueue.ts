@@ -22,7 +22,12 @@ export async function enqueueJobs(
       chunk.map((data) => ({
         name: QUERY_JOB_NAME,
         data,
-        opts: { ...QUERY_JOB_OPTIONS, jobId: queryJobId(data.runId, data.seq) },
+        opts: {
+          ...QUERY_JOB_OPTIONS,
+          jobId: queryJobId(data.runId, data.seq),
+          // Open model: a delayed job arrives at its scheduled time whether or not the producer still runs.
+          ...(data.scheduledAt !== undefined ? { delay: Math.max(0, data.scheduledAt - Date.now()) } : {}),
+        },
       })),
     );
     options.onProgress?.(start + chunk.length, jobs.length);

@@ -49,4 +49,25 @@ describe('run options', () => {
   it('reads a bare segment name as weight 1', () => {
     expect(parseSegmentMix('other-paid, eu-paid=3')).toEqual({ 'other-paid': 1, 'eu-paid': 3 });
   });
+
+  it('reads open-model options: k6 durations and stages, constant or Poisson arrivals', () => {
+    expect(parseRunOptions({ rate: '3', duration: '10m', arrival: 'poisson' })).toMatchObject({
+      rate: 3,
+      duration: 600_000,
+      arrival: 'poisson',
+      dropAfter: 5000,
+    });
+    expect(parseRunOptions({ stages: '30s:3,1m:10', dropAfter: '2s' })).toMatchObject({
+      stages: [
+        { durationMs: 30_000, target: 3 },
+        { durationMs: 60_000, target: 10 },
+      ],
+      dropAfter: 2000,
+    });
+    expect(() => parseRunOptions({ rate: 3 })).toThrow(/--rate needs --duration/);
+    expect(() => parseRunOptions({ duration: '1m' })).toThrow(/--duration needs --rate/);
+    expect(() => parseRunOptions({ stages: '30s' })).toThrow(/stages.*duration:target/);
+    expect(() => parseRunOptions({ rate: 3, duration: 'soon' })).toThrow(/not a duration/);
+    expect(() => parseRunOptions({ rate: 3, duration: '1m', fromFile: 'x.jsonl' })).toThrow(/--from-file/);
+  });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { OptionError } from './errors.js';
 import { DEFAULT_DECIDE_EVERY, StopWhenDecidedSchema } from '../shared/follow-run.js';
 import { RUN_ID_PATTERN } from '../shared/jobs.js';
+import { ARRIVAL_KINDS, parseDuration, parseStages, type Stage } from '../shared/arrivals.js';
 
 export const TOPIC_METHODS = ['auto', 'extractive', 'llm'] as const;
 export type TopicMethod = (typeof TOPIC_METHODS)[number];
@@ -45,6 +46,36 @@ const intIn = (min: number, max: number) =>
   z.coerce
     .number({ error: `must be an integer from ${min} to ${max}` })
     .refine((n) => Number.isInteger(n) && n >= min && n <= max, `must be an integer from ${min} to ${max}`);
+
+/** A k6 duration (`30s`, `10m`, `1h30m`) or a number of milliseconds. */
+const duration = z.union([z.number().int().positive(), z.string()]).transform((value, ctx) => {
+  if (typeof value === 'number') {
+    return value;
+  }
+  try {
+    return parseDuration(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+const stages = z
+  .union([
+    z.array(z.object({ durationMs: z.number().positive(), target: z.number().nonnegative() })),
+    z.string(),
+  ])
+  .transform((value, ctx): Stage[] => {
+    if (typeof value !== 'string') {
+      return value;
+    }
+    try {
+      return parseStages(value);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
 
 const segments = z
   .union([z.string(), z.record(z.string(), z.number().nonnegative('weights must be >= 0'))])
@@ -98,6 +129,19 @@ export const RunOptionsSchema = z.object({
   stopWhenDecided: StopWhenDecidedSchema,
   /** Results between two readouts of `stopWhenDecided`. */
   decideEvery: intIn(1, MAX_QUERIES).default(DEFAULT_DECIDE_EVERY),
+  /**
+   * Open model: new jobs per second (with `duration`), or the start rate of `stages`. The number of queries is
+   * then the schedule's arrivals, each a BullMQ delayed job due at its arrival time.
+   */
+  rate: z.coerce.number({ error: 'must be a number above 0' }).positive('must be above 0').optional(),
+  /** Open model: k6-style ramps `30s:3,10m:3,1m:10` (duration:target rate per second). */
+  stages: stages.optional(),
+  /** Open model: how long `rate` lasts. */
+  duration: duration.optional(),
+  /** Open model: evenly spaced (`constant`) or seeded Poisson arrivals. */
+  arrival: z.enum(ARRIVAL_KINDS).default('constant'),
+  /** Open model: a job that cannot start within this long after its scheduled time is dropped. */
+  dropAfter: duration.default(5000),
 });
 export type RunOptionsInput = z.input<typeof RunOptionsSchema>;
 export type RunOptions = z.output<typeof RunOptionsSchema>;
@@ -112,12 +156,25 @@ const FLAGS: Record<string, string> = {
   chunkSize: '--chunk-size',
   stopWhenDecided: '--stop-when-decided',
   decideEvery: '--decide-every',
+  dropAfter: '--drop-after',
 };
 
 /** Validates options; a bad one throws an `OptionError` (a `ConfigError`) naming the option (and its CLI flag). */
 export function parseRunOptions(input: RunOptionsInput): RunOptions {
   const result = RunOptionsSchema.safeParse(input);
   if (result.success) {
+    const { rate, duration: lasts, stages: ramps, fromFile } = result.data;
+    if (rate !== undefined && lasts === undefined && ramps === undefined) {
+      throw new OptionError('invalid run options: --rate needs --duration (or --stages)');
+    }
+    if (lasts !== undefined && rate === undefined) {
+      throw new OptionError('invalid run options: --duration needs --rate');
+    }
+    if (fromFile !== undefined && (rate !== undefined || ramps !== undefined)) {
+      throw new OptionError(
+        'invalid run options: --rate/--stages make their own query count: drop --from-file',
+      );
+    }
     return result.data;
   }
   const lines = result.error.issues.map((issue) => {

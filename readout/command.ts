@@ -11,6 +11,7 @@ import { TOKEN_ESTIMATES } from '../shared/cost-estimate.js';
 import { buildReadout, type Readout } from '../shared/readout/build-readout.js';
 import { loadExperiments, selectExperiments, type Experiment } from '../shared/readout/experiments.js';
 import { DEFAULT_PII_SHARE, planExperiment } from '../shared/readout/plan.js';
+import { csvHeader, csvRow } from './csv.js';
 import { readResultsJsonl } from '../shared/readout/read-jsonl.js';
 import { ReadoutError } from '../shared/readout/readout-error.js';
 import { renderHtml } from '../shared/readout/render-html.js';
@@ -89,9 +90,10 @@ export function registerReadoutCommands(program: Command, io: Partial<ReadoutIo>
 
   program
     .command('export')
-    .description("Write a run's result records as JSONL (one record per line, in no particular order)")
+    .description("Write a run's result records as JSONL (one record per line, in no particular order) or CSV")
     .argument('<runId>', 'the run to export')
     .option('-o, --output <file>', 'write to this file instead of stdout')
+    .option('--format <format>', 'jsonl or csv (a header row, then one flattened row per record)', 'jsonl')
     .action(async (runId: string, raw: Record<string, unknown>) => {
       await guarded('export', ctx, () =>
         exportRun(parseOptions(ExportOptionsSchema, { ...raw, runId }), ctx),
@@ -274,10 +276,10 @@ async function exportRun(options: ExportOptions, io: ReadoutIo): Promise<void> {
     // A failure after opening (disk full) must not be an unhandled 'error' event: `write` rethrows it.
     file?.on('error', () => {});
     let written = 0;
-    let chunk = '';
+    let chunk = options.format === 'csv' ? csvHeader() : '';
     try {
       for await (const record of store.results(options.runId)) {
-        chunk += JSON.stringify(record) + '\n';
+        chunk += options.format === 'csv' ? csvRow(record) : JSON.stringify(record) + '\n';
         written++;
         // Batch lines so a large export is a few hundred writes, not one per record.
         if (chunk.length > 1 << 16) {

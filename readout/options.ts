@@ -20,6 +20,8 @@ export type ReportOptions = z.infer<typeof ReportOptionsSchema>;
 export const ExportOptionsSchema = z.object({
   runId: z.string().regex(RUN_ID_PATTERN, 'must be 1-64 letters, digits, _ or -'),
   output: z.string().min(1).optional(),
+  /** `jsonl` (one record per line) or `csv` (a header, then one flattened row per record). */
+  format: z.enum(['jsonl', 'csv']).default('jsonl'),
 });
 export type ExportOptions = z.infer<typeof ExportOptionsSchema>;
 

@@ -51,6 +51,10 @@ export const QueryJobSchema = z.strictObject({
   complexity: z.enum(COMPLEXITIES).optional(),
   piiInjected: z.boolean().optional(),
   user: UserContextSchema,
+  /** Open model: when the job is due (epoch ms); it is enqueued as a BullMQ delayed job to arrive then. */
+  scheduledAt: z.number().int().nonnegative().optional(),
+  /** Open model: a job that starts more than this after `scheduledAt` is dropped (recorded failed, `dropped`). */
+  dropAfterMs: z.number().int().nonnegative().optional(),
 });
 export type QueryJob = z.infer<typeof QueryJobSchema>;
 

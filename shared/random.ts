@@ -51,6 +51,11 @@ export class Random {
     return items;
   }
 
+  /** An exponential draw of the given rate (inverse CDF): gaps between Poisson arrivals. */
+  exponential(rate = 1): number {
+    return -Math.log(1 - this.next()) / rate;
+  }
+
   /** A standard normal draw (Box–Muller). */
   normal(mean = 0, sd = 1): number {
     const u = 1 - this.next();

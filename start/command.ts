@@ -27,6 +27,18 @@ export function registerStartCommand(program: Command): void {
     .option('--seed <n>', 'seed for llm-sim, the producer and the readout', '1')
     .option('--budget-usd <usd>', 'spend limit of the run')
     .option('--logs <dir>', 'where each process writes its log (default: a new temporary directory)')
+    .option('--rate <n>', 'open model: new jobs per second for --duration (see `loadgen run --help`)')
+    .option('--duration <d>', 'open model: how long --rate lasts (30s, 10m, 1h30m)')
+    .option('--stages <list>', 'open model: k6-style rate ramps duration:target,… (e.g. 30s:3,10m:3,1m:10)')
+    .option('--arrival <kind>', 'open model: constant or poisson arrivals (default constant)')
+    .option(
+      '--drop-after <d>',
+      'open model: drop a job that cannot start this long after its time (default 5s)',
+    )
+    .option(
+      '--summary-export <file>',
+      'write the end summary (duration, latencies, errors, arms, spend) as JSON',
+    )
     .option('--exit', 'exit when the run ends instead of keeping the dashboard up', false)
     .option(
       '--stop-when-decided [ids]',

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { SingleBar } from 'cli-progress';
 import { groupFailures } from '../dashboard/run-summary.js';
 import { printReport } from '../doctor/command.js';
 import { runDoctor } from '../doctor/run-doctor.js';
@@ -27,6 +26,9 @@ import {
 import { RunStore } from '../shared/runs.js';
 import { checkExitCode } from '../readout/command.js';
 import { printPartialSummary, writeReadoutFiles } from './readout-output.js';
+import { arrivalOffsets, parseDuration, parseStages, scheduleFrom } from '../shared/arrivals.js';
+import { computeRunStats, renderRunStats } from '../shared/run-stats.js';
+import { liveProgress } from './live-stats.js';
 import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';
 import type { StartOptions } from './options.js';
@@ -80,7 +82,18 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
   const watched = options.stopWhenDecided && selectExperiments(experiments, options.stopWhenDecided);
   // The producer runs with its default segment mix and personal-data share: size with those.
   const needs = defaultNeeds(experiments);
-  const queries = options.queries === 'auto' ? queriesFor(needs, DEFAULT_RUN_SHAPE) : options.queries;
+  const schedule = scheduleFrom({
+    arrival: options.arrival,
+    rate: options.rate,
+    durationMs: options.duration === undefined ? undefined : parseDuration(options.duration),
+    stages: options.stages === undefined ? undefined : parseStages(options.stages),
+  });
+  // Open model: the producer makes one query per arrival of the same seeded schedule.
+  const queries = schedule
+    ? arrivalOffsets(schedule, options.seed).length
+    : options.queries === 'auto'
+      ? queriesFor(needs, DEFAULT_RUN_SHAPE)
+      : options.queries;
   say(`loadgen start: logs in ${logDir}`);
   say(formatSizes(expectedSizes(needs, queries, DEFAULT_RUN_SHAPE), queries));
   try {
@@ -154,6 +167,17 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     if (options.budgetUsd !== undefined) {
       runArgs.push('--budget-usd', String(options.budgetUsd));
     }
+    for (const [flag, value] of [
+      ['--rate', options.rate],
+      ['--duration', options.duration],
+      ['--stages', options.stages],
+      ['--arrival', options.arrival],
+      ['--drop-after', options.dropAfter],
+    ] as const) {
+      if (value !== undefined) {
+        runArgs.push(flag, String(value));
+      }
+    }
     await race(cli('producer', runArgs, env, { oneShot: true }));
     const produced = await race(children.exitOf('producer'));
     if (produced.code !== 0) {
@@ -169,7 +193,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     });
     try {
       const store = new RunStore(redis, new RedisKeys(config.REDIS_PREFIX));
-      const bar = progressBar(queries, io.out);
+      const bar = liveProgress(queries, io.out);
       const followed = await race(
         followRun({
           store,
@@ -200,6 +224,12 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
         say(`\n${formatDecidedStop(followed)}`);
       }
       const records = await store.allResults(runId);
+      const stats = computeRunStats(records, { budgetUsd: followed.state.meta.budgetUsd });
+      say(`\n${renderRunStats(stats)}`);
+      if (options.summaryExport) {
+        writeFileSync(options.summaryExport, `${JSON.stringify({ runId, ...stats }, null, 2)}\n`);
+        say(`summary written to ${options.summaryExport}`);
+      }
       const readout = buildReadout({ records, run: followed.state, experiments, seed: options.seed });
       say(`\n${renderText(readout)}`);
       for (const line of await writeReadoutFiles(readout, options)) {
@@ -269,27 +299,4 @@ class StopSignal extends Error {
   constructor(readonly reason: 'crash' | 'stop') {
     super(reason);
   }
-}
-
-/** Progress as a bar on a terminal, as a line per tenth otherwise. */
-function progressBar(
-  total: number,
-  out: NodeJS.WriteStream,
-): { update: (done: number) => void; stop: () => void } {
-  const bar = out.isTTY
-    ? new SingleBar({ format: 'progress |{bar}| {value}/{total} results  {eta_formatted} left', stream: out })
-    : undefined;
-  bar?.start(total, 0);
-  let lastReported = -1;
-  return {
-    update(done) {
-      bar?.update(done);
-      const decile = Math.floor((done / total) * 10);
-      if (!bar && decile !== lastReported) {
-        lastReported = decile;
-        out.write(`progress: ${done}/${total} results\n`);
-      }
-    },
-    stop: () => bar?.stop(),
-  };
 }

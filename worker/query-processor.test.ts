@@ -118,6 +118,7 @@ function harness(fakes: Fakes = {}) {
       info: async (runId) => ({ budgetUsd: null, total: runId === 'r1' ? 10 : null }),
     },
     runs: {
+      ensure: async () => false,
       reopenResult: async () => fakes.recorded ?? 'open',
       recordResult: async (record) => {
         calls.push(`record:${record.status}`);

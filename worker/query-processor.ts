@@ -7,6 +7,7 @@ import type { RunStore } from '../shared/runs.js';
 import type { BudgetGuard } from './budget-guard.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import type { JobSummary } from './job-output.js';
+import { dropLateArrival } from './arrival-check.js';
 import { JOB_STEPS, type StepContext, type StepDeps } from './job-steps.js';
 import { buildResultRecord } from './result-record.js';
 import { decideOnFailure, isFinalAttempt } from './retry-policy.js';
@@ -18,7 +19,7 @@ export type { ProcessorMetrics, StepDeps } from './job-steps.js';
 export interface ProcessorDeps extends StepDeps {
   checkpoints: StepDeps['checkpoints'] & Pick<CheckpointStore, 'begin'>;
   budget: StepDeps['budget'] & Pick<BudgetGuard, 'info'>;
-  runs: StepDeps['runs'] & Pick<RunStore, 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
+  runs: StepDeps['runs'] & Pick<RunStore, 'ensure' | 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
   logger: Logger;
   output: (summary: JobSummary) => void;
   /** Pauses the whole queue for `ms` (the BullMQ worker's `rateLimit`). */
@@ -68,6 +69,11 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     if ((await deps.runs.reopenResult(data.runId, jobId)) === 'completed') {
       log.info('result already recorded; nothing to do');
       return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
+    }
+    if (await dropLateArrival(deps.runs, job, data)) {
+      deps.metrics.jobs.inc({ outcome: 'failed' });
+      log.warn({ scheduledAt: data.scheduledAt }, 'dropped: started too late after its scheduled arrival');
+      return { jobId, verdict: null, costUsd: null };
     }
     const finalAttempt = isFinalAttempt(job);
     let checkpoint: Checkpoint | undefined;

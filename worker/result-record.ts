@@ -38,7 +38,8 @@ export function buildResultRecord(input: RecordInput): ResultRecord {
       provider: a.provider,
     })),
     route: chat?.response.route ?? [],
-    queueWaitMs: Math.max(0, input.firstStartedAt - input.enqueuedAt),
+    // A delayed (open-model) job waits from its scheduled arrival, not from when it was added.
+    queueWaitMs: Math.max(0, input.firstStartedAt - (job.scheduledAt ?? input.enqueuedAt)),
     tokens: chat?.response.totals.tokens ?? { input: 0, output: 0, total: 0 },
     // Without a chat response nothing is known to have been spent on the request.
     requestCostUsd: chat ? chat.response.totals.costUsd : 0,
