@@ -19,7 +19,8 @@ export type { ProcessorMetrics, StepDeps } from './job-steps.js';
 export interface ProcessorDeps extends StepDeps {
   checkpoints: StepDeps['checkpoints'] & Pick<CheckpointStore, 'begin'>;
   budget: StepDeps['budget'] & Pick<BudgetGuard, 'info'>;
-  runs: StepDeps['runs'] & Pick<RunStore, 'ensure' | 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
+  runs: StepDeps['runs'] &
+    Pick<RunStore, 'ensure' | 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
   logger: Logger;
   output: (summary: JobSummary) => void;
   /** Pauses the whole queue for `ms` (the BullMQ worker's `rateLimit`). */
