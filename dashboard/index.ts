@@ -4,7 +4,7 @@ import type { Env } from '../shared/config.js';
 import { QUERY_QUEUE } from '../shared/jobs.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
-import { pauseRun, resumeRun, stopRun } from '../shared/run-control.js';
+import { runController } from '../shared/run-control.js';
 import { RunStore } from '../shared/runs.js';
 import { createDashboardApp } from './app.js';
 import { assertSafeBinding } from './auth.js';
@@ -75,16 +75,10 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   resources.defer('queue', () => queue.close());
   const keys = new RedisKeys(config.prefix);
   const store = new RunStore(redis, keys);
-  const control = { store, queue, redis, keys };
   const app = createDashboardApp({
     store,
     queue,
-    controlRun: (runId, action) =>
-      action === 'stop'
-        ? stopRun(control, runId, 'stopped from the dashboard')
-        : action === 'pause'
-          ? pauseRun(control, runId)
-          : resumeRun(control, runId),
+    controlRun: runController({ store, queue, redis, keys }),
     auth: { user: config.user, password: config.password },
     allowDestructive: config.allowDestructive,
     guard: { bound: host, allowedHosts: config.allowedHosts },

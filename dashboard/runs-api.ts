@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import { ZodError } from 'zod';
 import { describeZodError, RUN_ID_PATTERN } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
-import { RunNotFoundError, type ControlOutcome } from '../shared/run-control.js';
+import { RunNotFoundError, type runController } from '../shared/run-control.js';
 import type { RunReader } from './run-reader.js';
 import { RunRequestSchema, type RunRequest } from './run-request.js';
 
@@ -12,7 +12,7 @@ import { RunRequestSchema, type RunRequest } from './run-request.js';
 export type StartRun = (options: RunRequest) => Promise<{ runId: string } & Record<string, unknown>>;
 
 /** Stops, pauses or resumes a run (shared/run-control.ts, wired in `index.ts`). */
-export type ControlRun = (runId: string, action: 'stop' | 'pause' | 'resume') => Promise<ControlOutcome>;
+export type ControlRun = ReturnType<typeof runController>;
 
 export interface RunsApiDeps {
   controlRun?: ControlRun | undefined;

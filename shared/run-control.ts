@@ -27,6 +27,20 @@ export interface ControlOutcome {
   jobs: number;
 }
 
+export type RunAction = 'stop' | 'pause' | 'resume';
+
+/** The run page's buttons: one function for the three actions (a dashboard stop says where it came from). */
+export function runController(
+  deps: RunControlDeps,
+): (runId: string, action: RunAction) => Promise<ControlOutcome> {
+  return (runId, action) =>
+    action === 'stop'
+      ? stopRun(deps, runId, 'stopped from the dashboard')
+      : action === 'pause'
+        ? pauseRun(deps, runId)
+        : resumeRun(deps, runId);
+}
+
 const pausedKey = (keys: RedisKeys, runId: string) => `${keys.run(runId)}:paused`;
 
 /**

@@ -16,7 +16,7 @@ import { loadKnowledgeBase } from '../shared/kb/loader.js';
 import { packageRoot } from '../shared/paths.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { syntheticRecords, type Readout } from '../shared/readout/index.js';
-import { pauseRun, resumeRun, stopRun } from '../shared/run-control.js';
+import { runController } from '../shared/run-control.js';
 import { RunStore } from '../shared/runs.js';
 import { basic, PASSWORD, resultRecord, runMeta, USER } from './dashboard-fixtures.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
@@ -133,15 +133,7 @@ describe('dashboard API', () => {
 
   it('stops and pauses a run from its page: JSON POST behind auth, 415 without JSON, 409 when nothing changes', async () => {
     const keys = (store as unknown as { keys: RedisKeys }).keys;
-    const control = { store, queue, redis, keys };
-    app = make({
-      controlRun: (runId, action) =>
-        action === 'stop'
-          ? stopRun(control, runId, 'stopped from the dashboard')
-          : action === 'pause'
-            ? pauseRun(control, runId)
-            : resumeRun(control, runId),
-    });
+    app = make({ controlRun: runController({ store, queue, redis, keys }) });
     await store.create(runMeta('c1'));
     const post = (path: string, headers: Record<string, string>) =>
       app.request(path, { method: 'POST', headers, body: '{}' });
