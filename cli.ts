@@ -75,8 +75,36 @@ async function main(): Promise<void> {
   }
   loadDotEnv();
   const program = buildProgram();
-  rejectUnknownHelpTopic(program, process.argv.slice(2));
-  await program.parseAsync(process.argv);
+  // The command an error came from, to name it in the one line the user sees.
+  let command = '';
+  program.hook('preAction', (_program, action) => {
+    command = ` ${action.name()}`;
+  });
+  try {
+    rejectUnknownHelpTopic(program, process.argv.slice(2));
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    exitOnError(err, `loadgen${command}`);
+  }
+}
+
+/**
+ * The one place a command's error ends the process. A user's error (a bad option or variable: 2; a busy port, an
+ * unreachable service, a missing run: 1) is one line that says what to do, without a stack; a bug shows its stack.
+ */
+function exitOnError(err: unknown, prefix: string): never {
+  if (err instanceof CommanderError) {
+    // Commander has printed the message (or the help/version) already.
+    const informational = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
+    process.exit(informational.includes(err.code) ? 0 : 2);
+  }
+  const userError = userErrorOf(err);
+  if (userError) {
+    console.error(`${prefix}: ${userError.message}`);
+    process.exit(userError.exitCode);
+  }
+  console.error(`${prefix}:`, err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
 }
 
 /** `loadgen help NAME` for a command that does not exist is an unknown command (exit 2), not the help (exit 0). */
@@ -94,20 +122,5 @@ export function rejectUnknownHelpTopic(program: Command, args: string[]): void {
 // Run only when executed (`loadgen`, `node dist/cli.js`), not when a test imports `buildProgram`.
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url)) {
-  main().catch((err: unknown) => {
-    if (err instanceof CommanderError) {
-      // Commander has printed the message (or the help/version) already.
-      const informational = ['commander.helpDisplayed', 'commander.version', 'commander.help'];
-      process.exit(informational.includes(err.code) ? 0 : 2);
-    }
-    // One line that says what to do, without a stack: a bad option or variable (2), a busy port, an
-    // unreachable service, a missing run (1).
-    const userError = userErrorOf(err);
-    if (userError) {
-      console.error(`loadgen: ${userError.message}`);
-      process.exit(userError.exitCode);
-    }
-    console.error('loadgen:', err instanceof Error ? (err.stack ?? err.message) : err);
-    process.exit(1);
-  });
+  void main();
 }

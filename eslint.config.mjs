@@ -15,6 +15,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
+  },
+  {
     // Entry points, tests and benchmarks talk to the terminal directly.
     files: ['cli.ts', '**/command.ts', 'test/**', '**/*.test.ts', 'bench/**'],
     rules: { 'no-console': 'off' },

@@ -5,17 +5,12 @@
  */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { enqueueJobs } from './producer/enqueue.js';
-import {
-  describeZodError,
-  QUERY_QUEUE,
-  QueryJobSchema,
-  type QueryJob,
-  type ResultRecord,
-} from './shared/jobs.js';
+import { enqueueJobs } from './producer/index.js';
+import { describeZodError } from './shared/errors.js';
+import { QUERY_QUEUE, QueryJobSchema, type QueryJob } from './shared/query-job.js';
+import type { ResultRecord } from './shared/result-record.js';
 import { bullConnection, createRedis, RedisKeys } from './shared/redis.js';
-import { buildReadout, type Readout } from './shared/readout/build-readout.js';
-import { loadExperiments, selectExperiments } from './shared/readout/experiments.js';
+import { buildReadout, type Readout, loadExperiments, selectExperiments } from './readout/index.js';
 import { pauseRun, resumeRun, stopRun, type ControlOutcome } from './shared/run-control.js';
 import { RunMetaSchema, RunStore, type RunMeta, type RunState } from './shared/runs.js';
 
@@ -24,12 +19,14 @@ export {
   QUERY_JOB_OPTIONS,
   QUERY_QUEUE,
   QueryJobSchema,
-  ResultRecordSchema,
   queryJobId,
-} from './shared/jobs.js';
-export type { QueryJob, ResultRecord, UserContext, Verdict } from './shared/jobs.js';
+} from './shared/query-job.js';
+export { ResultRecordSchema } from './shared/result-record.js';
+export type { QueryJob } from './shared/query-job.js';
+export type { ResultRecord, Verdict } from './shared/result-record.js';
+export type { UserContext } from './shared/user-context.js';
 export type { RunMeta, RunState, RunStatus } from './shared/runs.js';
-export type { Readout, ExperimentReadout, RunSummary } from './shared/readout/build-readout.js';
+export type { Readout, ExperimentReadout, RunSummary } from './readout/index.js';
 export type { ControlOutcome } from './shared/run-control.js';
 
 export interface LoadgenClientOptions {

@@ -1,6 +1,6 @@
 import type { Env } from '../shared/config.js';
-import { loadKnowledgeBase } from '../shared/kb/loader.js';
-import { createOpenAIClient, type LlmSettings } from '../shared/llm-clients.js';
+import { loadKnowledgeBase } from '../shared/kb/index.js';
+import { createOpenAIClient, type LlmSettings } from '../shared/llm/index.js';
 import { redactUrl, type Logger } from '../shared/logger.js';
 import type { AgentServiceConfig } from './config.js';
 import { loadOrBuildRedisEmbeddingIndex } from './redis-embedding-index.js';

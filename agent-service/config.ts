@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_CHARS } from '../shared/chat.js';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
-import { kbEnv } from '../shared/kb/kb-env.js';
+import { kbEnv } from '../shared/kb/index.js';
 import { mcpEnv } from './tools/tools-env.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);

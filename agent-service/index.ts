@@ -11,7 +11,7 @@ import {
   llmMode,
   normalizeProvider,
   type LlmSettings,
-} from '../shared/llm-clients.js';
+} from '../shared/llm/index.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
 import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { defaultPrices } from '../shared/pricing.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { commonEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
-import { kbEnv } from '../shared/kb/kb-env.js';
-import { createOpenAIClient, llmMode } from '../shared/llm-clients.js';
+import { kbEnv } from '../shared/kb/index.js';
+import { createOpenAIClient, llmMode } from '../shared/llm/index.js';
 import { createLogger, redactUrl } from '../shared/logger.js';
 
 /** Environment of `loadgen kb`. */
@@ -45,7 +45,7 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
       const config = loadKbConfig(env);
       const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr });
       // Loaded here, not at the top: the PDF parser would otherwise sit in every `loadgen` process.
-      const { loadKnowledgeBase } = await import('../shared/kb/loader.js');
+      const { loadKnowledgeBase } = await import('../shared/kb/index.js');
       const base = await loadKnowledgeBase(opts.dir ?? config.KB_DIR, { logger });
       const headings = new Set(base.chunks.map((c) => `${c.docId}#${c.heading ?? ''}`));
       const summary = {
@@ -78,7 +78,7 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
       const model = opts.model ?? config.KB_EMBEDDING_MODEL;
       const llm = { simUrl: config.LLM_SIM_URL, openaiApiKey: config.OPENAI_API_KEY };
       const openai = createOpenAIClient(llm, 'openai', 'loadgen kb index (embeddings)');
-      const { loadKnowledgeBase } = await import('../shared/kb/loader.js');
+      const { loadKnowledgeBase } = await import('../shared/kb/index.js');
       const { loadOrBuildRedisEmbeddingIndex } = await import('./redis-embedding-index.js');
       const base = await loadKnowledgeBase(opts.dir ?? config.KB_DIR, { logger });
       logger.info({ mode: llmMode(llm), redis: redactUrl(config.REDIS_URL), model }, 'kb index');

@@ -1,8 +1,4 @@
-import {
-  loadOrBuildEmbeddingIndex,
-  type EmbeddingIndex,
-  type IndexOptions,
-} from '../shared/kb/embedding-index.js';
+import { loadOrBuildEmbeddingIndex, type EmbeddingIndex, type IndexOptions } from '../shared/kb/index.js';
 import { checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 
 export interface RedisEmbeddingIndexOptions extends Omit<IndexOptions, 'redis' | 'keys'> {

@@ -1,5 +1,5 @@
 import { Queue, Worker } from 'bullmq';
-import { QUERY_JOB_OPTIONS } from '../shared/jobs.js';
+import { QUERY_JOB_OPTIONS } from '../shared/query-job.js';
 import { bullConnection } from '../shared/redis.js';
 import type { BenchLine } from './bench-table.js';
 

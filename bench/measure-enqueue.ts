@@ -1,6 +1,12 @@
 import { Queue } from 'bullmq';
 import { createRun } from '../producer/index.js';
-import { QUERY_JOB_NAME, QUERY_JOB_OPTIONS, QUERY_QUEUE, queryJobId, type QueryJob } from '../shared/jobs.js';
+import {
+  QUERY_JOB_NAME,
+  QUERY_JOB_OPTIONS,
+  QUERY_QUEUE,
+  queryJobId,
+  type QueryJob,
+} from '../shared/query-job.js';
 import { bullConnection, createRedis } from '../shared/redis.js';
 import type { BenchLine } from './bench-table.js';
 

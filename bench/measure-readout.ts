@@ -3,7 +3,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { syntheticRecords } from '../shared/readout/synthetic-records.js';
+import { syntheticRecords } from '../readout/index.js';
 import type { BenchLine } from './bench-table.js';
 import { CLI } from './child-process.js';
 

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { loadConfig as loadProducerConfig } from '../producer/index.js';
 import type { Env } from '../shared/config.js';
-import { QUERY_QUEUE } from '../shared/jobs.js';
+import { QUERY_QUEUE } from '../shared/query-job.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { runController } from '../shared/run-control.js';
@@ -26,7 +26,7 @@ export { readoutBuilder } from './readout.js';
 export { producerStartRun, type StartRunSettings } from './start-run.js';
 export { HTTP_MAX_QUERIES, RunRequestSchema, type RunRequest } from './run-request.js';
 export type { RunListItem } from './run-reader.js';
-export type { RunSummary } from './run-summary.js';
+export type { RunOverview } from './run-overview.js';
 
 export { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './config.js';
 

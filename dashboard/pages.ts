@@ -2,7 +2,7 @@ import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
 import { bullBoardQueueUrl } from './bull-board.js';
 import type { RunListItem } from './run-reader.js';
-import type { RunSummary } from './run-summary.js';
+import type { RunOverview } from './run-overview.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -135,7 +135,7 @@ function table(rows: [string, unknown][]): Html {
 }
 
 /** `/runs/:id`: progress, spend against budget, throughput over time, failures by reason; polls the API. */
-export function runPage(summary: RunSummary, queueName: string, refreshMs: number): Html {
+export function runPage(summary: RunOverview, queueName: string, refreshMs: number): Html {
   const id = encodeURIComponent(summary.runId);
   const data = {
     api: `/api/runs/${id}`,

@@ -4,7 +4,7 @@ import {
   renderHtml,
   type Experiment,
   type Readout,
-} from '../shared/readout/index.js';
+} from '../readout/index.js';
 import type { ReadoutBuilder } from './app.js';
 
 /**

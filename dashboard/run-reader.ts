@@ -1,6 +1,6 @@
-import type { ResultRecord } from '../shared/jobs.js';
+import type { ResultRecord } from '../shared/result-record.js';
 import type { RunState, RunStore } from '../shared/runs.js';
-import { displayStatus, summarizeRun, type RunDisplayStatus, type RunSummary } from './run-summary.js';
+import { displayStatus, runOverview, type RunDisplayStatus, type RunOverview } from './run-overview.js';
 
 /** One row of the runs list (`GET /api/runs`): cheap to read, so a long list stays fast. */
 export interface RunListItem {
@@ -99,9 +99,9 @@ export class RunReader {
     return heldRun(run.byId.values(), run.logged + ids.length);
   }
 
-  async summary(runId: string): Promise<RunSummary | undefined> {
+  async summary(runId: string): Promise<RunOverview | undefined> {
     const run = await this.read(runId);
-    return run && summarizeRun(run.state, run.records);
+    return run && runOverview(run.state, run.records);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { RunOptionsSchema } from '../producer/options.js';
+import { RunOptionsSchema } from '../producer/index.js';
 
 /**
  * The most queries (and pool users) one `POST /api/runs` may ask for. The producer generates the set in the

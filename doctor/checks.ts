@@ -7,7 +7,7 @@ import {
   normalizeProvider,
   type LlmSettings,
   type Provider,
-} from '../shared/llm-clients.js';
+} from '../shared/llm/index.js';
 import type { Manifest } from '../shared/manifest.js';
 import type { PriceTable } from '../shared/pricing.js';
 import { fail, ok, type CheckLine } from './check-line.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Experiment } from '../shared/readout/experiments.js';
+import type { Experiment } from '../readout/index.js';
 import { redactUrl } from '../shared/logger.js';
 import { fail, ok, type CheckLine } from './check-line.js';
 

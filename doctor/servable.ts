@@ -1,7 +1,7 @@
-import type { UserContext } from '../shared/jobs.js';
+import type { UserContext } from '../shared/user-context.js';
 import type { Manifest } from '../shared/manifest.js';
 import { Random, seedFromString } from '../shared/random.js';
-import { userForSegment } from '../producer/users.js';
+import { userForSegment } from '../producer/index.js';
 
 /** An AI Config variation that the manifest's targeting serves to users of at least one segment. */
 export interface ServableVariation {

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Metric } from '../shared/catalog.js';
 import type { Manifest } from '../shared/manifest.js';
 import type { PriceTable } from '../shared/pricing.js';
-import type { Experiment } from '../shared/readout/experiments.js';
+import type { Experiment } from '../readout/index.js';
 import {
   metricBody,
   modelConfigs,

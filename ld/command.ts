@@ -8,7 +8,7 @@ import { createLogger } from '../shared/logger.js';
 import { loadManifest } from '../shared/manifest.js';
 import { dataPath } from '../shared/paths.js';
 import { defaultPrices } from '../shared/pricing.js';
-import { loadExperiments } from '../shared/readout/experiments.js';
+import { loadExperiments } from '../readout/index.js';
 import { bootstrapProject } from './bootstrap.js';
 import { loadConfig } from './config.js';
 import { LaunchDarklyRestClient } from './rest-client.js';

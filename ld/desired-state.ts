@@ -3,7 +3,7 @@ import { toolNamesOf } from '../shared/tool-definitions.js';
 import type { Metric } from '../shared/catalog.js';
 import type { Manifest, ManifestVariation } from '../shared/manifest.js';
 import type { PriceTable } from '../shared/pricing.js';
-import type { Experiment } from '../shared/readout/experiments.js';
+import type { Experiment } from '../readout/index.js';
 
 /** A custom metric as the REST API creates it (`POST /api/v2/metrics/{project}`). */
 export interface MetricBody {

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { rolloutWeights, segmentMatchClause } from '../shared/flag-file.js';
 import type { Manifest, ManifestRule } from '../shared/manifest.js';
-import type { Experiment } from '../shared/readout/experiments.js';
+import type { Experiment } from '../readout/index.js';
 import { experimentPlacements } from './desired-state.js';
 import type { ProjectWriter } from './project-writer.js';
 import { BETA } from './rest-client.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commonEnv, parseEnv, type Env } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
-import { describeZodError } from '../shared/jobs.js';
+import { describeZodError } from '../shared/errors.js';
 import { DEFAULT_PROFILE_PATH } from './profile.js';
 
 const SimEnvSchema = z.object({

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import { describeZodError } from '../shared/jobs.js';
+import { describeZodError } from '../shared/errors.js';
 import { ConfigError } from '../shared/errors.js';
 import { dataPath } from '../shared/paths.js';
 import { DistributionSchema } from './distribution.js';

@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { describeZodError } from '../shared/jobs.js';
+import { describeZodError } from '../shared/errors.js';
 
 /** Waits `ms`, or less if the client goes away. */
 export function delay(ms: number, signal: AbortSignal): Promise<void> {

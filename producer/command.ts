@@ -2,12 +2,11 @@ import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { Env } from '../shared/config.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
-import { DEFAULT_DECIDE_EVERY, formatDecidedStop } from '../shared/follow-run.js';
+import { DEFAULT_DECIDE_EVERY, formatDecidedStop } from '../readout/index.js';
 import { loadConfig } from './config.js';
 import type { RunPhase } from './create-run.js';
-import { ProducerError } from './errors.js';
 import { TOPIC_METHODS, type RunOptionsInput } from './options.js';
-import { formatPlan } from './plan.js';
+import { formatPlan } from './run-plan.js';
 
 /** Where the command reads its environment and writes; tests hand in their own. */
 export interface RunCommandIo {
@@ -186,7 +185,7 @@ export function registerRunCommand(
     .action(async (raw: RawOptions) => {
       const setExitCode = io.setExitCode ?? ((code: number) => (process.exitCode = code));
       if (raw.smoke) {
-        const { runSmokeCommand } = await import('../doctor/smoke-command.js');
+        const { runSmokeCommand } = await import('../doctor/index.js');
         setExitCode(await runSmokeCommand(io.env, io.stdout));
         return;
       }
@@ -195,8 +194,8 @@ export function registerRunCommand(
         !config.llm.simUrl &&
         Boolean(config.llm.openaiApiKey || config.llm.anthropicApiKey || config.llm.mistralApiKey);
       if (live && raw.doctor && !raw.dryRun) {
-        const { runDoctor } = await import('../doctor/run-doctor.js');
-        const { printReport } = await import('../doctor/command.js');
+        const { runDoctor } = await import('../doctor/index.js');
+        const { printReport } = await import('../doctor/index.js');
         const report = await runDoctor({ env: io.env });
         printReport(report, io.stderr);
         if (!report.ok) {
@@ -284,14 +283,8 @@ export function registerRunCommand(
             );
           }
         }
-      } catch (err) {
+      } finally {
         progress.stop();
-        if (err instanceof ProducerError) {
-          io.stderr.write(`loadgen run: ${err.message}\n`);
-          setExitCode(1);
-          return;
-        }
-        throw err;
       }
     });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { commonEnv, llmEnv, llmSettingsFrom, parseEnv, type Env } from '../shared/config.js';
-import { kbEnv } from '../shared/kb/kb-env.js';
-import type { LlmSettings } from '../shared/llm-clients.js';
+import { kbEnv } from '../shared/kb/index.js';
+import type { LlmSettings } from '../shared/llm/index.js';
 
 /** What `loadgen run` reads from the environment. */
 export const ProducerEnvSchema = z.object({

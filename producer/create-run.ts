@@ -4,17 +4,26 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { arrivalOffsets, scheduleFrom } from '../shared/arrivals.js';
 import { ConfigError } from '../shared/errors.js';
-import { QUERY_QUEUE, type QueryJob } from '../shared/jobs.js';
-import { loadKnowledgeBase } from '../shared/kb/loader.js';
-import type { LlmSettings } from '../shared/llm-clients.js';
+import { QUERY_QUEUE, type QueryJob } from '../shared/query-job.js';
+import { loadKnowledgeBase } from '../shared/kb/index.js';
+import type { LlmSettings } from '../shared/llm/index.js';
 import type { Logger } from '../shared/logger.js';
 import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { packageRoot } from '../shared/paths.js';
 import { defaultPrices, type PriceTable } from '../shared/pricing.js';
 import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
-import { everyExperimentDecided, followRun, type FollowRunOutcome } from '../shared/follow-run.js';
-import { loadExperiments, selectExperiments, type Experiment } from '../shared/readout/experiments.js';
-import { defaultNeeds, queriesFor, sizesFromJobs, type ExperimentNeed } from '../shared/run-sizing.js';
+import {
+  everyExperimentDecided,
+  followRun,
+  type FollowRunOutcome,
+  loadExperiments,
+  selectExperiments,
+  type Experiment,
+  defaultNeeds,
+  queriesFor,
+  sizesFromJobs,
+  type ExperimentNeed,
+} from '../readout/index.js';
 import { RunStore, type RunMeta, type RunMode } from '../shared/runs.js';
 import { enqueueJobs } from './enqueue.js';
 import { OptionError, ProducerError } from './errors.js';
@@ -22,7 +31,7 @@ import { generateQueries } from './generate.js';
 import { simulatorSettings } from './sim-settings.js';
 import { createJsonModel, defaultGenerationModel, type JsonModel } from './llm-json.js';
 import { MAX_QUERIES, parseRunOptions, type RunOptions, type RunOptionsInput } from './options.js';
-import { countJobs, estimateCost, type RunPlan } from './plan.js';
+import { countJobs, estimateCost, type RunPlan } from './run-plan.js';
 import { readQuerySet, writeQuerySet } from './query-set.js';
 import { RedisTopicCache, type TopicCache } from './topic-cache.js';
 import { hasProviderKey, loadTopics, MIN_TOPICS, resolveTopicMethod } from './topic-source.js';

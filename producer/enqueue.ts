@@ -1,5 +1,5 @@
 import type { Queue } from 'bullmq';
-import { QUERY_JOB_NAME, QUERY_JOB_OPTIONS, queryJobId, type QueryJob } from '../shared/jobs.js';
+import { QUERY_JOB_NAME, QUERY_JOB_OPTIONS, queryJobId, type QueryJob } from '../shared/query-job.js';
 
 export interface EnqueueOptions {
   /** Jobs per `addBulk` call (one Redis round trip each). */

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../shared/errors.js';
-import { QueryJobSchema } from '../shared/jobs.js';
+import { QueryJobSchema } from '../shared/query-job.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../shared/kb/loader.js';
 import { loadManifest, userInSegment } from '../shared/manifest.js';
 import { packageRoot } from '../shared/paths.js';

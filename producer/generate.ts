@@ -1,4 +1,4 @@
-import { COMPLEXITIES, type Complexity, type QueryJob } from '../shared/jobs.js';
+import { COMPLEXITIES, type Complexity, type QueryJob } from '../shared/query-job.js';
 import type { Logger } from '../shared/logger.js';
 import type { Manifest } from '../shared/manifest.js';
 import { Random, seedFromString } from '../shared/random.js';

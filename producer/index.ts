@@ -14,11 +14,13 @@ export { loadConfig, type ProducerConfig } from './config.js';
 export {
   parseRunOptions,
   parseSegmentMix,
+  RunOptionsSchema,
   type RunOptions,
   type RunOptionsInput,
   type SegmentMix,
 } from './options.js';
-export { formatPlan, type RunPlan, type CostEstimate } from './plan.js';
+export { formatPlan, type RunPlan, type CostEstimate } from './run-plan.js';
 export { readQuerySet, writeQuerySet } from './query-set.js';
 export { extractTopics, groundTopic, type Topic } from './topics.js';
-export { buildUsers, userForSegment } from './users.js';
+export { buildUsers, checkSegmentMix, userForSegment } from './users.js';
+export { enqueueJobs } from './enqueue.js';

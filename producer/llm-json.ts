@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ConfigError } from '../shared/errors.js';
-import { describeZodError } from '../shared/jobs.js';
+import { describeZodError } from '../shared/errors.js';
 import {
   assertProviderAvailable,
   ProviderModelCaller,

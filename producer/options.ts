@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { OptionError } from './errors.js';
-import { DEFAULT_DECIDE_EVERY, StopWhenDecidedSchema } from '../shared/follow-run.js';
-import { RUN_ID_PATTERN } from '../shared/jobs.js';
+import { DEFAULT_DECIDE_EVERY, StopWhenDecidedSchema } from '../readout/index.js';
+import { RUN_ID_PATTERN } from '../shared/query-job.js';
 import { ARRIVAL_KINDS, parseDuration, parseStages, type Stage } from '../shared/arrivals.js';
 
 export const TOPIC_METHODS = ['auto', 'extractive', 'llm'] as const;

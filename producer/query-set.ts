@@ -1,6 +1,6 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { QueryJobSchema, type QueryJob } from '../shared/jobs.js';
+import { QueryJobSchema, type QueryJob } from '../shared/query-job.js';
 import { readJsonl } from '../shared/jsonl.js';
 import { ProducerError } from './errors.js';
 

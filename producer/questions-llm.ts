@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Complexity } from '../shared/jobs.js';
+import type { Complexity } from '../shared/query-job.js';
 import type { JsonModel } from './llm-json.js';
 import type { Topic, TopicChunk } from './topics.js';
 

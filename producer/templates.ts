@@ -1,4 +1,4 @@
-import type { Complexity } from '../shared/jobs.js';
+import type { Complexity } from '../shared/query-job.js';
 import type { Random } from '../shared/random.js';
 import type { Topic } from './topics.js';
 

@@ -1,4 +1,4 @@
-import type { LlmSettings } from '../shared/llm-clients.js';
+import type { LlmSettings } from '../shared/llm/index.js';
 import type { Logger } from '../shared/logger.js';
 import type { JsonModel } from './llm-json.js';
 import type { TopicMethod } from './options.js';

@@ -1,6 +1,6 @@
 import { ConfigError } from '../shared/errors.js';
 import { OptionError } from './errors.js';
-import type { UserContext } from '../shared/jobs.js';
+import type { UserContext } from '../shared/user-context.js';
 import { userInSegment, type Manifest, type SegmentClause } from '../shared/manifest.js';
 import type { Random } from '../shared/random.js';
 import type { SegmentMix } from './options.js';

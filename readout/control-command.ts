@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Command } from 'commander';
-import { QUERY_QUEUE, RUN_ID_PATTERN } from '../shared/jobs.js';
+import { QUERY_QUEUE, RUN_ID_PATTERN } from '../shared/query-job.js';
 import { ConfigError } from '../shared/errors.js';
 import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
 import {

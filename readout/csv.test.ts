@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ResultRecord } from '../shared/jobs.js';
+import type { ResultRecord } from '../shared/result-record.js';
 import { CSV_COLUMNS, csvHeader, csvRow } from './csv.js';
 
 describe('csv export', () => {

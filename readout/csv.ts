@@ -1,4 +1,4 @@
-import type { ResultRecord } from '../shared/jobs.js';
+import type { ResultRecord } from '../shared/result-record.js';
 
 /** The CSV columns of `loadgen export --format csv`: one row per result record, nested fields flattened. */
 export const CSV_COLUMNS = [

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { describeZodError, RUN_ID_PATTERN } from '../shared/jobs.js';
+import { describeZodError } from '../shared/errors.js';
+import { RUN_ID_PATTERN } from '../shared/query-job.js';
 import { ConfigError } from '../shared/errors.js';
 
 const fraction = (label: string) =>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UserContextSchema } from './jobs.js';
+import { UserContextSchema } from './user-context.js';
 
 /** Longest message `POST /chat` accepts by default (characters); the agent service can be configured lower or higher. */
 export const DEFAULT_MAX_MESSAGE_CHARS = 5000;

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import type { LlmSettings } from './llm-clients.js';
+import type { LlmSettings } from './llm/index.js';
 
 export type Env = Record<string, string | undefined>;
 

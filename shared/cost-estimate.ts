@@ -1,4 +1,4 @@
-import type { QueryJob } from './jobs.js';
+import type { QueryJob } from './query-job.js';
 import type { Manifest, ManifestConfig } from './manifest.js';
 import type { PriceTable } from './pricing.js';
 

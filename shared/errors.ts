@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 /** Turns any thrown value into an `Error`, keeping the original as `cause`. */
 export function coerceError(value: unknown): Error {
   if (value instanceof Error) {
@@ -83,4 +84,16 @@ export function userErrorOf(err: unknown): UserError | undefined {
     default:
       return undefined;
   }
+}
+
+/** Formats the first problem of a failed parse as `field.path: message`. */
+export function describeZodError(error: z.ZodError): string {
+  return error.issues
+    .flatMap((issue) =>
+      // An unknown field is named as its own path (cut short: the name itself may be huge).
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((key) => `${[...issue.path, key.slice(0, 64)].join('.')}: unknown field`)
+        : [`${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`],
+    )
+    .join('; ');
 }

@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './net.js';
 import { fetchOverUndici } from './http-client.js';
-import { createAnthropicClient, createOpenAIClient } from './llm-clients.js';
+import { createAnthropicClient, createOpenAIClient } from './llm/clients.js';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 

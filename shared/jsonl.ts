@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { z } from 'zod';
-import { describeZodError } from './jobs.js';
+import { describeZodError } from './errors.js';
 
 /**
  * Streams the records of a JSONL file (blank lines skipped), each checked against `schema`. A problem throws

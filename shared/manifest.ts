@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
-import type { UserContext } from './jobs.js';
+import type { UserContext } from './user-context.js';
 import { dataPath } from './paths.js';
 import { isToolName, TOOL_NAMES } from './tool-definitions.js';
 

@@ -1,7 +1,7 @@
 import type { JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { QUERY_JOB_OPTIONS } from './jobs.js';
-import { removeWaitingJobs, runJobIds, unfinishedJobs } from './follow-run.js';
+import { QUERY_JOB_OPTIONS } from './query-job.js';
+import { removeWaitingJobs, runJobIds, unfinishedJobs } from './run-jobs.js';
 import type { RedisKeys } from './redis.js';
 import type { RunStore } from './runs.js';
 

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { ResultRecordSchema, type ResultRecord } from './jobs.js';
+import { ResultRecordSchema, type ResultRecord } from './result-record.js';
 import type { RedisKeys } from './redis.js';
 
 export const RUN_MODES = ['SIMULATED', 'LIVE'] as const;

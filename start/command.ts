@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { loadConfig } from './config.js';
 import { StartOptionsSchema } from './options.js';
 import { runStart } from './run-start.js';
-import { DEFAULT_DECIDE_EVERY } from '../shared/follow-run.js';
-import { describeZodError } from '../shared/jobs.js';
+import { DEFAULT_DECIDE_EVERY } from '../readout/index.js';
+import { describeZodError } from '../shared/errors.js';
 import { ConfigError } from '../shared/errors.js';
 import { ShutdownManager } from '../shared/shutdown.js';
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StopWhenDecidedSchema } from '../shared/follow-run.js';
+import { StopWhenDecidedSchema } from '../readout/index.js';
 import { parseDuration, parseStages } from '../shared/arrivals.js';
 
 /** A string that `parse` accepts; its error message is the issue's. */

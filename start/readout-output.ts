@@ -1,9 +1,6 @@
 import { writeFile } from 'node:fs/promises';
-import type { ResultRecord } from '../shared/jobs.js';
-import { buildReadout, type Readout } from '../shared/readout/build-readout.js';
-import type { Experiment } from '../shared/readout/experiments.js';
-import { renderHtml } from '../shared/readout/render-html.js';
-import { renderText } from '../shared/readout/render-text.js';
+import type { ResultRecord } from '../shared/result-record.js';
+import { buildReadout, type Readout, type Experiment, renderHtml, renderText } from '../readout/index.js';
 import type { RunStore } from '../shared/runs.js';
 import type { StartOptions } from './options.js';
 

@@ -3,31 +3,33 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { groupFailures } from '../dashboard/run-summary.js';
-import { printReport } from '../doctor/command.js';
-import { runDoctor } from '../doctor/run-doctor.js';
+import { groupFailures } from '../readout/index.js';
+import { printReport, runDoctor } from '../doctor/index.js';
 import { LLM_SIM_OFF } from '../shared/config.js';
-import { everyExperimentDecided, followRun, formatDecidedStop } from '../shared/follow-run.js';
-import { QUERY_QUEUE } from '../shared/jobs.js';
-import { redactUrl } from '../shared/logger.js';
-import { freePort, waitForHttp } from '../shared/net.js';
-import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
-import { buildReadout } from '../shared/readout/build-readout.js';
-import { loadExperiments, selectExperiments } from '../shared/readout/experiments.js';
-import { renderText } from '../shared/readout/render-text.js';
-import { redisServerCommand } from '../shared/redis-server.js';
 import {
+  everyExperimentDecided,
+  followRun,
+  formatDecidedStop,
+  buildReadout,
+  loadExperiments,
+  selectExperiments,
+  renderText,
   DEFAULT_RUN_SHAPE,
   defaultNeeds,
   expectedSizes,
   formatSizes,
   queriesFor,
-} from '../shared/run-sizing.js';
+  checkExitCode,
+} from '../readout/index.js';
+import { QUERY_QUEUE } from '../shared/query-job.js';
+import { redactUrl } from '../shared/logger.js';
+import { freePort, waitForHttp } from '../shared/net.js';
+import { bullConnection, checkRedis, createRedis, RedisKeys } from '../shared/redis.js';
+import { redisServerCommand } from '../shared/redis-server.js';
 import { RunStore } from '../shared/runs.js';
-import { checkExitCode } from '../readout/command.js';
 import { printPartialSummary, writeReadoutFiles } from './readout-output.js';
 import { arrivalOffsets, parseDuration, parseStages, scheduleFrom } from '../shared/arrivals.js';
-import { computeRunStats, renderRunStats } from '../shared/run-stats.js';
+import { computeRunStats, renderRunStats } from './run-stats.js';
 import { liveProgress } from './live-stats.js';
 import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';

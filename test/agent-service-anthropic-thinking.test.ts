@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { anthropicChat } from '../shared/llm/anthropic-chat.js';
 import type { ModelMessage } from '../shared/llm/index.js';
-import { createAnthropicClient } from '../shared/llm-clients.js';
+import { createAnthropicClient } from '../shared/llm/clients.js';
 
 const THINKING = { type: 'thinking', thinking: '', signature: 'sig-abc' };
 

@@ -1,7 +1,7 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { arrivalOffsets, scheduleFrom } from '../shared/arrivals.js';
-import { QUERY_QUEUE, type QueryJob } from '../shared/jobs.js';
+import { QUERY_QUEUE, type QueryJob } from '../shared/query-job.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
 import { enqueueJobs } from '../producer/enqueue.js';

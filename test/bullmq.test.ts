@@ -1,6 +1,6 @@
 import { Queue, Worker, type Job } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QUERY_JOB_NAME, QUERY_QUEUE, queryJobId, type QueryJob } from '../shared/jobs.js';
+import { QUERY_JOB_NAME, QUERY_QUEUE, queryJobId, type QueryJob } from '../shared/query-job.js';
 import { createRedis, bullConnection } from '../shared/redis.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 

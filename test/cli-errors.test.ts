@@ -45,14 +45,36 @@ describe('loadgen CLI errors', () => {
     const { code, stderr } = await cli(['sim', '--port', String(busyPort)], { LOG_LEVEL: 'silent' });
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(
-      `loadgen: port 127.0.0.1:${busyPort} is already in use: stop the process that has it or choose another port`,
+      `loadgen sim: port 127.0.0.1:${busyPort} is already in use: stop the process that has it or choose another port`,
     );
   });
 
   it('prints a bad variable as a configuration error, exit 2, no stack', async () => {
     const { code, stderr } = await cli(['worker'], { WORKER_CONCURRENCY: '0' });
     expect(code).toBe(2);
-    expect(stderr).toMatch(/^loadgen: invalid environment:\n {2}WORKER_CONCURRENCY:/);
+    expect(stderr).toMatch(/^loadgen worker: invalid environment:\n {2}WORKER_CONCURRENCY:/);
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names the command in the one line of a run that cannot reach Redis, without the password, exit 1', async () => {
+    const { code, stderr } = await cli(['run', '--queries', '3'], {
+      REDIS_URL: 'redis://:hunter2secret@127.0.0.1:1',
+      REDIS_CONNECT_TIMEOUT_MS: '1000',
+      LOG_LEVEL: 'silent',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^loadgen run: cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:1\/?: /);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).not.toContain('hunter2');
+  });
+
+  it('prints a missing run as one line naming the command, exit 1', async () => {
+    const { code, stderr } = await cli(['report', 'no-such-run'], {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      LOG_LEVEL: 'silent',
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^loadgen report: cannot reach Redis at redis:\/\/127\.0\.0\.1:1\/?/);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
   });
 });

@@ -6,7 +6,7 @@ import { loadConfig as agentConfig } from '../agent-service/config.js';
 import { loadConfig as dashboardConfig } from '../dashboard/config.js';
 import { loadConfig as producerConfig } from '../producer/config.js';
 import { llmSettingsFrom } from '../shared/config.js';
-import { llmMode } from '../shared/llm-clients.js';
+import { llmMode } from '../shared/llm/clients.js';
 import { loadConfig as workerConfig } from '../worker/config.js';
 
 type Vars = Record<string, string | undefined>;

@@ -9,13 +9,13 @@ import {
   startDashboard,
   readoutBuilder,
   type DashboardDeps,
-  type RunSummary,
+  type RunOverview,
 } from '../dashboard/index.js';
-import { QUERY_JOB_NAME, QUERY_QUEUE } from '../shared/jobs.js';
+import { QUERY_JOB_NAME, QUERY_QUEUE } from '../shared/query-job.js';
 import { loadKnowledgeBase } from '../shared/kb/loader.js';
 import { packageRoot } from '../shared/paths.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
-import { syntheticRecords, type Readout } from '../shared/readout/index.js';
+import { syntheticRecords, type Readout } from '../readout/index.js';
 import { runController } from '../shared/run-control.js';
 import { RunStore } from '../shared/runs.js';
 import { basic, PASSWORD, resultRecord, runMeta, USER } from './dashboard-fixtures.js';
@@ -109,7 +109,7 @@ describe('dashboard API', () => {
 
     const res = await app.request('/api/runs/r1', { headers: basic() });
     expect(res.status).toBe(200);
-    const summary = (await res.json()) as RunSummary;
+    const summary = (await res.json()) as RunOverview;
     expect(summary).toMatchObject({
       runId: 'r1',
       mode: 'SIMULATED',
@@ -341,7 +341,9 @@ describe('POST /api/runs', () => {
     expect(await retry.json()).toMatchObject({ runId: 'from-http', created: false });
     expect(await queue.count()).toBe(6);
 
-    const run = (await (await app.request('/api/runs/from-http', { headers: basic() })).json()) as RunSummary;
+    const run = (await (
+      await app.request('/api/runs/from-http', { headers: basic() })
+    ).json()) as RunOverview;
     expect(run).toMatchObject({
       status: 'running',
       progress: { total: 6, recorded: 0 },

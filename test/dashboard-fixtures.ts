@@ -1,4 +1,4 @@
-import type { ResultRecord } from '../shared/jobs.js';
+import type { ResultRecord } from '../shared/result-record.js';
 import type { RunMeta } from '../shared/runs.js';
 
 /** Run meta as the producer records it; `over` replaces fields. */

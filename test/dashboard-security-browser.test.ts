@@ -5,7 +5,7 @@ import { Queue } from 'bullmq';
 import { chromium, type BrowserContext } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDashboard } from '../dashboard/index.js';
-import { QUERY_JOB_NAME, QUERY_QUEUE } from '../shared/jobs.js';
+import { QUERY_JOB_NAME, QUERY_QUEUE } from '../shared/query-job.js';
 import { listenHttp } from '../shared/http-server.js';
 import { bullConnection } from '../shared/redis.js';
 import { PASSWORD, USER } from './dashboard-fixtures.js';

@@ -7,7 +7,7 @@ import { listenHttp } from '../shared/http-server.js';
 import type { Logger } from '../shared/logger.js';
 import { createDashboardApp, startDashboard } from '../dashboard/index.js';
 import { hostAllowed } from '../dashboard/request-guard.js';
-import { QUERY_QUEUE } from '../shared/jobs.js';
+import { QUERY_QUEUE } from '../shared/query-job.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
 import { basic, PASSWORD, USER } from './dashboard-fixtures.js';

@@ -3,15 +3,9 @@ import { buildProgram } from '../cli.js';
 import { assertSafeBinding, isLoopbackHost } from '../dashboard/auth.js';
 import { loadConfig } from '../dashboard/config.js';
 import { startDashboard } from '../dashboard/index.js';
-import {
-  displayStatus,
-  failureReason,
-  groupFailures,
-  summarizeRun,
-  throughputBuckets,
-} from '../dashboard/run-summary.js';
+import { displayStatus, runOverview, throughputBuckets } from '../dashboard/run-overview.js';
 import { ConfigError } from '../shared/errors.js';
-import { buildReadout } from '../shared/readout/index.js';
+import { buildReadout, failureReason, groupFailures } from '../readout/index.js';
 import type { RunState } from '../shared/runs.js';
 import { resultRecord, runMeta } from './dashboard-fixtures.js';
 
@@ -67,7 +61,7 @@ describe('run summary', () => {
   });
 
   it('reports spend against budget, counts unpriced results apart, and adds generation to harness cost', () => {
-    const summary = summarizeRun(
+    const summary = runOverview(
       state({ meta: runMeta('r', { budgetUsd: 4, harnessCostUsd: 0.5 }), spendUsd: 1 }),
       [resultRecord('r', 0), resultRecord('r', 1, { requestCostUsd: null })],
     );
@@ -94,7 +88,7 @@ describe('run summary', () => {
         ...(seq === 5 ? { status: 'failed' as const, requestCostUsd: null } : {}),
       }),
     );
-    const summary = summarizeRun(run, records);
+    const summary = runOverview(run, records);
     const readout = buildReadout({ records, run, experiments: [], seed: 1 }).run;
     expect(summary.progress).toMatchObject({
       completed: readout.counts.completed,
@@ -109,7 +103,7 @@ describe('run summary', () => {
     });
     // Completed results only: 100..500 ms; nearest rank p50 = 3rd, p95 = 5th.
     expect(summary.latencyMs).toEqual({ p50: 300, p95: 500 });
-    expect(summarizeRun(run, []).latencyMs).toEqual({ p50: null, p95: null });
+    expect(runOverview(run, []).latencyMs).toEqual({ p50: null, p95: null });
   });
 });
 

@@ -9,7 +9,7 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, parse } from 'yaml';
 import { buildProgram } from '../cli.js';
-import { QUERY_QUEUE } from '../shared/jobs.js';
+import { QUERY_QUEUE } from '../shared/query-job.js';
 
 /**
  * deploy/kubernetes, checked without a cluster: every object validates against the Kubernetes or KEDA schema

@@ -14,7 +14,7 @@ import { writeFlagFile } from '../shared/flag-file.js';
 import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { dataPath, packageRoot } from '../shared/paths.js';
 import { maintainedPrice, PriceTable } from '../shared/pricing.js';
-import { loadExperiments } from '../shared/readout/experiments.js';
+import { loadExperiments } from '../readout/experiments.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { RedisServer } from '../shared/redis-server.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';

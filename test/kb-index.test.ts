@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
 import { loadOrBuildEmbeddingIndex } from '../shared/kb/embedding-index.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../shared/kb/loader.js';
-import { createOpenAIClient } from '../shared/llm-clients.js';
+import { createOpenAIClient } from '../shared/llm/clients.js';
 import { packageRoot } from '../shared/paths.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { createSearchV2Tool } from '../agent-service/tools/search-v2.js';

@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createAnthropicClient, createOpenAIClient } from '../shared/llm-clients.js';
+import { createAnthropicClient, createOpenAIClient } from '../shared/llm/clients.js';
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
 
 const ZERO_LATENCY = { allModels: { latency: { ttftMs: 0, perTokenMs: 0 } } };

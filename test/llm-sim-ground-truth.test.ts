@@ -2,7 +2,7 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createAnthropicClient, createOpenAIClient } from '../shared/llm-clients.js';
+import { createAnthropicClient, createOpenAIClient } from '../shared/llm/clients.js';
 import { JUDGE_NAME, startLlmSim, type LlmSim } from '../llm-sim/index.js';
 
 const PER_MODEL = 2000;

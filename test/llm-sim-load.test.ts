@@ -1,5 +1,5 @@
 import { afterEach, expect, it } from 'vitest';
-import { createAnthropicClient, createOpenAIClient } from '../shared/llm-clients.js';
+import { createAnthropicClient, createOpenAIClient } from '../shared/llm/clients.js';
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
 
 let sim: LlmSim | undefined;

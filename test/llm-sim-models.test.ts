@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
-import { createAnthropicClient, createOpenAIClient } from '../shared/llm-clients.js';
+import { createAnthropicClient, createOpenAIClient } from '../shared/llm/clients.js';
 
 let sim: LlmSim;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { createAnthropicClient, createOpenAIClient } from '../shared/llm-clients.js';
+import { createAnthropicClient, createOpenAIClient } from '../shared/llm/clients.js';
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
 
 const ZERO_LATENCY = { allModels: { latency: { ttftMs: 0, perTokenMs: 0 } } };

@@ -6,7 +6,7 @@ import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
 import { createRun, formatPlan } from '../producer/index.js';
 import { createJsonModel } from '../producer/llm-json.js';
 import { llmTopics } from '../producer/topics-llm.js';
-import { QueryJobSchema } from '../shared/jobs.js';
+import { QueryJobSchema } from '../shared/query-job.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';

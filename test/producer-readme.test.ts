@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QUERY_JOB_NAME, QUERY_QUEUE, QueryJobSchema, queryJobId } from '../shared/jobs.js';
+import { QUERY_JOB_NAME, QUERY_QUEUE, QueryJobSchema, queryJobId } from '../shared/query-job.js';
 import { packageRoot } from '../shared/paths.js';
 import { bullConnection } from '../shared/redis.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';

@@ -7,11 +7,12 @@ import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerReadoutCommands } from '../readout/command.js';
+import { ReadoutError } from '../readout/index.js';
 import { ConfigError } from '../shared/errors.js';
-import type { ResultRecord } from '../shared/jobs.js';
-import type { Readout } from '../shared/readout/build-readout.js';
-import type { Plan } from '../shared/readout/plan.js';
-import { syntheticRecords } from '../shared/readout/synthetic-records.js';
+import type { ResultRecord } from '../shared/result-record.js';
+import type { Readout } from '../readout/build-readout.js';
+import type { Plan } from '../readout/experiment-plan.js';
+import { syntheticRecords } from '../readout/synthetic-records.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore, type RunMeta } from '../shared/runs.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
@@ -217,40 +218,38 @@ describe('loadgen report / export / plan', () => {
       /treatment rate of 1\.08/,
     );
 
-    expect(await cli('report', 'no-such-run')).toBe('');
-    expect(err.text).toBe(
-      `loadgen report: run "no-such-run" not found (REDIS_PREFIX=${prefix}); see the runs on the dashboard\n`,
+    // A ReadoutError is exit 1: the CLI prints it as one line, `loadgen report: …` (test/cli-errors.test.ts).
+    await expect(cli('report', 'no-such-run')).rejects.toThrow(
+      new ReadoutError(`run "no-such-run" not found (REDIS_PREFIX=${prefix}); see the runs on the dashboard`),
     );
-    expect(exitCode).toBe(1);
+    expect(out.text).toBe('');
 
-    exitCode = undefined;
     const file = join(dir, 'bad.jsonl');
     const good = JSON.stringify(runRecords('r')[0]);
     await writeFile(file, `${good}\n\n${JSON.stringify({ ...JSON.parse(good), userKey: 5 })}\n`);
-    await cli('report', '--input', file);
-    expect(err.text).toMatch(new RegExp(`^loadgen report: ${file}:3: userKey: `));
-    expect(exitCode).toBe(1);
-    await cli('report', '--input', join(dir, 'missing.jsonl'));
-    expect(err.text).toBe(`loadgen report: cannot read ${join(dir, 'missing.jsonl')}: no such file\n`);
+    await expect(cli('report', '--input', file)).rejects.toThrow(new RegExp(`^${file}:3: userKey: `));
+    await expect(cli('report', '--input', join(dir, 'missing.jsonl'))).rejects.toThrow(
+      new ReadoutError(`cannot read ${join(dir, 'missing.jsonl')}: no such file`),
+    );
   });
 
-  it('names an output it cannot write (export --output, report --html) in one line, exit 1', async () => {
+  it('names an output it cannot write (export --output, report --html) in a ReadoutError (exit 1)', async () => {
     await seedRun('run-w', runRecords('run-w'));
     const missing = join(dir, 'no-such-dir', 'x.jsonl');
-    expect(await cli('export', 'run-w', '--output', missing)).toBe('');
-    expect(err.text).toBe(`loadgen export: cannot write ${missing}: no such directory\n`);
-    expect(exitCode).toBe(1);
+    await expect(cli('export', 'run-w', '--output', missing)).rejects.toThrow(
+      new ReadoutError(`cannot write ${missing}: no such directory`),
+    );
+    expect(out.text).toBe('');
 
-    exitCode = undefined;
     const html = join(dir, 'no-such-dir', 'r.html');
-    expect(await cli('report', 'run-w', '--experiment', 'security-level', '--html', html)).toBe('');
-    expect(err.text).toBe(`loadgen report: cannot write ${html}: no such directory\n`);
-    expect(exitCode).toBe(1);
+    await expect(cli('report', 'run-w', '--experiment', 'security-level', '--html', html)).rejects.toThrow(
+      new ReadoutError(`cannot write ${html}: no such directory`),
+    );
+    expect(out.text).toBe('');
 
-    exitCode = undefined;
-    await cli('export', 'run-w', '--output', dir);
-    expect(err.text).toBe(`loadgen export: cannot write ${dir}: is a directory\n`);
-    expect(exitCode).toBe(1);
+    await expect(cli('export', 'run-w', '--output', dir)).rejects.toThrow(
+      new ReadoutError(`cannot write ${dir}: is a directory`),
+    );
   });
 
   it('plans users per arm and the expected spend before anything is paid', async () => {

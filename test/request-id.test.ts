@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ChatResponseSchema } from '../shared/chat.js';
-import { queryJobId } from '../shared/jobs.js';
+import { queryJobId } from '../shared/query-job.js';
 import { createLogger } from '../shared/logger.js';
 import { postChat } from '../worker/chat-client.js';
 import { AgentHarness } from './agent-service-harness.js';

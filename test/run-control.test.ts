@@ -1,12 +1,7 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  QUERY_JOB_NAME,
-  QUERY_JOB_OPTIONS,
-  QUERY_QUEUE,
-  queryJobId,
-  type ResultRecord,
-} from '../shared/jobs.js';
+import { QUERY_JOB_NAME, QUERY_JOB_OPTIONS, QUERY_QUEUE, queryJobId } from '../shared/query-job.js';
+import type { ResultRecord } from '../shared/result-record.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { pauseRun, resumeRun, stopRun } from '../shared/run-control.js';
 import { RunStore } from '../shared/runs.js';

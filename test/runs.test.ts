@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ResultRecord } from '../shared/jobs.js';
+import type { ResultRecord } from '../shared/result-record.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore, type RunMeta } from '../shared/runs.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';

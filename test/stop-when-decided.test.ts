@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { QUERY_QUEUE } from '../shared/jobs.js';
+import { QUERY_QUEUE } from '../shared/query-job.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
 import { localDefaultEnv } from './helpers/local-env.js';

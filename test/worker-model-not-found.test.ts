@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { groupFailures } from '../dashboard/run-summary.js';
+import { groupFailures } from '../readout/index.js';
 import { writeFlagFile } from '../shared/flag-file.js';
 import { loadManifest } from '../shared/manifest.js';
 import { startWorker, type WorkerHandle } from '../worker/index.js';

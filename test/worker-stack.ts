@@ -9,8 +9,8 @@ import {
   QUERY_QUEUE,
   queryJobId,
   type QueryJob,
-  type ResultRecord,
-} from '../shared/jobs.js';
+} from '../shared/query-job.js';
+import type { ResultRecord } from '../shared/result-record.js';
 import { createLogger } from '../shared/logger.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore, type RunMeta } from '../shared/runs.js';

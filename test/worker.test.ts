@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { QUERY_JOB_NAME } from '../shared/jobs.js';
+import { QUERY_JOB_NAME } from '../shared/query-job.js';
 import { CheckpointStore } from '../worker/checkpoint-store.js';
 import { startWorker, type WorkerHandle } from '../worker/index.js';
 import { resentKey } from '../worker/query-processor.js';

@@ -1,5 +1,5 @@
 import type { Job } from 'bullmq';
-import type { QueryJob } from '../shared/jobs.js';
+import type { QueryJob } from '../shared/query-job.js';
 import type { RunStore } from '../shared/runs.js';
 import { buildResultRecord } from './result-record.js';
 

@@ -1,6 +1,6 @@
 import { ChatResponseSchema, ErrorBodySchema, type ChatRequest, type ChatResponse } from '../shared/chat.js';
 import { fetchOverUndici } from '../shared/http-client.js';
-import { describeZodError } from '../shared/jobs.js';
+import { describeZodError } from '../shared/errors.js';
 import { DEFAULT_RATE_LIMIT_PAUSE_MS, FATAL_AGENT_CODES, failureKind } from './retry-policy.js';
 import { parseRetryAfter, StepError } from './step-error.js';
 

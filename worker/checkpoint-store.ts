@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ChatResponseSchema } from '../shared/chat.js';
-import { VERDICTS } from '../shared/jobs.js';
+import { VERDICTS } from '../shared/result-record.js';
 import type { RedisKeys } from '../shared/redis.js';
 
 /** Step 1 done: what the agent service answered, and how long the call took end to end. */

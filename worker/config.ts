@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
-import { resolveProvider } from '../shared/llm/resolve-provider.js';
-import { PROVIDERS, type Provider } from '../shared/providers.js';
+import { resolveProvider, PROVIDERS, type Provider } from '../shared/llm/index.js';
 import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from '../shared/redis.js';
 import { STALL_SETTINGS } from './stall-settings.js';
 

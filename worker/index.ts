@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
-import { QUERY_QUEUE } from '../shared/jobs.js';
-import { llmMode } from '../shared/llm-clients.js';
+import { QUERY_QUEUE } from '../shared/query-job.js';
+import { llmMode } from '../shared/llm/index.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
 import { bullConnection, createRedis, RedisKeys, waitForRedis } from '../shared/redis.js';
 import { ResourceStack } from '../shared/shutdown.js';

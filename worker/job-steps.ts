@@ -1,5 +1,5 @@
 import type { ChatRequest, ChatResponse } from '../shared/chat.js';
-import type { QueryJob } from '../shared/jobs.js';
+import type { QueryJob } from '../shared/query-job.js';
 import type { Logger } from '../shared/logger.js';
 import type { RunStore } from '../shared/runs.js';
 import type { BudgetGuard } from './budget-guard.js';

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
 import type { ChatResponse } from '../shared/chat.js';
-import type { ResultRecord } from '../shared/jobs.js';
+import type { ResultRecord } from '../shared/result-record.js';
 import { createLogger } from '../shared/logger.js';
 import { unstartedRecord } from '../shared/runs.js';
 import type { ChatCheckpoint, Checkpoint, JudgeCheckpoint } from './checkpoint-store.js';

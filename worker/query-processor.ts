@@ -1,6 +1,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { coerceError } from '../shared/errors.js';
-import { describeZodError, QueryJobSchema, RUN_ID_PATTERN, type QueryJob } from '../shared/jobs.js';
+import { describeZodError } from '../shared/errors.js';
+import { QueryJobSchema, RUN_ID_PATTERN, type QueryJob } from '../shared/query-job.js';
 import type { Logger } from '../shared/logger.js';
 import type { RedisKeys } from '../shared/redis.js';
 import type { RunStore } from '../shared/runs.js';

@@ -1,7 +1,8 @@
 import type { LDContext } from '@launchdarkly/node-server-sdk';
 import { metricByKey, type Metric } from '../shared/catalog.js';
 import type { TrackData } from '../shared/chat.js';
-import type { UserContext, Verdict } from '../shared/jobs.js';
+import type { Verdict } from '../shared/result-record.js';
+import type { UserContext } from '../shared/user-context.js';
 import { userContext } from '../shared/user-context.js';
 
 /**

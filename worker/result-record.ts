@@ -1,4 +1,5 @@
-import type { QueryJob, ResultRecord } from '../shared/jobs.js';
+import type { QueryJob } from '../shared/query-job.js';
+import type { ResultRecord } from '../shared/result-record.js';
 import type { ChatCheckpoint, JudgeCheckpoint } from './checkpoint-store.js';
 
 export interface RecordInput {

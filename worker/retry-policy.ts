@@ -1,5 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
-import { QUERY_JOB_OPTIONS } from '../shared/jobs.js';
+import { QUERY_JOB_OPTIONS } from '../shared/query-job.js';
 import { StepError, type FailureKind } from './step-error.js';
 
 /*

@@ -1,5 +1,5 @@
 import { Annotation } from '@langchain/langgraph';
-import type { UserContext } from '../../shared/jobs.js';
+import type { UserContext } from '../../shared/user-context.js';
 
 export interface ChatTurn {
   role: 'user' | 'assistant';

@@ -1,4 +1,4 @@
-import type { Provider } from '../../shared/llm-clients.js';
+import type { Provider } from '../../shared/llm/index.js';
 import { toLlmError } from '../../shared/llm/index.js';
 import { ServiceError } from '../service-error.js';
 

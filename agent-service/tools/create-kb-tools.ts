@@ -1,6 +1,5 @@
 import type OpenAI from 'openai';
-import type { EmbeddingIndex } from '../../shared/kb/embedding-index.js';
-import type { KnowledgeBase } from '../../shared/kb/loader.js';
+import type { EmbeddingIndex, KnowledgeBase } from '../../shared/kb/index.js';
 import type { Logger } from '../../shared/logger.js';
 import { isToolName } from '../../shared/tool-definitions.js';
 import { McpConnection } from './mcp-connection.js';

@@ -1,4 +1,4 @@
-import type { KbChunk } from '../../shared/kb/chunker.js';
+import type { KbChunk } from '../../shared/kb/index.js';
 import type { ToolResult } from './types.js';
 
 /** No tool result's `content` is longer than this, whatever the arguments (documented in the README). */

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { z } from 'zod';
-import type { KnowledgeBase } from '../../shared/kb/loader.js';
+import type { KnowledgeBase } from '../../shared/kb/index.js';
 import { TOOL_DEFINITIONS } from '../../shared/tool-definitions.js';
 import { formatEntries } from './format-results.js';
 import { contentWords } from './stop-words.js';

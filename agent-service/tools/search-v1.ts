@@ -1,7 +1,6 @@
 import MiniSearch from 'minisearch';
 import { z } from 'zod';
-import type { KbChunk } from '../../shared/kb/chunker.js';
-import type { KnowledgeBase } from '../../shared/kb/loader.js';
+import type { KbChunk, KnowledgeBase } from '../../shared/kb/index.js';
 import { TOOL_DEFINITIONS } from '../../shared/tool-definitions.js';
 import { chunkLabel, formatEntries } from './format-results.js';
 import { STOP_WORDS } from './stop-words.js';

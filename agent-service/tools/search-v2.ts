@@ -1,7 +1,6 @@
 import type OpenAI from 'openai';
 import { z } from 'zod';
-import type { EmbeddingIndex } from '../../shared/kb/embedding-index.js';
-import { embedTexts } from '../../shared/kb/embed-texts.js';
+import { type EmbeddingIndex, embedTexts } from '../../shared/kb/index.js';
 import { TOOL_DEFINITIONS } from '../../shared/tool-definitions.js';
 import { chunkLabel, formatEntries } from './format-results.js';
 import { parseToolArgs, queryArg, topK } from './tool-args.js';

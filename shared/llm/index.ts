@@ -13,7 +13,7 @@ export {
   type LlmMode,
   type LlmSettings,
   type Provider,
-} from '../llm-clients.js';
+} from './clients.js';
 export { LlmError, maskedDetail, toLlmError, type LlmErrorKind } from './llm-error.js';
 export {
   DEFAULT_MAX_TOKENS,

@@ -1,6 +1,6 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
-import type { Provider } from '../providers.js';
+import type { Provider } from './providers.js';
 
 /**
  * What went wrong, provider-neutral: `timeout` (the SDK's request timeout), `connection` (no answer: network,

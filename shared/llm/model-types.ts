@@ -1,5 +1,5 @@
 import type { TokenUsage } from '../chat.js';
-import type { Provider } from '../providers.js';
+import type { Provider } from './providers.js';
 
 /** A tool call the model asked for. */
 export interface ModelToolCall {

@@ -1,11 +1,6 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
-import {
-  createAnthropicClient,
-  createOpenAIClient,
-  type LlmSettings,
-  type Provider,
-} from '../llm-clients.js';
+import { createAnthropicClient, createOpenAIClient, type LlmSettings, type Provider } from './clients.js';
 import { anthropicChat } from './anthropic-chat.js';
 import { toLlmError } from './llm-error.js';
 import type { ModelCaller, ModelRequest, ModelResponse } from './model-types.js';

@@ -1,6 +1,6 @@
 import { calcPrice } from '@pydantic/genai-prices';
 import { ConfigError } from '../errors.js';
-import { normalizeProvider, PROVIDERS, type Provider } from '../providers.js';
+import { normalizeProvider, PROVIDERS, type Provider } from './providers.js';
 
 export interface ResolveProviderOptions {
   /** The provider the manifest, the AI Config or a setting names; it wins over the model's name. */

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { ResultRecord } from '../shared/result-record.js';
+import { computeRunStats, renderRunStats, trend } from './run-stats.js';
+
+function record(seq: number, fields: Partial<ResultRecord> = {}): ResultRecord {
+  return {
+    jobId: `r.${seq}`,
+    runId: 'r',
+    seq,
+    status: 'completed',
+    userKey: `u${seq % 3}`,
+    variations: { 'support-agent': seq % 2 === 0 ? 'a' : 'b' },
+    served: [],
+    route: [],
+    latencyMs: 100 * (seq + 1),
+    durationMs: 50 * (seq + 1),
+    queueWaitMs: 10,
+    tokens: { input: 0, output: 0, total: 0 },
+    requestCostUsd: 0.01,
+    unpricedModels: [],
+    harnessCostUsd: 0.001,
+    feedback: 'positive',
+    attempts: 1,
+    finishedAt: 10_000 + 1000 * seq,
+    ...fields,
+  };
+}
+
+describe('run stats', () => {
+  it('computes nearest-rank percentiles', () => {
+    const t = trend(Array.from({ length: 100 }, (_, i) => i + 1))!;
+    expect(t).toMatchObject({ count: 100, avg: 50.5, min: 1, p50: 50, p90: 90, p95: 95, p99: 99, max: 100 });
+    expect(trend([])).toBeNull();
+  });
+
+  it('summarises duration, throughput, latencies, errors by reason, arms and spend', () => {
+    const records = [
+      ...Array.from({ length: 10 }, (_, i) => record(i)),
+      record(10, {
+        status: 'failed',
+        error: 'dropped',
+        latencyMs: undefined,
+        variations: {},
+        requestCostUsd: 0,
+      }),
+      record(11, { status: 'failed', error: 'chat: 503\nstack', latencyMs: undefined, requestCostUsd: 0 }),
+    ];
+    const stats = computeRunStats(records, { budgetUsd: 5 });
+    // First start: record 0 finished at 10 000 after 100 ms; last finish 21 000.
+    expect(stats.durationMs).toBe(11_100);
+    expect(stats).toMatchObject({ results: 12, completed: 10, failed: 2, dropped: 1, budgetUsd: 5 });
+    expect(stats.throughput).toBeCloseTo(12 / 11.1);
+    expect(stats.errors).toEqual([
+      { reason: 'chat: 503', count: 1, rate: 1 / 12 },
+      { reason: 'dropped', count: 1, rate: 1 / 12 },
+    ]);
+    expect(stats.latencyMs).toMatchObject({ count: 10, max: 1000, p50: 500 });
+    expect(stats.arms).toEqual({
+      'support-agent/a': { requests: 5, users: 3 },
+      'support-agent/b': { requests: 6, users: 3 },
+    });
+    expect(stats.spendUsd.total).toBeCloseTo(0.1 + 0.012);
+    const text = renderRunStats(stats);
+    expect(text).toMatch(/end-to-end latency\s+avg=550ms p\(50\)=500ms p\(90\)=900ms/);
+    expect(text).toMatch(/12 \(10 completed, 2 failed, 1 dropped\)/);
+    expect(text).toMatch(/of a \$5 budget/);
+  });
+
+  it('summarises an empty run without dividing by zero', () => {
+    expect(computeRunStats([])).toMatchObject({
+      durationMs: 0,
+      throughput: 0,
+      errorRate: 0,
+      latencyMs: null,
+    });
+  });
+});
