@@ -1,44 +1,14 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDashboard, type Dashboard } from '../dashboard/index.js';
 import { startWorker } from '../worker/index.js';
 import { PASSWORD, USER } from './dashboard-fixtures.js';
+import { openBrowser } from './helpers/chromium.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { WorkerStack } from './worker-stack.js';
 
 const ARTIFACTS = 'test-artifacts';
-
-/** Debian's Chromium, headless, with a fresh profile and no background traffic. */
-async function openBrowser(
-  cleanups: (() => Promise<unknown>)[],
-  credentials?: { username: string; password: string },
-): Promise<BrowserContext> {
-  const profile = mkdtempSync(join(tmpdir(), 'loadgen-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-    viewport: { width: 1280, height: 900 },
-    ...(credentials ? { httpCredentials: credentials } : {}),
-  });
-  cleanups.push(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  return context;
-}
 
 describe('dashboard in a browser', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -81,7 +51,7 @@ describe('dashboard in a browser', () => {
       expect(res.headers()['www-authenticate'], path).toMatch(/^Basic/);
     }
 
-    const browser = await openBrowser(cleanups, { username: USER, password: PASSWORD });
+    const browser = await openBrowser(cleanups, { credentials: { username: USER, password: PASSWORD } });
     // Start the run over HTTP, as a script would.
     const queries = 12;
     const started = await browser.request.post(`${dashboard.url}/api/runs`, {

@@ -1,43 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Queue } from 'bullmq';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDashboard } from '../dashboard/index.js';
 import { QUERY_JOB_NAME, QUERY_QUEUE } from '../shared/query-job.js';
 import { listenHttp } from '../shared/http-server.js';
 import { bullConnection } from '../shared/redis.js';
 import { PASSWORD, USER } from './dashboard-fixtures.js';
+import { openBrowser } from './helpers/chromium.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
-
-/** Debian's Chromium, headless; `evil.test` resolves to this machine, as a rebinding attacker would make it. */
-async function openBrowser(
-  cleanups: (() => Promise<unknown>)[],
-  credentials?: { username: string; password: string },
-): Promise<BrowserContext> {
-  const profile = mkdtempSync(join(tmpdir(), 'loadgen-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--host-resolver-rules=MAP evil.test 127.0.0.1',
-    ],
-    ...(credentials ? { httpCredentials: credentials } : {}),
-  });
-  cleanups.push(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  return context;
-}
 
 describe('dashboard attacks in a browser', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -83,7 +52,10 @@ describe('dashboard attacks in a browser', () => {
     const evilUrl = `http://evil.test:${new URL(evil.url).port}/`;
 
     // The victim's browser holds the dashboard's credentials (answered on any challenge).
-    const browser = await openBrowser(cleanups, { username: USER, password: PASSWORD });
+    const browser = await openBrowser(cleanups, {
+      credentials: { username: USER, password: PASSWORD },
+      hostResolverRules: 'MAP evil.test 127.0.0.1',
+    });
     const page = await browser.newPage();
     const consoleErrors: string[] = [];
     page.on('console', (m) => {

@@ -21,7 +21,7 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
 
   it(
     `completes ${JOBS} jobs at a total concurrency of 50: one cost event per job, feedback per serving config`,
-    { timeout: 120_000 },
+    { timeout: 600_000 },
     async () => {
       const prefix = testPrefix('ws');
       stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
@@ -31,7 +31,7 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
       await stack.createRun('scale', JOBS);
       await stack.enqueue('scale', JOBS);
 
-      const records = await stack.waitForResults('scale', JOBS, 80_000);
+      const records = await stack.waitForResults('scale', JOBS, 60_000);
       expect(records.filter((r) => r.status !== 'completed')).toEqual([]);
 
       const { cost, feedback } = stack.workerEvents('scale');

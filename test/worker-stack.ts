@@ -143,18 +143,26 @@ export class WorkerStack {
     }
   }
 
-  /** Resolves once `count` result records exist for the run (polls Redis; bounded by `timeoutMs`). */
-  async waitForResults(runId: string, count: number, timeoutMs = 60_000): Promise<ResultRecord[]> {
-    const deadline = Date.now() + timeoutMs;
-    while ((await this.runs.resultCount(runId)) < count) {
-      if (Date.now() > deadline) {
-        throw new Error(
-          `only ${await this.runs.resultCount(runId)} of ${count} results after ${timeoutMs} ms`,
-        );
+  /**
+   * Resolves once `count` result records exist for the run (polls Redis). Fails when no new result arrives for
+   * `stallMs`: progress, not wall-clock time, so a loaded machine is slower but does not fail.
+   */
+  async waitForResults(runId: string, count: number, stallMs = 60_000): Promise<ResultRecord[]> {
+    let seen = -1;
+    let deadline = 0;
+    for (;;) {
+      const recorded = await this.runs.resultCount(runId);
+      if (recorded >= count) {
+        return this.runs.allResults(runId);
+      }
+      if (recorded > seen) {
+        seen = recorded;
+        deadline = Date.now() + stallMs;
+      } else if (Date.now() > deadline) {
+        throw new Error(`only ${recorded} of ${count} results, none new for ${stallMs} ms`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    return this.runs.allResults(runId);
   }
 
   /** Resolves with the job once BullMQ has it in `state` (polls; bounded by `timeoutMs`). */

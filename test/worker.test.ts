@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QUERY_JOB_NAME } from '../shared/query-job.js';
 import { CheckpointStore } from '../worker/checkpoint-store.js';
 import { startWorker, type WorkerHandle } from '../worker/index.js';
@@ -75,7 +75,8 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
     expect(verdicts.has('judge_error')).toBe(false);
     expect(verdicts.size).toBeGreaterThan(1);
 
-    expect(lines).toHaveLength(40);
+    // A job's line is printed after its record is written.
+    await vi.waitFor(() => expect(lines).toHaveLength(40), { timeout: 30_000, interval: 50 });
     expect(lines[0]).toMatch(/^✅ \[\d+\/40\] \d+\.\ds \S+: .+/);
     const run = await stack.runs.get('r1');
     const spent = records.reduce((s, r) => s + (r.requestCostUsd ?? 0) + r.harnessCostUsd, 0);
