@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { telemetryEnv } from '../shared/telemetry-env.js';
 import { resolveProvider } from '../shared/llm/resolve-provider.js';
 import { PROVIDERS, type Provider } from '../shared/providers.js';
 import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from '../shared/redis.js';
@@ -16,6 +17,7 @@ export const MAX_CHAT_TIMEOUT_SECONDS = 2000;
 /** Environment of `loadgen worker` (and of `startWorker`). */
 export const WorkerConfigSchema = z.object({
   ...commonEnv,
+  ...telemetryEnv,
   ...launchDarklyEnv,
   ...llmEnv,
   /** Base URL of the agent service (POST /chat). */

@@ -2,6 +2,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { coerceError } from '../shared/errors.js';
 import { describeZodError, QueryJobSchema, RUN_ID_PATTERN, type QueryJob } from '../shared/jobs.js';
 import type { Logger } from '../shared/logger.js';
+import { annotateSpan, withSpan } from '../shared/telemetry.js';
 import type { RedisKeys } from '../shared/redis.js';
 import type { RunStore } from '../shared/runs.js';
 import type { BudgetGuard } from './budget-guard.js';
@@ -66,6 +67,7 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     // A run enqueued by a script without a run record gets one here, so the readout and dashboard know it.
     await deps.runs.ensure(data.runId);
     const attempt = job.attemptsMade + 1;
+    annotateSpan({ 'loadgen.run_id': data.runId, 'loadgen.job_id': jobId, 'loadgen.attempt': attempt });
     const log = deps.logger.child({ runId: data.runId, jobId, attempt });
     if ((await deps.runs.reopenResult(data.runId, jobId)) === 'completed') {
       log.info('result already recorded; nothing to do');
@@ -97,7 +99,9 @@ export function createQueryProcessor(deps: ProcessorDeps) {
           log.debug({ step: step.name }, 'step already done (checkpoint)');
           continue;
         }
-        await step.run(context);
+        await withSpan(`step ${step.name}`, { attributes: { 'loadgen.step': step.name } }, () =>
+          step.run(context),
+        );
       }
       deps.metrics.jobs.inc({ outcome: 'completed' });
       const { chat, judge } = checkpoint as Required<Checkpoint>;
