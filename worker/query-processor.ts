@@ -10,6 +10,7 @@ import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import type { JobSummary } from './job-output.js';
 import { dropLateArrival } from './arrival-check.js';
 import { JOB_STEPS, type StepContext, type StepDeps } from './job-steps.js';
+import { runLabel } from './metrics.js';
 import { buildResultRecord } from './result-record.js';
 import { decideOnFailure, isFinalAttempt } from './retry-policy.js';
 import { StepError } from './step-error.js';
@@ -74,7 +75,7 @@ export function createQueryProcessor(deps: ProcessorDeps) {
       return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
     }
     if (await dropLateArrival(deps.runs, job, data)) {
-      deps.metrics.jobs.inc({ outcome: 'failed' });
+      deps.metrics.jobs.inc({ run: data.runId, outcome: 'failed' });
       log.warn({ scheduledAt: data.scheduledAt }, 'dropped: started too late after its scheduled arrival');
       return { jobId, verdict: null, costUsd: null };
     }
@@ -103,8 +104,9 @@ export function createQueryProcessor(deps: ProcessorDeps) {
           step.run(context),
         );
       }
-      deps.metrics.jobs.inc({ outcome: 'completed' });
       const { chat, judge } = checkpoint as Required<Checkpoint>;
+      deps.metrics.jobs.inc({ run: data.runId, outcome: 'completed' });
+      deps.metrics.observeCompleted(data.runId, chat, judge.verdict);
       // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
       await summarize(deps, data, jobId, {
         status: 'completed',
@@ -119,19 +121,19 @@ export function createQueryProcessor(deps: ProcessorDeps) {
       const decision = decideOnFailure(error, finalAttempt);
       if (decision.action === 'pause') {
         log.warn({ retryAfterMs: decision.ms, reason: error.message }, 'rate limited: pausing the queue');
-        deps.metrics.jobs.inc({ outcome: 'rate_limited' });
+        deps.metrics.jobs.inc({ run: data.runId, outcome: 'rate_limited' });
         await deps.rateLimit(decision.ms);
         throw Worker.RateLimitError();
       }
       if (decision.action === 'retry') {
         log.warn({ reason: error.message }, 'attempt failed; will retry');
-        deps.metrics.jobs.inc({ outcome: 'retried' });
+        deps.metrics.jobs.inc({ run: data.runId, outcome: 'retried' });
         throw error;
       }
       // Read again: the chat (and verdict) this attempt saved before failing belong in the failed record.
       const saved = await deps.checkpoints.begin(jobId).catch(() => checkpoint);
       await recordFailure(deps, job, data, saved, error.message);
-      deps.metrics.jobs.inc({ outcome: 'failed' });
+      deps.metrics.jobs.inc({ run: data.runId, outcome: 'failed' });
       throw decision.fatal && !(error instanceof UnrecoverableError)
         ? new UnrecoverableError(error.message)
         : error;
@@ -146,7 +148,7 @@ export function createQueryProcessor(deps: ProcessorDeps) {
  * with a failed result record naming the problem, so its run still finishes.
  */
 async function rejectInvalid(deps: ProcessorDeps, job: QueryJobView, reason: string): Promise<never> {
-  deps.metrics.jobs.inc({ outcome: 'failed' });
+  deps.metrics.jobs.inc({ run: runLabel(job.data), outcome: 'failed' });
   deps.logger.warn({ jobId: job.id, reason: capReason(reason) }, 'invalid query job');
   await recordInvalid(deps, job, reason);
   throw new UnrecoverableError(capReason(reason));
@@ -199,7 +201,7 @@ export async function recordBypassedFailure(
   if (!job?.id || !/more than allowable limit/.test(err.message)) {
     return;
   }
-  deps.metrics.jobs.inc({ outcome: 'failed' });
+  deps.metrics.jobs.inc({ run: runLabel(job.data), outcome: 'failed' });
   const parsed = QueryJobSchema.safeParse(job.data);
   if (!parsed.success) {
     await recordInvalid(deps, job, err.message);
