@@ -1,3 +1,4 @@
+import { httpInstrumentationMiddleware } from '@hono/otel';
 import { Hono, type Context } from 'hono';
 import { requestId, type RequestIdVariables } from 'hono/request-id';
 import { chatRoute } from './chat-route.js';
@@ -25,6 +26,8 @@ export interface AppDeps extends AgentDeps {
   readiness(): Promise<ReadinessCheck[]>;
   /** Defaults to a fresh registry without Node's default metrics. */
   metrics?: ServiceMetrics;
+  /** A server span per request (@hono/otel), child of the caller's `traceparent`; set when tracing is on. */
+  tracing?: boolean;
 }
 
 /**
@@ -37,6 +40,10 @@ export function createApp(deps: AppDeps) {
   const graph = buildChatGraph(deps);
   const app = new Hono<{ Variables: RequestIdVariables }>();
 
+  if (deps.tracing) {
+    // Off by default: not even a no-op span per request when the process does not trace.
+    app.use('*', httpInstrumentationMiddleware({ captureActiveRequests: false }));
+  }
   // Hono keeps a caller's id of `[\w=-]` only; the worker sends its job id (`run.seq`), so `.` and `:` pass too.
   app.use('*', requestId({ limitLength: 128, generator: callerRequestId }));
   app.use('/chat', async (c, next) => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_CHARS } from '../shared/chat.js';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
 import { kbEnv } from '../shared/kb/index.js';
+import { telemetryEnv } from '../shared/telemetry-env.js';
 import { mcpEnv } from './tools/tools-env.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
@@ -9,6 +10,7 @@ const positiveInt = (fallback: number) => z.coerce.number().int().positive().def
 /** Environment of `loadgen agent-service` (and of `startAgentService`, which gets it passed in). */
 export const AgentServiceEnvSchema = z.object({
   ...commonEnv,
+  ...telemetryEnv,
   ...launchDarklyEnv,
   ...llmEnv,
   ...kbEnv,

@@ -23,6 +23,7 @@ import { simReadiness } from './sim-readiness.js';
 import { loadAgentTools } from './agent-tools.js';
 import { listenHttp } from '../shared/http-server.js';
 import { ResourceStack } from '../shared/shutdown.js';
+import { startTelemetry } from '../shared/telemetry.js';
 
 export interface AgentServiceOptions {
   /** What `loadConfig` parses: LLM_SIM_URL, provider keys, LD_*, REDIS_URL, REDIS_PREFIX, KB_DIR, AGENT_*. */
@@ -61,6 +62,12 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
 
   const resources = new ResourceStack({ logger, label: 'agent-service' });
   try {
+    // Opened first, closed last: spans of the requests that finish while the server drains are still exported.
+    const telemetry = await resources.use(
+      'telemetry',
+      () => startTelemetry({ serviceName: 'loadgen-agent-service', env: config }),
+      (t) => t.close(),
+    );
     const flagsFile = config.LD_SDK_KEY
       ? undefined
       : (config.LD_FLAGS_FILE ?? generatedFlagFile(manifest, resources));
@@ -94,6 +101,7 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
       deadlineMs: config.AGENT_REQUEST_DEADLINE_MS,
       readiness: () => readiness(ldClient, config, llm),
       metrics: new ServiceMetrics({ defaultMetrics: true }),
+      tracing: telemetry.enabled,
     });
 
     const server = await listenHttp(app.fetch, options.port ?? 0, options.host ?? '127.0.0.1');
@@ -110,6 +118,7 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
             : 'not sent',
         llm: llmMode(llm) === 'simulated' ? `simulated (${redactUrl(config.LLM_SIM_URL as string)})` : 'live',
         tools: [...tools.keys()],
+        tracing: telemetry.enabled,
       },
       'agent-service listening',
     );

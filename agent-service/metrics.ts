@@ -18,44 +18,44 @@ export class ServiceMetrics {
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
     this.requests = new Counter({
-      name: 'agent_chat_requests_total',
+      name: 'loadgen_agent_chat_requests_total',
       help: 'POST /chat requests by HTTP status',
       labelNames: ['status'],
       registers,
     });
     this.latency = new Histogram({
-      name: 'agent_chat_request_duration_seconds',
+      name: 'loadgen_agent_chat_request_duration_seconds',
       help: 'POST /chat latency by HTTP status',
       labelNames: ['status'],
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120],
       registers,
     });
     this.tokens = new Counter({
-      name: 'agent_tokens_total',
+      name: 'loadgen_agent_tokens_total',
       help: 'LLM tokens by AI Config, variation and kind (input, output)',
       labelNames: ['config', 'variation', 'kind'],
       registers,
     });
     this.cost = new Counter({
-      name: 'agent_cost_usd_total',
+      name: 'loadgen_agent_cost_usd_total',
       help: 'LLM cost in USD by AI Config and variation (priced models only)',
       labelNames: ['config', 'variation'],
       registers,
     });
     this.agentRuns = new Counter({
-      name: 'agent_runs_total',
+      name: 'loadgen_agent_runs_total',
       help: 'Agent runs by AI Config, variation and outcome (success, error, disabled)',
       labelNames: ['config', 'variation', 'outcome'],
       registers,
     });
     this.toolCalls = new Counter({
-      name: 'agent_tool_calls_total',
+      name: 'loadgen_agent_tool_calls_total',
       help: 'Tool calls by AI Config, variation and tool',
       labelNames: ['config', 'variation', 'tool'],
       registers,
     });
     if (options.defaultMetrics) {
-      collectDefaultMetrics({ register: this.registry });
+      collectDefaultMetrics({ register: this.registry, prefix: 'loadgen_agent_' });
     }
   }
 

@@ -3,6 +3,7 @@ import { SingleBar } from 'cli-progress';
 import type { Env } from '../shared/config.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
 import { DEFAULT_DECIDE_EVERY, formatDecidedStop } from '../readout/index.js';
+import { startTelemetry } from '../shared/telemetry.js';
 import { loadConfig } from './config.js';
 import type { RunPhase } from './create-run.js';
 import { TOPIC_METHODS, type RunOptionsInput } from './options.js';
@@ -238,10 +239,13 @@ export function registerRunCommand(
       };
       const progress = progressReporter(io, logger);
       logger.info({ redis: redactUrl(config.redisUrl), prefix: config.prefix }, 'producer starting');
+      // Closed (its spans flushed) before the command returns, whatever happens.
+      const telemetry = await startTelemetry({ serviceName: 'loadgen-producer', env: config.telemetry });
       try {
         // Loaded here, not at the top: other `loadgen` processes (workers) need not carry the generator.
         const { createRun } = await import('./create-run.js');
         const result = await createRun(options, {
+          telemetry: telemetry.bullmq,
           redisUrl: config.redisUrl,
           prefix: config.prefix,
           llm: config.llm,
@@ -285,6 +289,7 @@ export function registerRunCommand(
         }
       } finally {
         progress.stop();
+        await telemetry.close();
       }
     });
 }

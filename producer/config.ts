@@ -2,10 +2,12 @@ import { z } from 'zod';
 import { commonEnv, llmEnv, llmSettingsFrom, parseEnv, type Env } from '../shared/config.js';
 import { kbEnv } from '../shared/kb/index.js';
 import type { LlmSettings } from '../shared/llm/index.js';
+import { telemetryEnv, type TelemetryEnv } from '../shared/telemetry-env.js';
 
 /** What `loadgen run` reads from the environment. */
 export const ProducerEnvSchema = z.object({
   ...commonEnv,
+  ...telemetryEnv,
   ...llmEnv,
   KB_DIR: kbEnv.KB_DIR,
 });
@@ -17,6 +19,8 @@ export interface ProducerConfig {
   /** The knowledge base folder (KB_DIR); `--kb` overrides it. */
   kbDir: string;
   llm: LlmSettings;
+  /** OTEL_* (tracing is on when an endpoint is set). */
+  telemetry: TelemetryEnv;
 }
 
 /** Parses the producer's environment once at start; a bad variable throws a `ConfigError` naming it. */
@@ -28,5 +32,10 @@ export function loadConfig(env: Env = process.env): ProducerConfig {
     logLevel: parsed.LOG_LEVEL,
     kbDir: parsed.KB_DIR,
     llm: llmSettingsFrom(parsed),
+    telemetry: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: parsed.OTEL_EXPORTER_OTLP_ENDPOINT,
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: parsed.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+      OTEL_SERVICE_NAME: parsed.OTEL_SERVICE_NAME,
+    },
   };
 }

@@ -1,6 +1,6 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
+import { Queue, type Telemetry } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { arrivalOffsets, scheduleFrom } from '../shared/arrivals.js';
 import { ConfigError } from '../shared/errors.js';
@@ -57,6 +57,8 @@ export interface RunDeps {
   experiments?: readonly Experiment[] | undefined;
   /** Clock for `createdAt` (tests). */
   now?: (() => number) | undefined;
+  /** BullMQ's telemetry (`startTelemetry(...).bullmq`): a trace per job from its enqueue on. */
+  telemetry?: Telemetry | undefined;
 }
 
 export interface RunResult {
@@ -392,6 +394,7 @@ async function enqueueRun(
   const queue = new Queue(QUERY_QUEUE, {
     connection: bullConnection(url, `${prefix}:producer-queue`),
     prefix,
+    ...(deps.telemetry ? { telemetry: deps.telemetry } : {}),
   });
   try {
     const store = new RunStore(redis, new RedisKeys(prefix));

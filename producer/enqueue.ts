@@ -1,5 +1,12 @@
 import type { Queue } from 'bullmq';
-import { QUERY_JOB_NAME, QUERY_JOB_OPTIONS, queryJobId, type QueryJob } from '../shared/query-job.js';
+import {
+  QUERY_JOB_NAME,
+  QUERY_JOB_OPTIONS,
+  QUERY_QUEUE,
+  queryJobId,
+  type QueryJob,
+} from '../shared/query-job.js';
+import { startJobSpans } from '../shared/telemetry.js';
 
 export interface EnqueueOptions {
   /** Jobs per `addBulk` call (one Redis round trip each). */
@@ -18,8 +25,16 @@ export async function enqueueJobs(
 ): Promise<void> {
   for (let start = 0; start < jobs.length; start += options.chunkSize) {
     const chunk = jobs.slice(start, start + options.chunkSize);
-    await queue.addBulk(
+    // Tracing on: each job's own trace starts here (its context travels in the job to the worker).
+    const spans = startJobSpans(
+      QUERY_QUEUE,
       chunk.map((data) => ({
+        'messaging.message.id': queryJobId(data.runId, data.seq),
+        'loadgen.run_id': data.runId,
+      })),
+    );
+    const added = queue.addBulk(
+      chunk.map((data, i) => ({
         name: QUERY_JOB_NAME,
         data,
         opts: {
@@ -27,8 +42,16 @@ export async function enqueueJobs(
           jobId: queryJobId(data.runId, data.seq),
           // Open model: a delayed job arrives at its scheduled time whether or not the producer still runs.
           ...(data.scheduledAt !== undefined ? { delay: Math.max(0, data.scheduledAt - Date.now()) } : {}),
+          ...(spans ? { telemetry: { metadata: spans.metadata[i] } } : {}),
         },
       })),
+    );
+    await added.then(
+      () => spans?.end(),
+      (err: unknown) => {
+        spans?.end(err);
+        throw err;
+      },
     );
     options.onProgress?.(start + chunk.length, jobs.length);
   }

@@ -158,11 +158,27 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     await race(waitForHttp(`${dashboardUrl}/health`));
     say(`  dashboard      ${dashboardUrl}  (Bull Board at ${dashboardUrl}/queues)`);
 
+    // Each worker serves the same /metrics as in compose, on a free port of its own (loopback unless set).
+    const workerEnv = { ...env, WORKER_METRICS_HOST: env.WORKER_METRICS_HOST || '127.0.0.1' };
+    const metricsPorts: number[] = [];
     for (let i = 1; i <= options.workers; i++) {
-      const args = ['worker', '--concurrency', String(options.concurrency), '--metrics-port', 'off'];
-      await race(cli(`worker-${i}`, args, env, { group: 'workers' }));
+      const metricsPort = await freePort();
+      metricsPorts.push(metricsPort);
+      const args = [
+        'worker',
+        '--concurrency',
+        String(options.concurrency),
+        '--metrics-port',
+        String(metricsPort),
+      ];
+      await race(cli(`worker-${i}`, args, workerEnv, { group: 'workers' }));
     }
     say(`  workers        ${options.workers} × concurrency ${options.concurrency}`);
+    say(
+      `  metrics        ${env.AGENT_SERVICE_URL}/metrics, workers ${metricsPorts
+        .map((port) => `http://${workerEnv.WORKER_METRICS_HOST}:${port}/metrics`)
+        .join(' ')}`,
+    );
 
     const runId = `start-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomBytes(2).toString('hex')}`;
     const runArgs = ['run', '--queries', String(queries), '--run-id', runId, '--seed', String(options.seed)];

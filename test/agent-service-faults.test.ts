@@ -100,10 +100,10 @@ describe('agent service: provider faults and disabled configs (llm-sim faults)',
       });
       const counted = async () =>
         (await (await h.app.request('/metrics')).text()).match(
-          /agent_chat_requests_total\{status="(\d+)"\}/g,
+          /loadgen_agent_chat_requests_total\{status="(\d+)"\}/g,
         ) ?? [];
       await vi.waitFor(
-        async () => expect(await counted()).toEqual(['agent_chat_requests_total{status="499"}']),
+        async () => expect(await counted()).toEqual(['loadgen_agent_chat_requests_total{status="499"}']),
         {
           timeout: 10_000,
           interval: 20,

@@ -43,8 +43,8 @@ describe('agent service metrics', () => {
     );
     const text = await metrics.registry.metrics();
     const labels = 'config="support-agent",variation="other-paid"';
-    expect(text).toContain(`agent_tool_calls_total{${labels},tool="search_v1"} 2`);
-    expect(text).toContain(`agent_tool_calls_total{${labels},tool="unknown"} 2`);
+    expect(text).toContain(`loadgen_agent_tool_calls_total{${labels},tool="search_v1"} 2`);
+    expect(text).toContain(`loadgen_agent_tool_calls_total{${labels},tool="unknown"} 2`);
     expect(text).not.toContain('invented_tool');
   });
 });

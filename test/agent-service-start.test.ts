@@ -65,13 +65,13 @@ describe('startAgentService (HTTP, local mode with a flag file generated from th
     expect(offered).toEqual(['search_v1', 'search_v2', 'reranking']);
 
     const metrics = await (await fetch(`${service.url}/metrics`)).text();
-    expect(metrics).toContain('agent_chat_requests_total{status="200"} 1');
+    expect(metrics).toContain('loadgen_agent_chat_requests_total{status="200"} 1');
     expect(metrics).toMatch(
       new RegExp(
-        `agent_tokens_total\\{config="support-agent",variation="${support?.variationKey}",kind="output"\\} [1-9]`,
+        `loadgen_agent_tokens_total\\{config="support-agent",variation="${support?.variationKey}",kind="output"\\} [1-9]`,
       ),
     );
-    expect(metrics).toContain('agent_cost_usd_total{config="supervisor-agent",variation="default"}');
+    expect(metrics).toContain('loadgen_agent_cost_usd_total{config="supervisor-agent",variation="default"}');
 
     const url = service.url;
     await service.close();

@@ -59,6 +59,8 @@ function interpolateTree(node: unknown, vars: Vars): unknown {
 interface Service {
   env_file?: { path: string; required: boolean }[];
   environment?: Record<string, string>;
+  /** Opt-in services (Prometheus, Grafana): not loadgen processes. */
+  profiles?: string[];
 }
 
 /**
@@ -75,7 +77,7 @@ function serviceEnvironments(dotEnv: string): Record<string, Vars> {
   };
   const result: Record<string, Vars> = {};
   for (const [name, service] of Object.entries(compose.services)) {
-    if (name === 'redis') {
+    if (name === 'redis' || service.profiles) {
       continue;
     }
     expect(service.env_file, name).toEqual([{ path: '.env', required: false }]);
@@ -130,6 +132,16 @@ describe('the Docker quick start', () => {
     expect(llmMode(llmSettingsFrom(worker))).toBe('live');
     expect(worker.OPENAI_API_KEY).toBe('test-openai-key');
     expect(llmMode(producerConfig(environments.producer).llm)).toBe('live');
+  });
+
+  it('turns tracing on in every traced process with OTEL_EXPORTER_OTLP_ENDPOINT in .env', () => {
+    const environments = serviceEnvironments(
+      `${quickStart}\nOTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318\n`,
+    );
+    const endpoint = 'http://collector:4318';
+    expect(agentConfig(environments['agent-service']).OTEL_EXPORTER_OTLP_ENDPOINT).toBe(endpoint);
+    expect(workerConfig(environments.worker).OTEL_EXPORTER_OTLP_ENDPOINT).toBe(endpoint);
+    expect(producerConfig(environments.producer).telemetry.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(endpoint);
   });
 
   it('refuses to start without a dashboard password, naming it', () => {

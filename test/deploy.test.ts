@@ -15,13 +15,15 @@ interface Service {
   restart?: string;
   environment?: Record<string, string>;
   stop_grace_period?: string;
+  profiles?: string[];
 }
 
 const compose = parse(readFileSync('docker-compose.yml', 'utf8'), { merge: true }) as {
   services: Record<string, Service>;
   volumes?: Record<string, unknown>;
 };
-const services = compose.services;
+/** What plain `docker compose up` starts: the services of no profile. */
+const services = Object.fromEntries(Object.entries(compose.services).filter(([, s]) => !s.profiles));
 
 /** Environment variable names declared in the config schemas (`config.ts` files and `*-env.ts` pieces). */
 function variablesTheCodeReads(): Set<string> {

@@ -131,6 +131,12 @@ describe('loadgen start (built CLI, no Docker)', () => {
     // Realistic latency keeps the run going while we interrupt it; workers finish in-flight jobs for 3 s at most.
     const run = startLoadgen(['--queries', '200', '--workers', '2'], { WORKER_SHUTDOWN_SECONDS: '3' });
     await run.printed('queries enqueued');
+    // The same /metrics as in compose: the agent service's and one per worker, at the printed URLs.
+    const urls = /metrics +(.+)/.exec(run.output())?.[1]?.match(/http:\S+\/metrics/g) ?? [];
+    expect(urls, run.output()).toHaveLength(3);
+    const texts = await Promise.all(urls.map(async (url) => (await fetch(url)).text()));
+    expect(texts[0]).toContain('# TYPE loadgen_agent_chat_requests_total counter');
+    expect(texts.slice(1).every((t) => t.includes('# TYPE loadgen_worker_jobs_total counter'))).toBe(true);
     // As a terminal's Ctrl-C does: SIGINT to the foreground process group. The children run in groups of
     // their own, so only `start` gets it, and it stops them in order.
     process.kill(-(run.child.pid as number), 'SIGINT');

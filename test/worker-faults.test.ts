@@ -17,9 +17,12 @@ function flagsWithOff(off: string[]): string {
 }
 
 /** A counter's value from a Prometheus text exposition, 0 when absent. */
+/** The sum of the samples of `name` whose labels include `labels` (e.g. `outcome="retried"`), over every run. */
 function metric(text: string, name: string, labels: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
-  return line ? Number(line.split(' ').at(-1)) : 0;
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${name}{`) && l.slice(0, l.indexOf('}')).split(/[{,]/).includes(labels))
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
 
 describe('worker under faults, rate limits and a budget (llm-sim, agent service, LaunchDarkly SDK, Redis)', () => {

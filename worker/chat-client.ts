@@ -1,6 +1,7 @@
 import { ChatResponseSchema, ErrorBodySchema, type ChatRequest, type ChatResponse } from '../shared/chat.js';
 import { fetchOverUndici } from '../shared/http-client.js';
 import { describeZodError } from '../shared/errors.js';
+import { injectTraceHeaders, SpanKind, withSpan, type Span } from '../shared/telemetry.js';
 import { DEFAULT_RATE_LIMIT_PAUSE_MS, FATAL_AGENT_CODES, failureKind } from './retry-policy.js';
 import { parseRetryAfter, StepError } from './step-error.js';
 
@@ -24,6 +25,23 @@ export async function postChat(
   options: ChatCallOptions,
 ): Promise<ChatResponse> {
   const url = new URL('chat', baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
+  const attributes = {
+    'http.request.method': 'POST',
+    // Without the URL's credentials, if it has any.
+    'url.full': `${url.protocol}//${url.host}${url.pathname}`,
+    'server.address': url.hostname,
+  };
+  return withSpan('POST /chat', { kind: SpanKind.CLIENT, attributes }, (span) =>
+    sendChat(url, request, options, span),
+  );
+}
+
+async function sendChat(
+  url: URL,
+  request: ChatRequest,
+  options: ChatCallOptions,
+  span: Span,
+): Promise<ChatResponse> {
   const signals = [AbortSignal.timeout(options.timeoutMs)];
   if (options.signal) {
     signals.push(options.signal);
@@ -32,10 +50,11 @@ export async function postChat(
   try {
     response = await fetchOverUndici(url, {
       method: 'POST',
-      headers: {
+      // `traceparent` makes the agent service's spans children of this job's trace (when tracing is on).
+      headers: injectTraceHeaders({
         'content-type': 'application/json',
         ...(options.requestId ? { 'x-request-id': options.requestId } : {}),
-      },
+      }),
       body: JSON.stringify(request),
       signal: AbortSignal.any(signals),
     });
@@ -44,6 +63,7 @@ export async function postChat(
     const reason = timedOut ? `no answer within ${options.timeoutMs} ms` : (err as Error).message;
     throw new StepError(`agent service: ${reason}`, 'retryable', {}, { cause: err });
   }
+  span.setAttribute('http.response.status_code', response.status);
   let body: unknown;
   const text = await response.text().catch(() => '');
   try {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
 import { resolveProvider, PROVIDERS, type Provider } from '../shared/llm/index.js';
+import { telemetryEnv } from '../shared/telemetry-env.js';
 import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from '../shared/redis.js';
 import { STALL_SETTINGS } from './stall-settings.js';
 
@@ -15,6 +16,7 @@ export const MAX_CHAT_TIMEOUT_SECONDS = 2000;
 /** Environment of `loadgen worker` (and of `startWorker`). */
 export const WorkerConfigSchema = z.object({
   ...commonEnv,
+  ...telemetryEnv,
   ...launchDarklyEnv,
   ...llmEnv,
   /** Base URL of the agent service (POST /chat). */

@@ -5,6 +5,7 @@ import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
 import { bullConnection, createRedis, RedisKeys, waitForRedis } from '../shared/redis.js';
 import { ResourceStack } from '../shared/shutdown.js';
 import { RunStore } from '../shared/runs.js';
+import { startTelemetry } from '../shared/telemetry.js';
 import { llmSettingsFrom, type Env } from '../shared/config.js';
 import { BudgetGuard } from './budget-guard.js';
 import { postChat } from './chat-client.js';
@@ -73,6 +74,12 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
   const keys = new RedisKeys(prefix);
   const resources = new ResourceStack({ logger, label: 'worker' });
   try {
+    // Opened first, closed last: the spans of the jobs that finish while the worker drains are still exported.
+    const telemetry = await resources.use(
+      'telemetry',
+      () => startTelemetry({ serviceName: 'loadgen-worker', env: config }),
+      (t) => t.close(),
+    );
     const redis = createRedis(config.REDIS_URL, { connectionName: `${prefix}:worker` });
     // quit() waits for a reply that an unreachable Redis never sends; disconnect() then.
     resources.defer('redis', () => (redis.status === 'ready' ? redis.quit() : redis.disconnect()));
@@ -135,6 +142,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       concurrency,
       ...stall,
       limiter: rateLimiter(config.WORKER_MAX_RPS),
+      ...(telemetry.bullmq ? { telemetry: telemetry.bullmq } : {}),
     });
     holder.worker = bull;
     bull.on('error', (err) => logger.error({ err }, 'worker error'));
@@ -159,6 +167,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         maxRps: config.WORKER_MAX_RPS ?? null,
         stall,
         metricsPort: metricsPort ?? null,
+        tracing: telemetry.enabled,
       },
       'worker started',
     );

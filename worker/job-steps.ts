@@ -10,13 +10,15 @@ import { buildResultRecord } from './result-record.js';
 
 /** The prom-client shapes the steps use (a `WorkerMetrics` in production, a plain object in unit tests). */
 export interface ProcessorMetrics {
-  jobs: { inc(labels: { outcome: string }): void };
+  jobs: { inc(labels: { run: string; outcome: string }): void };
   active: { inc(): void; dec(): void };
   chatLatency: { observe(seconds: number): void };
   spend: { inc(labels: { kind: string }, usd: number): void };
   verdicts: { inc(labels: { verdict: string }): void };
   events: { inc(labels: { kind: string }, count: number): void };
   resent: { inc(): void };
+  /** A completed job's verdict, latency and cost per experiment arm that served it. */
+  observeCompleted(runId: string, chat: NonNullable<Checkpoint['chat']>, verdict: string): void;
 }
 
 /** What the steps need, each as the few methods they call. */

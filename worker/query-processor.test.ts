@@ -145,6 +145,7 @@ function harness(fakes: Fakes = {}) {
       verdicts: counter,
       events: counter,
       resent: counter,
+      observeCompleted: () => undefined,
     },
     logger: createLogger({ level: 'silent' }),
     output: () => undefined,

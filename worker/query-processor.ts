@@ -3,6 +3,7 @@ import { coerceError } from '../shared/errors.js';
 import { describeZodError } from '../shared/errors.js';
 import { QueryJobSchema, RUN_ID_PATTERN, type QueryJob } from '../shared/query-job.js';
 import type { Logger } from '../shared/logger.js';
+import { annotateSpan, withSpan } from '../shared/telemetry.js';
 import type { RedisKeys } from '../shared/redis.js';
 import type { RunStore } from '../shared/runs.js';
 import type { BudgetGuard } from './budget-guard.js';
@@ -10,6 +11,7 @@ import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import type { JobSummary } from './job-output.js';
 import { dropLateArrival } from './arrival-check.js';
 import { JOB_STEPS, type StepContext, type StepDeps } from './job-steps.js';
+import { runLabel } from './metrics.js';
 import { buildResultRecord } from './result-record.js';
 import { decideOnFailure, isFinalAttempt } from './retry-policy.js';
 import { StepError } from './step-error.js';
@@ -67,13 +69,14 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     // A run enqueued by a script without a run record gets one here, so the readout and dashboard know it.
     await deps.runs.ensure(data.runId);
     const attempt = job.attemptsMade + 1;
+    annotateSpan({ 'loadgen.run_id': data.runId, 'loadgen.job_id': jobId, 'loadgen.attempt': attempt });
     const log = deps.logger.child({ runId: data.runId, jobId, attempt });
     if ((await deps.runs.reopenResult(data.runId, jobId)) === 'completed') {
       log.info('result already recorded; nothing to do');
       return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
     }
     if (await dropLateArrival(deps.runs, job, data)) {
-      deps.metrics.jobs.inc({ outcome: 'failed' });
+      deps.metrics.jobs.inc({ run: data.runId, outcome: 'failed' });
       log.warn({ scheduledAt: data.scheduledAt }, 'dropped: started too late after its scheduled arrival');
       return { jobId, verdict: null, costUsd: null };
     }
@@ -98,10 +101,13 @@ export function createQueryProcessor(deps: ProcessorDeps) {
           log.debug({ step: step.name }, 'step already done (checkpoint)');
           continue;
         }
-        await step.run(context);
+        await withSpan(`step ${step.name}`, { attributes: { 'loadgen.step': step.name } }, () =>
+          step.run(context),
+        );
       }
-      deps.metrics.jobs.inc({ outcome: 'completed' });
       const { chat, judge } = checkpoint as Required<Checkpoint>;
+      deps.metrics.jobs.inc({ run: data.runId, outcome: 'completed' });
+      deps.metrics.observeCompleted(data.runId, chat, judge.verdict);
       // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
       await summarize(deps, data, jobId, {
         status: 'completed',
@@ -116,19 +122,19 @@ export function createQueryProcessor(deps: ProcessorDeps) {
       const decision = decideOnFailure(error, finalAttempt);
       if (decision.action === 'pause') {
         log.warn({ retryAfterMs: decision.ms, reason: error.message }, 'rate limited: pausing the queue');
-        deps.metrics.jobs.inc({ outcome: 'rate_limited' });
+        deps.metrics.jobs.inc({ run: data.runId, outcome: 'rate_limited' });
         await deps.rateLimit(decision.ms);
         throw Worker.RateLimitError();
       }
       if (decision.action === 'retry') {
         log.warn({ reason: error.message }, 'attempt failed; will retry');
-        deps.metrics.jobs.inc({ outcome: 'retried' });
+        deps.metrics.jobs.inc({ run: data.runId, outcome: 'retried' });
         throw error;
       }
       // Read again: the chat (and verdict) this attempt saved before failing belong in the failed record.
       const saved = await deps.checkpoints.begin(jobId).catch(() => checkpoint);
       await recordFailure(deps, job, data, saved, error.message);
-      deps.metrics.jobs.inc({ outcome: 'failed' });
+      deps.metrics.jobs.inc({ run: data.runId, outcome: 'failed' });
       throw decision.fatal && !(error instanceof UnrecoverableError)
         ? new UnrecoverableError(error.message)
         : error;
@@ -143,7 +149,7 @@ export function createQueryProcessor(deps: ProcessorDeps) {
  * with a failed result record naming the problem, so its run still finishes.
  */
 async function rejectInvalid(deps: ProcessorDeps, job: QueryJobView, reason: string): Promise<never> {
-  deps.metrics.jobs.inc({ outcome: 'failed' });
+  deps.metrics.jobs.inc({ run: runLabel(job.data), outcome: 'failed' });
   deps.logger.warn({ jobId: job.id, reason: capReason(reason) }, 'invalid query job');
   await recordInvalid(deps, job, reason);
   throw new UnrecoverableError(capReason(reason));
@@ -196,7 +202,7 @@ export async function recordBypassedFailure(
   if (!job?.id || !/more than allowable limit/.test(err.message)) {
     return;
   }
-  deps.metrics.jobs.inc({ outcome: 'failed' });
+  deps.metrics.jobs.inc({ run: runLabel(job.data), outcome: 'failed' });
   const parsed = QueryJobSchema.safeParse(job.data);
   if (!parsed.success) {
     await recordInvalid(deps, job, err.message);

@@ -5,6 +5,7 @@ import type { AgentRun } from '../../shared/chat.js';
 import { coerceError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import type { PriceTable } from '../../shared/pricing.js';
+import { annotateSpan } from '../../shared/telemetry.js';
 import type { AgentTool } from '../tools/types.js';
 import {
   resolveProvider,
@@ -65,7 +66,15 @@ export async function startAgent(
     { enabled: false },
     deps.variables,
   );
-  return new AgentRecorder(agent, config, deps.prices, scope.onAgentRun);
+  const recorder = new AgentRecorder(agent, config, deps.prices, scope.onAgentRun);
+  // The experiment arm this agent runs in, on its `invoke_agent` span (OpenTelemetry feature-flag attributes).
+  annotateSpan({
+    'feature_flag.key': config.key,
+    'feature_flag.result.variant': recorder.trackData.variationKey,
+    'feature_flag.provider.name': 'LaunchDarkly',
+    'loadgen.config_enabled': config.enabled,
+  });
+  return recorder;
 }
 
 export interface ModelSettings {

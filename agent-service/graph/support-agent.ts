@@ -1,6 +1,7 @@
 import type { ToolCall } from '../../shared/chat.js';
 import { isToolName, TOOL_NAMES, toolNamesOf } from '../../shared/tool-definitions.js';
 import type { ModelMessage, ModelToolCall, ModelToolSpec } from '../../shared/llm/index.js';
+import { withSpan } from '../../shared/telemetry.js';
 import { ServiceError } from '../service-error.js';
 import { UNKNOWN_TOOL_ERROR, type AgentTool } from '../tools/types.js';
 import type { AgentRecorder } from './agent-recorder.js';
@@ -76,7 +77,24 @@ export async function runSupport(
   });
 }
 
-async function runTool(
+/** One tool call, in an `execute_tool <name>` span (GenAI conventions). */
+function runTool(
+  tools: AgentTool[],
+  call: ModelToolCall,
+  recorder: AgentRecorder,
+  signal: AbortSignal,
+): Promise<string> {
+  const attributes = {
+    'gen_ai.operation.name': 'execute_tool',
+    'gen_ai.tool.name': call.name,
+    'gen_ai.tool.call.id': call.id,
+  };
+  return withSpan(`execute_tool ${call.name}`, { attributes }, () =>
+    runToolCall(tools, call, recorder, signal),
+  );
+}
+
+async function runToolCall(
   tools: AgentTool[],
   call: ModelToolCall,
   recorder: AgentRecorder,

@@ -1,6 +1,7 @@
 import type Anthropic from '@anthropic-ai/sdk';
 import type OpenAI from 'openai';
 import { createAnthropicClient, createOpenAIClient, type LlmSettings, type Provider } from './clients.js';
+import { SpanKind, withSpan } from '../telemetry.js';
 import { anthropicChat } from './anthropic-chat.js';
 import { toLlmError } from './llm-error.js';
 import type { ModelCaller, ModelRequest, ModelResponse } from './model-types.js';
@@ -21,17 +22,31 @@ export class ProviderModelCaller implements ModelCaller {
     private readonly needFor?: string,
   ) {}
 
+  /** One model call, in a `chat <model>` span with the GenAI conventions' attributes (when tracing is on). */
   async call(request: ModelRequest): Promise<ModelResponse> {
     const { provider, model } = request;
     // Made outside the try: a missing key is a ConfigError to fix, not a failed call.
     const client = provider === 'anthropic' ? this.anthropicClient() : this.openaiClient(provider);
-    try {
-      return provider === 'anthropic'
-        ? await anthropicChat(client as Anthropic, request)
-        : await openaiChat(client as OpenAI, request);
-    } catch (err) {
-      throw toLlmError(err, { provider, model });
-    }
+    const attributes = {
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': provider === 'mistral' ? 'mistral_ai' : provider,
+      'gen_ai.request.model': model,
+    };
+    return withSpan(`chat ${model}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      try {
+        const response =
+          provider === 'anthropic'
+            ? await anthropicChat(client as Anthropic, request)
+            : await openaiChat(client as OpenAI, request);
+        span.setAttributes({
+          'gen_ai.usage.input_tokens': response.usage.input,
+          'gen_ai.usage.output_tokens': response.usage.output,
+        });
+        return response;
+      } catch (err) {
+        throw toLlmError(err, { provider, model });
+      }
+    });
   }
 
   private anthropicClient(): Anthropic {

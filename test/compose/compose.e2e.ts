@@ -243,7 +243,7 @@ describe('the README Docker quick start, on a real engine', () => {
   it("answers the agent service's /metrics inside the network", async () => {
     const [agent] = await fetchInside(['http://agent-service:8000/metrics']);
     expect(agent?.status).toBe(200);
-    expect(counter(agent?.body ?? '', 'agent_chat_requests_total')).toBeGreaterThan(0);
+    expect(counter(agent?.body ?? '', 'loadgen_agent_chat_requests_total')).toBeGreaterThan(0);
   });
 
   it('has the dashboard answer 401 without credentials and serve the run with them', async () => {
