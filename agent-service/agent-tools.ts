@@ -1,11 +1,9 @@
-import type { Env } from '../shared/config.js';
 import { loadKnowledgeBase } from '../shared/kb/index.js';
 import { createOpenAIClient, type LlmSettings } from '../shared/llm/index.js';
 import { redactUrl, type Logger } from '../shared/logger.js';
 import type { AgentServiceConfig } from './config.js';
 import { loadOrBuildRedisEmbeddingIndex } from './redis-embedding-index.js';
 import { createKbTools, type ToolRegistry } from './tools/create-kb-tools.js';
-import { mcpServersFromConfig } from './tools/tools-env.js';
 
 /**
  * The tools the AI Configs may name: the knowledge base in KB_DIR, its embeddings index (loaded from Redis,
@@ -15,29 +13,28 @@ import { mcpServersFromConfig } from './tools/tools-env.js';
  */
 export async function loadAgentTools(
   config: AgentServiceConfig,
-  env: Env,
   llm: LlmSettings,
   logger: Logger,
 ): Promise<ToolRegistry> {
-  const kb = await loadKnowledgeBase(config.KB_DIR, { logger });
-  const openai = createOpenAIClient(llm, 'openai', `search_v2 embeddings (${config.KB_EMBEDDING_MODEL})`);
+  const kb = await loadKnowledgeBase(config.kbDir, { logger });
+  const openai = createOpenAIClient(llm, 'openai', `search_v2 embeddings (${config.kbEmbeddingModel})`);
   let index;
   try {
     index = await loadOrBuildRedisEmbeddingIndex({
       kb,
       openai,
-      model: config.KB_EMBEDDING_MODEL,
-      redisUrl: config.REDIS_URL,
-      redisPrefix: config.REDIS_PREFIX,
-      connectionName: `${config.REDIS_PREFIX}:agent-service-kb`,
+      model: config.kbEmbeddingModel,
+      redisUrl: config.redisUrl,
+      redisPrefix: config.redisPrefix,
+      connectionName: `${config.redisPrefix}:agent-service-kb`,
       logger,
     });
   } catch (err) {
     throw new Error(
-      `agent-service: cannot load or build the embeddings index for search_v2 (Redis ${redactUrl(config.REDIS_URL)}, ` +
-        `model ${config.KB_EMBEDDING_MODEL}): ${(err as Error).message}`,
+      `agent-service: cannot load or build the embeddings index for search_v2 (Redis ${redactUrl(config.redisUrl)}, ` +
+        `model ${config.kbEmbeddingModel}): ${(err as Error).message}`,
       { cause: err },
     );
   }
-  return createKbTools({ kb, index, openai, mcp: mcpServersFromConfig(config, env), logger });
+  return createKbTools({ kb, index, openai, mcp: config.mcpServers, logger });
 }

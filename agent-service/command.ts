@@ -29,11 +29,11 @@ export function registerAgentServiceCommand(program: Command): void {
     .action(async (options: { port: string; host: string }) => {
       const port = parsePort(options.port);
       const config = loadConfig(process.env);
-      const logger = createLogger({ level: config.LOG_LEVEL, name: 'agent-service' });
+      const logger = createLogger({ level: config.logLevel, name: 'agent-service' });
       const shutdown = new ShutdownManager({ logger }).listen();
       // Loaded here, not at the top: every `loadgen` process (a worker too) would otherwise carry the graph.
       const { startAgentService } = await import('./index.js');
-      const service = await startAgentService({ env: process.env, config, port, host: options.host, logger });
+      const service = await startAgentService({ config, port, host: options.host, logger });
       shutdown.register('agent-service', () => service.close());
     });
 }

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_MAX_MESSAGE_CHARS } from '../shared/chat.js';
-import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
 import { kbEnv } from '../shared/kb/index.js';
 import { telemetryEnv } from '../shared/telemetry-env.js';
-import { mcpEnv } from './tools/tools-env.js';
+import { mcpEnv, mcpServersFromConfig, type McpServers } from './tools/tools-env.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -44,9 +44,17 @@ export const AgentServiceEnvSchema = z.object({
   AGENT_RETRY_AFTER_SECONDS: positiveInt(2),
 });
 
-export type AgentServiceConfig = z.infer<typeof AgentServiceEnvSchema>;
+/** Each variable under its camelCase name (`AGENT_STREAM` → `agentStream`), plus the MCP servers they set up. */
+export type AgentServiceConfig = EnvConfig<typeof AgentServiceEnvSchema> & {
+  /** The MCP research servers, with the variables `MCP_PASS_ENV` names already read from the environment. */
+  mcpServers: McpServers;
+};
 
-/** Parses the agent service's environment once at start; a bad value throws a `ConfigError` naming it. */
+/**
+ * Parses the agent service's environment once at start; a bad value (or an MCP server given both a URL and a
+ * command) throws a `ConfigError` naming it.
+ */
 export function loadConfig(env: Env = process.env): AgentServiceConfig {
-  return parseEnv(AgentServiceEnvSchema, env);
+  const config = parseEnv(AgentServiceEnvSchema, env);
+  return { ...config, mcpServers: mcpServersFromConfig(config, env) };
 }

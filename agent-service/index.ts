@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LDClient } from '@launchdarkly/node-server-sdk';
 import { initAi } from '@launchdarkly/server-sdk-ai';
-import { llmSettingsFrom, type Env } from '../shared/config.js';
+import { llmSettingsFrom } from '../shared/config.js';
 import { writeFlagFile } from '../shared/flag-file.js';
 import { createLaunchDarklyClient } from '../shared/launchdarkly.js';
 import {
@@ -16,7 +16,7 @@ import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
 import { loadManifest, type Manifest } from '../shared/manifest.js';
 import { defaultPrices } from '../shared/pricing.js';
 import { createApp, type ReadinessCheck } from './app.js';
-import { loadConfig, type AgentServiceConfig } from './config.js';
+import type { AgentServiceConfig } from './config.js';
 import { ProviderModelCaller } from '../shared/llm/index.js';
 import { ServiceMetrics } from './metrics.js';
 import { simReadiness } from './sim-readiness.js';
@@ -25,11 +25,14 @@ import { listenHttp } from '../shared/http-server.js';
 import { ResourceStack } from '../shared/shutdown.js';
 import { startTelemetry } from '../shared/telemetry.js';
 
+export { loadConfig, type AgentServiceConfig } from './config.js';
+
 export interface AgentServiceOptions {
-  /** What `loadConfig` parses: LLM_SIM_URL, provider keys, LD_*, REDIS_URL, REDIS_PREFIX, KB_DIR, AGENT_*. */
-  env: Env;
-  /** The configuration, parsed once by the caller (`loadgen agent-service`); else parsed from `env`. */
-  config?: AgentServiceConfig;
+  /**
+   * The configuration, parsed once at start by the caller: `loadConfig(process.env)` (`loadgen agent-service`)
+   * reads LLM_SIM_URL, provider keys, LD_*, REDIS_URL, REDIS_PREFIX, KB_*, MCP_* and AGENT_*.
+   */
+  config: AgentServiceConfig;
   /** 0 (the default) picks a free port. */
   port?: number;
   /** Defaults to 127.0.0.1. */
@@ -48,16 +51,16 @@ export interface AgentService {
 }
 
 /**
- * Starts the agent service in this process: loads its config from `env`, starts the LaunchDarkly client
+ * Starts the agent service in this process with its parsed config: starts the LaunchDarkly client
  * (live with LD_SDK_KEY; else the file data source, generated from the manifest into a temp file when
  * LD_FLAGS_FILE is unset), loads the tools, and serves the Hono app. A provider that some AI Config
  * variation needs but that has neither a key nor LLM_SIM_URL is a start-up error naming both.
  */
 export async function startAgentService(options: AgentServiceOptions): Promise<AgentService> {
-  const config = options.config ?? loadConfig(options.env);
-  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: 'agent-service' });
+  const config = options.config;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'agent-service' });
   const manifest = loadManifest();
-  const llm: LlmSettings = { ...llmSettingsFrom(config), timeoutMs: config.AGENT_REQUEST_DEADLINE_MS };
+  const llm: LlmSettings = { ...llmSettingsFrom(config), timeoutMs: config.agentRequestDeadlineMs };
   assertProvidersAvailable(manifest, llm);
 
   const resources = new ResourceStack({ logger, label: 'agent-service' });
@@ -68,21 +71,21 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
       () => startTelemetry({ serviceName: 'loadgen-agent-service', env: config }),
       (t) => t.close(),
     );
-    const flagsFile = config.LD_SDK_KEY
+    const flagsFile = config.ldSdkKey
       ? undefined
-      : (config.LD_FLAGS_FILE ?? generatedFlagFile(manifest, resources));
+      : (config.ldFlagsFile ?? generatedFlagFile(manifest, resources));
     const ldClient = await createLaunchDarklyClient({
-      sdkKey: config.LD_SDK_KEY,
+      sdkKey: config.ldSdkKey,
       flagsFile,
-      baseUri: config.LD_BASE_URI,
-      eventsUri: config.LD_EVENTS_URI,
+      baseUri: config.ldBaseUri,
+      eventsUri: config.ldEventsUri,
       logger,
     });
     resources.defer('launchdarkly', async () => {
       await ldClient.flush();
       ldClient.close();
     });
-    const tools = await loadAgentTools(config, options.env, llm, logger);
+    const tools = await loadAgentTools(config, llm, logger);
     resources.defer('tools', () => tools.close());
 
     const models = new ProviderModelCaller(llm);
@@ -92,31 +95,31 @@ export async function startAgentService(options: AgentServiceOptions): Promise<A
       tools,
       prices: defaultPrices(),
       variables: manifest.variables,
-      defaultMaxToolCalls: config.AGENT_DEFAULT_MAX_TOOL_CALLS,
-      retryAfterSeconds: config.AGENT_RETRY_AFTER_SECONDS,
-      stream: config.AGENT_STREAM,
+      defaultMaxToolCalls: config.agentDefaultMaxToolCalls,
+      retryAfterSeconds: config.agentRetryAfterSeconds,
+      stream: config.agentStream,
       logger,
-      maxMessageChars: config.AGENT_MAX_MESSAGE_CHARS,
-      maxBodyBytes: config.AGENT_MAX_BODY_BYTES,
-      deadlineMs: config.AGENT_REQUEST_DEADLINE_MS,
+      maxMessageChars: config.agentMaxMessageChars,
+      maxBodyBytes: config.agentMaxBodyBytes,
+      deadlineMs: config.agentRequestDeadlineMs,
       readiness: () => readiness(ldClient, config, llm),
       metrics: new ServiceMetrics({ defaultMetrics: true }),
       tracing: telemetry.enabled,
     });
 
     const server = await listenHttp(app.fetch, options.port ?? 0, options.host ?? '127.0.0.1');
-    resources.defer('http server', () => server.close(config.AGENT_SHUTDOWN_GRACE_MS));
+    resources.defer('http server', () => server.close(config.agentShutdownGraceMs));
     const url = server.url;
     logger.info(
       {
         url,
-        launchDarkly: config.LD_SDK_KEY ? 'live' : `local (${flagsFile})`,
-        events: config.LD_EVENTS_URI
-          ? redactUrl(config.LD_EVENTS_URI)
-          : config.LD_SDK_KEY
+        launchDarkly: config.ldSdkKey ? 'live' : `local (${flagsFile})`,
+        events: config.ldEventsUri
+          ? redactUrl(config.ldEventsUri)
+          : config.ldSdkKey
             ? 'LaunchDarkly'
             : 'not sent',
-        llm: llmMode(llm) === 'simulated' ? `simulated (${redactUrl(config.LLM_SIM_URL as string)})` : 'live',
+        llm: llmMode(llm) === 'simulated' ? `simulated (${redactUrl(config.llmSimUrl as string)})` : 'live',
         tools: [...tools.keys()],
         tracing: telemetry.enabled,
       },
@@ -168,9 +171,9 @@ async function readiness(
   } else {
     // Live providers are not called just to check (it costs): start-up verified a key for each one served.
     const keyed = [
-      ['openai', config.OPENAI_API_KEY],
-      ['anthropic', config.ANTHROPIC_API_KEY],
-      ['mistral', config.MISTRAL_API_KEY],
+      ['openai', config.openaiApiKey],
+      ['anthropic', config.anthropicApiKey],
+      ['mistral', config.mistralApiKey],
     ].flatMap(([name, key]) => (key ? [name] : []));
     checks.push({ name: 'providers', ok: true, detail: `live, keyed: ${keyed.join(', ')}` });
   }

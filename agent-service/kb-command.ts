@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { commonEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, llmEnv, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
 import { kbEnv } from '../shared/kb/index.js';
 import { createOpenAIClient, llmMode } from '../shared/llm/index.js';
 import { createLogger, redactUrl } from '../shared/logger.js';
 
 /** Environment of `loadgen kb`. */
 export const KbCommandEnvSchema = z.object({ ...commonEnv, ...llmEnv, ...kbEnv });
-export type KbCommandConfig = z.infer<typeof KbCommandEnvSchema>;
+export type KbCommandConfig = EnvConfig<typeof KbCommandEnvSchema>;
 
 /** Parses the environment of `loadgen kb` once; a bad value throws a `ConfigError` naming it. */
 export function loadKbConfig(env: Env): KbCommandConfig {
@@ -43,10 +43,10 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
     .option('--json', 'print JSON', false)
     .action(async (opts: { dir?: string; json: boolean }) => {
       const config = loadKbConfig(env);
-      const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr });
+      const logger = createLogger({ level: config.logLevel, destination: process.stderr });
       // Loaded here, not at the top: the PDF parser would otherwise sit in every `loadgen` process.
       const { loadKnowledgeBase } = await import('../shared/kb/index.js');
-      const base = await loadKnowledgeBase(opts.dir ?? config.KB_DIR, { logger });
+      const base = await loadKnowledgeBase(opts.dir ?? config.kbDir, { logger });
       const headings = new Set(base.chunks.map((c) => `${c.docId}#${c.heading ?? ''}`));
       const summary = {
         dir: base.dir,
@@ -74,21 +74,21 @@ export function registerKbCommand(program: Command, io: KbCommandIo = {}): void 
     .option('--json', 'print JSON', false)
     .action(async (opts: { dir?: string; model?: string; force: boolean; json: boolean }) => {
       const config = loadKbConfig(env);
-      const logger = createLogger({ level: config.LOG_LEVEL, destination: process.stderr });
-      const model = opts.model ?? config.KB_EMBEDDING_MODEL;
-      const llm = { simUrl: config.LLM_SIM_URL, openaiApiKey: config.OPENAI_API_KEY };
+      const logger = createLogger({ level: config.logLevel, destination: process.stderr });
+      const model = opts.model ?? config.kbEmbeddingModel;
+      const llm = { simUrl: config.llmSimUrl, openaiApiKey: config.openaiApiKey };
       const openai = createOpenAIClient(llm, 'openai', 'loadgen kb index (embeddings)');
       const { loadKnowledgeBase } = await import('../shared/kb/index.js');
       const { loadOrBuildRedisEmbeddingIndex } = await import('./redis-embedding-index.js');
-      const base = await loadKnowledgeBase(opts.dir ?? config.KB_DIR, { logger });
-      logger.info({ mode: llmMode(llm), redis: redactUrl(config.REDIS_URL), model }, 'kb index');
+      const base = await loadKnowledgeBase(opts.dir ?? config.kbDir, { logger });
+      logger.info({ mode: llmMode(llm), redis: redactUrl(config.redisUrl), model }, 'kb index');
       const index = await loadOrBuildRedisEmbeddingIndex({
         kb: base,
         openai,
         model,
-        redisUrl: config.REDIS_URL,
-        redisPrefix: config.REDIS_PREFIX,
-        connectionName: `${config.REDIS_PREFIX}:kb-index`,
+        redisUrl: config.redisUrl,
+        redisPrefix: config.redisPrefix,
+        connectionName: `${config.redisPrefix}:kb-index`,
         logger,
         force: opts.force,
       });

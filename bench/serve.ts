@@ -4,7 +4,7 @@
  * service exactly as its command does, reports the URL over IPC and closes on SIGTERM, so each process of
  * the pipeline runs (and is profiled, with --cpu-prof) on its own as deployed.
  */
-import { startAgentService } from '../agent-service/index.js';
+import { loadConfig, startAgentService } from '../agent-service/index.js';
 import { startLlmSim } from '../llm-sim/index.js';
 import { createLogger } from '../shared/logger.js';
 
@@ -24,8 +24,9 @@ async function main(): Promise<void> {
       overrides: { allModels: { latency: { ttftMs: args.latencyMs, perTokenMs: 0 } } },
     });
   } else if (role === 'agent-service') {
-    const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'info', name: 'agent-service' });
-    service = await startAgentService({ env: process.env, port: 0, logger });
+    const config = loadConfig(process.env);
+    const logger = createLogger({ level: config.logLevel, name: 'agent-service' });
+    service = await startAgentService({ config, port: 0, logger });
   } else {
     throw new Error(`bench serve: unknown role "${role}" (llm-sim or agent-service)`);
   }

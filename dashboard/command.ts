@@ -32,7 +32,6 @@ export function registerDashboardCommand(program: Command): void {
       // Loaded here, not at the top: other `loadgen` processes (workers) need not carry Bull Board.
       const { startDashboard } = await import('./index.js');
       const dashboard = await startDashboard({
-        env: process.env,
         config,
         port: options.port,
         host: options.host,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, llmEnv, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
+import { kbEnv } from '../shared/kb/index.js';
 
 const flag = z
   .enum(['true', 'false', '1', '0', ''], { error: 'must be true or false' })
@@ -12,6 +13,9 @@ export const DEFAULT_DASHBOARD_HOST = '127.0.0.1';
 /** What `loadgen dashboard` reads from the environment. */
 export const DashboardEnvSchema = z.object({
   ...commonEnv,
+  // The producer's variables: POST /api/runs runs the producer in this process, with these LLM settings and KB_DIR.
+  ...llmEnv,
+  KB_DIR: kbEnv.KB_DIR,
   /** Basic-auth user name of the dashboard. */
   DASHBOARD_USER: z.string().min(1, 'must not be empty').default('admin'),
   /** Basic-auth password; required unless the dashboard listens on loopback only. */
@@ -40,29 +44,10 @@ export const DashboardEnvSchema = z.object({
     .default(5),
 });
 
-export interface DashboardConfig {
-  redisUrl: string;
-  prefix: string;
-  logLevel: string;
-  user: string;
-  /** Undefined means no authentication (allowed on loopback only). */
-  password: string | undefined;
-  allowDestructive: boolean;
-  allowedHosts: string[];
-  refreshSeconds: number;
-}
+/** Each variable under its camelCase name (`DASHBOARD_PASSWORD` → `dashboardPassword`; unset: no authentication). */
+export type DashboardConfig = EnvConfig<typeof DashboardEnvSchema>;
 
 /** Parses the dashboard's environment once at start; a bad variable throws a `ConfigError` naming it. */
 export function loadConfig(env: Env = process.env): DashboardConfig {
-  const parsed = parseEnv(DashboardEnvSchema, env);
-  return {
-    redisUrl: parsed.REDIS_URL,
-    prefix: parsed.REDIS_PREFIX,
-    logLevel: parsed.LOG_LEVEL,
-    user: parsed.DASHBOARD_USER,
-    password: parsed.DASHBOARD_PASSWORD,
-    allowDestructive: parsed.DASHBOARD_ALLOW_DESTRUCTIVE,
-    allowedHosts: parsed.DASHBOARD_ALLOWED_HOSTS,
-    refreshSeconds: parsed.DASHBOARD_REFRESH_SECONDS,
-  };
+  return parseEnv(DashboardEnvSchema, env);
 }

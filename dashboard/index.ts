@@ -1,6 +1,5 @@
 import { Queue } from 'bullmq';
-import { loadConfig as loadProducerConfig } from '../producer/index.js';
-import type { Env } from '../shared/config.js';
+import { llmSettingsFrom } from '../shared/config.js';
 import { QUERY_QUEUE } from '../shared/query-job.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
@@ -8,12 +7,7 @@ import { runController } from '../shared/run-control.js';
 import { RunStore } from '../shared/runs.js';
 import { createDashboardApp } from './app.js';
 import { assertSafeBinding } from './auth.js';
-import {
-  DEFAULT_DASHBOARD_HOST,
-  DEFAULT_DASHBOARD_PORT,
-  loadConfig,
-  type DashboardConfig,
-} from './config.js';
+import { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT, type DashboardConfig } from './config.js';
 import { readoutBuilder } from './readout.js';
 import { producerStartRun } from './start-run.js';
 import { listenHttp } from '../shared/http-server.js';
@@ -31,10 +25,8 @@ export type { RunOverview } from './run-overview.js';
 export { DEFAULT_DASHBOARD_HOST, DEFAULT_DASHBOARD_PORT } from './config.js';
 
 export interface DashboardOptions {
-  /** The environment to read (`loadConfig`); entry points pass `process.env`. */
-  env: Env;
-  /** The configuration, parsed once by the caller (`loadgen dashboard`); else parsed from `env`. */
-  config?: DashboardConfig;
+  /** The configuration, parsed once at start by the caller: `loadConfig(process.env)` (`loadgen dashboard`). */
+  config: DashboardConfig;
   /** 0 picks a free port; defaults to 3000. */
   port?: number;
   /** Defaults to 127.0.0.1; a non-loopback host needs DASHBOARD_PASSWORD. */
@@ -54,44 +46,43 @@ export interface Dashboard {
  * behind basic auth. Throws a `ConfigError` on a bad variable or a non-loopback host without a password.
  */
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
-  const config = options.config ?? loadConfig(options.env);
+  const config = options.config;
   const host = options.host ?? DEFAULT_DASHBOARD_HOST;
-  assertSafeBinding(host, config.password);
+  assertSafeBinding(host, config.dashboardPassword);
   const readout = readoutBuilder();
-  // POST /api/runs runs the producer in this process, with the LLM settings and KB_DIR of this environment.
-  const producer = loadProducerConfig(options.env);
   const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'dashboard' });
-  if (config.password === undefined) {
+  if (config.dashboardPassword === undefined) {
     logger.warn({ host }, 'DASHBOARD_PASSWORD is not set: no authentication (loopback only)');
   }
 
   const resources = new ResourceStack({ logger, label: 'dashboard' });
-  const redis = createRedis(config.redisUrl, { connectionName: `${config.prefix}:dashboard` });
+  const redis = createRedis(config.redisUrl, { connectionName: `${config.redisPrefix}:dashboard` });
   resources.defer('redis', () => redis.quit());
   const queue = new Queue(QUERY_QUEUE, {
-    connection: bullConnection(config.redisUrl, `${config.prefix}:dashboard-queue`),
-    prefix: config.prefix,
+    connection: bullConnection(config.redisUrl, `${config.redisPrefix}:dashboard-queue`),
+    prefix: config.redisPrefix,
   });
   resources.defer('queue', () => queue.close());
-  const keys = new RedisKeys(config.prefix);
+  const keys = new RedisKeys(config.redisPrefix);
   const store = new RunStore(redis, keys);
   const app = createDashboardApp({
     store,
     queue,
     controlRun: runController({ store, queue, redis, keys }),
-    auth: { user: config.user, password: config.password },
-    allowDestructive: config.allowDestructive,
-    guard: { bound: host, allowedHosts: config.allowedHosts },
-    refreshMs: config.refreshSeconds * 1000,
+    auth: { user: config.dashboardUser, password: config.dashboardPassword },
+    allowDestructive: config.dashboardAllowDestructive,
+    guard: { bound: host, allowedHosts: config.dashboardAllowedHosts },
+    refreshMs: config.dashboardRefreshSeconds * 1000,
     readout,
     startRun: producerStartRun(
       {
         redisUrl: config.redisUrl,
-        prefix: config.prefix,
-        llm: producer.llm,
+        prefix: config.redisPrefix,
+        // POST /api/runs runs the producer in this process, with the LLM settings and KB_DIR of this environment.
+        llm: llmSettingsFrom(config),
         logger: logger.child({ component: 'producer' }),
       },
-      { kbDir: producer.kbDir },
+      { kbDir: config.kbDir },
     ),
     logger,
   });
@@ -110,7 +101,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     throw err;
   }
   logger.info(
-    { url, auth: config.password !== undefined, destructive: config.allowDestructive },
+    { url, auth: config.dashboardPassword !== undefined, destructive: config.dashboardAllowDestructive },
     'dashboard up',
   );
 

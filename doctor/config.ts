@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
 
 const optionalKey = z
   .string()
@@ -29,7 +29,8 @@ export const DoctorEnvSchema = z.object({
     .transform((v) => (v === '' ? undefined : v))
     .pipe(z.url({ protocol: /^https?$/ }).optional()),
 });
-export type DoctorConfig = z.infer<typeof DoctorEnvSchema>;
+/** Each variable under its camelCase name (`LD_PROJECT` → `ldProject`). */
+export type DoctorConfig = EnvConfig<typeof DoctorEnvSchema>;
 
 export function loadConfig(env: Env = process.env): DoctorConfig {
   return parseEnv(DoctorEnvSchema, env);

@@ -86,27 +86,25 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       );
     }
 
-    lines.push(await redisLine(config.REDIS_URL, config.REDIS_PREFIX));
+    lines.push(await redisLine(config.redisUrl, config.redisPrefix));
 
-    const flagsFile = config.LD_SDK_KEY
-      ? undefined
-      : (config.LD_FLAGS_FILE ?? tempFlagFile(manifest, cleanups));
+    const flagsFile = config.ldSdkKey ? undefined : (config.ldFlagsFile ?? tempFlagFile(manifest, cleanups));
     lines.push(
       ok(
         'mode',
         'LaunchDarkly',
-        config.LD_SDK_KEY
+        config.ldSdkKey
           ? 'LIVE (LD_SDK_KEY)'
-          : config.LD_FLAGS_FILE
-            ? `local flag file ${config.LD_FLAGS_FILE} (LD_FLAGS_FILE)`
+          : config.ldFlagsFile
+            ? `local flag file ${config.ldFlagsFile} (LD_FLAGS_FILE)`
             : 'local flag file generated from the manifest',
       ),
     );
     try {
       const ldClient = await createLaunchDarklyClient({
-        sdkKey: config.LD_SDK_KEY,
+        sdkKey: config.ldSdkKey,
         flagsFile,
-        baseUri: config.LD_BASE_URI,
+        baseUri: config.ldBaseUri,
         sendEvents: false,
       });
       cleanups.push(() => ldClient.close());
@@ -138,7 +136,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
           'launchdarkly',
           'SDK',
           (err as Error).message,
-          config.LD_SDK_KEY
+          config.ldSdkKey
             ? 'check LD_SDK_KEY (a server-side SDK key) and LD_BASE_URI'
             : 'check LD_FLAGS_FILE',
         ),
@@ -151,11 +149,11 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
     const lookup = sdkModelLookup({ ...llm, timeoutMs: MODEL_LOOKUP_TIMEOUT_MS });
     lines.push(...(await modelLines(models, llm, lookup)));
     lines.push(...priceLines(models, prices));
-    lines.push(await eventsLine(config.LD_EVENTS_URI, config.LD_SDK_KEY));
+    lines.push(await eventsLine(config.ldEventsUri, config.ldSdkKey));
 
-    const project = options.project ?? config.LD_PROJECT;
-    const environment = options.environment ?? config.LD_ENVIRONMENT;
-    if (!ldApi.LD_API_TOKEN) {
+    const project = options.project ?? config.ldProject;
+    const environment = options.environment ?? config.ldEnvironment;
+    if (!ldApi.ldApiToken) {
       lines.push(ok('ld-api', 'skipped', 'no LD_API_TOKEN: project, metrics and experiments not checked'));
     } else if (!project) {
       lines.push(
@@ -168,9 +166,9 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
       );
     } else {
       const api = new LaunchDarklyRestClient({
-        baseUrl: ldApi.LD_API_URL,
-        token: ldApi.LD_API_TOKEN as string,
-        timeoutMs: ldApi.LD_API_TIMEOUT_MS,
+        baseUrl: ldApi.ldApiUrl,
+        token: ldApi.ldApiToken as string,
+        timeoutMs: ldApi.ldApiTimeoutMs,
         maxRetries: 2,
       });
       try {
@@ -184,7 +182,7 @@ export async function runDoctor(options: DoctorOptions): Promise<DoctorReport> {
         );
       } catch (err) {
         lines.push(
-          fail('ld-api', ldApi.LD_API_URL, (err as Error).message, 'check LD_API_TOKEN and LD_API_URL'),
+          fail('ld-api', ldApi.ldApiUrl, (err as Error).message, 'check LD_API_TOKEN and LD_API_URL'),
         );
       }
     }

@@ -12,7 +12,7 @@ import { runSmoke } from './smoke.js';
  */
 export async function runSmokeCommand(env: Env, out: NodeJS.WritableStream): Promise<number> {
   const config = loadConfig(env);
-  if (!config.AGENT_SERVICE_URL) {
+  if (!config.agentServiceUrl) {
     throw new ConfigError(
       'AGENT_SERVICE_URL: run --smoke sends its requests to the agent service at this URL (it is not set)',
     );
@@ -23,7 +23,7 @@ export async function runSmokeCommand(env: Env, out: NodeJS.WritableStream): Pro
     out.write('smoke: not sent, the doctor failed (fix the lines above)\n');
     return 1;
   }
-  const smoke = await runSmoke(report, config.AGENT_SERVICE_URL);
+  const smoke = await runSmoke(report, config.agentServiceUrl);
   const failed = smoke.lines.filter((l) => !l.ok).length;
   out.write(`\n${formatTable(smoke.lines)}\n\n`);
   out.write(

@@ -69,26 +69,26 @@ export function registerLdCommands(
         }
       }
       const config = loadConfig(io.env);
-      if (!config.LD_API_TOKEN && !options.dryRun) {
+      if (!config.ldApiToken && !options.dryRun) {
         throw new ConfigError(
           'LD_API_TOKEN: a LaunchDarkly REST API access token is required (it is not set)',
         );
       }
       const out = (line: string) => io.stdout.write(`${line}\n`);
-      const logger = createLogger({ level: config.LOG_LEVEL, name: 'ld-bootstrap', destination: io.stderr });
-      const api = config.LD_API_TOKEN
+      const logger = createLogger({ level: config.logLevel, name: 'ld-bootstrap', destination: io.stderr });
+      const api = config.ldApiToken
         ? new LaunchDarklyRestClient({
-            baseUrl: config.LD_API_URL,
-            token: config.LD_API_TOKEN,
+            baseUrl: config.ldApiUrl,
+            token: config.ldApiToken,
             logger,
-            timeoutMs: config.LD_API_TIMEOUT_MS,
+            timeoutMs: config.ldApiTimeoutMs,
             onRetry: ({ method, path, reason, waitMs, attempt }) =>
               out(`  ${reason} on ${method} ${path}: retry ${attempt} in ${(waitMs / 1000).toFixed(1)} s`),
           })
         : undefined;
       out(
         `${options.dryRun ? 'Planning' : 'Bootstrapping'} LaunchDarkly project ${options.project}, ` +
-          `environment ${options.environment}, at ${config.LD_API_URL}` +
+          `environment ${options.environment}, at ${config.ldApiUrl}` +
           (api ? '' : ' (no LD_API_TOKEN: planning for a fresh project)'),
       );
       const manifest = loadManifest(options.manifest);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
 
 const optional = z
   .string()
@@ -22,7 +22,8 @@ const LdEnvSchema = z.object({
     z.coerce.number().int().min(100).max(600_000).default(30_000),
   ),
 });
-export type LdConfig = z.infer<typeof LdEnvSchema>;
+/** Each variable under its camelCase name (`LD_API_TOKEN` → `ldApiToken`). */
+export type LdConfig = EnvConfig<typeof LdEnvSchema>;
 
 /** Configuration of the `loadgen ld` commands, parsed once at start. */
 export function loadConfig(env: Env = process.env): LdConfig {

@@ -18,9 +18,9 @@ export function registerSimCommand(program: Command): void {
     .option('--seed <n>', 'random seed: same seed and requests give the same answers', SIM_DEFAULTS.seed)
     .option('--zero-latency', 'answer at once (no time to first token or per token)', false)
     .action(async (raw: Record<string, unknown>) => {
-      const env = loadConfig(process.env);
+      const config = loadConfig(process.env);
       const options = parseSimOptions(raw);
-      const logger = createLogger({ level: env.LOG_LEVEL, name: 'llm-sim' });
+      const logger = createLogger({ level: config.logLevel, name: 'llm-sim' });
       const sim = await startLlmSim({
         port: options.port,
         host: options.host,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
 import { ConfigError } from '../shared/errors.js';
 import { describeZodError } from '../shared/errors.js';
 import { DEFAULT_PROFILE_PATH } from './profile.js';
@@ -8,10 +8,11 @@ const SimEnvSchema = z.object({
   /** trace | debug | info | warn | error | fatal | silent */
   LOG_LEVEL: commonEnv.LOG_LEVEL,
 });
-export type SimEnv = z.infer<typeof SimEnvSchema>;
+/** `logLevel`. */
+export type SimConfig = EnvConfig<typeof SimEnvSchema>;
 
 /** Environment of `loadgen sim`, parsed once at start. */
-export function loadConfig(env: Env = process.env): SimEnv {
+export function loadConfig(env: Env = process.env): SimConfig {
   return parseEnv(SimEnvSchema, env);
 }
 

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { SingleBar } from 'cli-progress';
-import type { Env } from '../shared/config.js';
+import { llmSettingsFrom, type Env } from '../shared/config.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
 import { DEFAULT_DECIDE_EVERY, formatDecidedStop } from '../readout/index.js';
 import { startTelemetry } from '../shared/telemetry.js';
@@ -191,9 +191,8 @@ export function registerRunCommand(
         return;
       }
       const config = loadConfig(io.env);
-      const live =
-        !config.llm.simUrl &&
-        Boolean(config.llm.openaiApiKey || config.llm.anthropicApiKey || config.llm.mistralApiKey);
+      const llm = llmSettingsFrom(config);
+      const live = !llm.simUrl && Boolean(llm.openaiApiKey || llm.anthropicApiKey || llm.mistralApiKey);
       if (live && raw.doctor && !raw.dryRun) {
         const { runDoctor } = await import('../doctor/index.js');
         const { printReport } = await import('../doctor/index.js');
@@ -238,17 +237,17 @@ export function registerRunCommand(
         dropAfter: raw.dropAfter,
       };
       const progress = progressReporter(io, logger);
-      logger.info({ redis: redactUrl(config.redisUrl), prefix: config.prefix }, 'producer starting');
+      logger.info({ redis: redactUrl(config.redisUrl), prefix: config.redisPrefix }, 'producer starting');
       // Closed (its spans flushed) before the command returns, whatever happens.
-      const telemetry = await startTelemetry({ serviceName: 'loadgen-producer', env: config.telemetry });
+      const telemetry = await startTelemetry({ serviceName: 'loadgen-producer', env: config });
       try {
         // Loaded here, not at the top: other `loadgen` processes (workers) need not carry the generator.
         const { createRun } = await import('./create-run.js');
         const result = await createRun(options, {
           telemetry: telemetry.bullmq,
           redisUrl: config.redisUrl,
-          prefix: config.prefix,
-          llm: config.llm,
+          prefix: config.redisPrefix,
+          llm,
           logger,
           onProgress: progress.update,
           onPlan: (plan) => {

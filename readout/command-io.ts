@@ -62,15 +62,15 @@ export async function withRunStore<T>(
   fn: (store: RunStore, config: ReadoutConfig) => Promise<T>,
 ): Promise<T> {
   const config = loadConfig(env);
-  await checkRedis(config.REDIS_URL).catch((err: Error) => {
+  await checkRedis(config.redisUrl).catch((err: Error) => {
     throw new ReadoutError(err.message, { cause: err });
   });
-  const redis = createRedis(config.REDIS_URL, {
-    connectionName: `${config.REDIS_PREFIX}:readout`,
+  const redis = createRedis(config.redisUrl, {
+    connectionName: `${config.redisPrefix}:readout`,
     maxRetriesPerRequest: 1,
   });
   try {
-    return await fn(new RunStore(redis, new RedisKeys(config.REDIS_PREFIX)), config);
+    return await fn(new RunStore(redis, new RedisKeys(config.redisPrefix)), config);
   } finally {
     await redis.quit().catch(() => redis.disconnect());
   }
@@ -80,7 +80,7 @@ export async function getRun(store: RunStore, runId: string, config: ReadoutConf
   const run = await store.get(runId);
   if (!run) {
     throw new ReadoutError(
-      `run "${runId}" not found (REDIS_PREFIX=${config.REDIS_PREFIX}); see the runs on the dashboard`,
+      `run "${runId}" not found (REDIS_PREFIX=${config.redisPrefix}); see the runs on the dashboard`,
     );
   }
   return run;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
 
 /** What `loadgen report <runId>` and `loadgen export` read: where the run records are. */
 export const ReadoutEnvSchema = z.object({
@@ -8,7 +8,8 @@ export const ReadoutEnvSchema = z.object({
   /** Key prefix the run was recorded under. */
   REDIS_PREFIX: commonEnv.REDIS_PREFIX,
 });
-export type ReadoutConfig = z.infer<typeof ReadoutEnvSchema>;
+/** `redisUrl`, `redisPrefix`. */
+export type ReadoutConfig = EnvConfig<typeof ReadoutEnvSchema>;
 
 /** Parses the readout's environment; a bad variable throws a ConfigError naming it. */
 export function loadConfig(env: Env = process.env): ReadoutConfig {

@@ -51,13 +51,13 @@ async function control(
     throw new ConfigError(`invalid run id "${runId}": must be 1-64 letters, digits, _ or -`);
   }
   const config = loadConfig(process.env);
-  await checkRedis(config.REDIS_URL);
-  const redis = createRedis(config.REDIS_URL, { connectionName: `${config.REDIS_PREFIX}:control` });
+  await checkRedis(config.redisUrl);
+  const redis = createRedis(config.redisUrl, { connectionName: `${config.redisPrefix}:control` });
   const queue = new Queue(QUERY_QUEUE, {
-    connection: bullConnection(config.REDIS_URL, `${config.REDIS_PREFIX}:control-queue`),
-    prefix: config.REDIS_PREFIX,
+    connection: bullConnection(config.redisUrl, `${config.redisPrefix}:control-queue`),
+    prefix: config.redisPrefix,
   });
-  const keys = new RedisKeys(config.REDIS_PREFIX);
+  const keys = new RedisKeys(config.redisPrefix);
   try {
     const outcome = await action({ store: new RunStore(redis, keys), queue, redis, keys });
     process.stdout.write(
@@ -70,7 +70,7 @@ async function control(
     }
   } catch (err) {
     if (err instanceof RunNotFoundError) {
-      process.stderr.write(`loadgen: ${err.message} (REDIS_PREFIX=${config.REDIS_PREFIX})\n`);
+      process.stderr.write(`loadgen: ${err.message} (REDIS_PREFIX=${config.redisPrefix})\n`);
       process.exitCode = 1;
       return;
     }

@@ -13,10 +13,10 @@ const schema = z.object({
 describe('parseEnv', () => {
   it('applies defaults and parses good values', () => {
     const config = parseEnv(schema, { PORT: '8080', LLM_SIM_URL: 'http://127.0.0.1:4010' });
-    expect(config.REDIS_URL).toBe('redis://127.0.0.1:6379');
-    expect(config.PORT).toBe(8080);
-    expect(config.LOG_LEVEL).toBe('info');
-    expect(config.OPENAI_API_KEY).toBeUndefined();
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.port).toBe(8080);
+    expect(config.logLevel).toBe('info');
+    expect(config.openaiApiKey).toBeUndefined();
   });
 
   it.each([
@@ -31,8 +31,8 @@ describe('parseEnv', () => {
   });
 
   it('reads LLM_SIM_URL=off as no simulator, as an empty one', () => {
-    expect(parseEnv(schema, { PORT: '1', LLM_SIM_URL: 'off' }).LLM_SIM_URL).toBeUndefined();
-    expect(parseEnv(schema, { PORT: '1', LLM_SIM_URL: '' }).LLM_SIM_URL).toBeUndefined();
+    expect(parseEnv(schema, { PORT: '1', LLM_SIM_URL: 'off' }).llmSimUrl).toBeUndefined();
+    expect(parseEnv(schema, { PORT: '1', LLM_SIM_URL: '' }).llmSimUrl).toBeUndefined();
   });
 
   it('says when a required variable is not set', () => {

@@ -71,29 +71,48 @@ export const llmEnv = {
   MISTRAL_API_KEY: optionalString,
 };
 
-/** The LLM client settings of an environment parsed with `llmEnv` (simulator URL and provider keys). */
-export function llmSettingsFrom(env: {
-  LLM_SIM_URL?: string | undefined;
-  OPENAI_API_KEY?: string | undefined;
-  ANTHROPIC_API_KEY?: string | undefined;
-  MISTRAL_API_KEY?: string | undefined;
+/** The LLM client settings of a config parsed with `llmEnv` (simulator URL and provider keys). */
+export function llmSettingsFrom(config: {
+  llmSimUrl?: string | undefined;
+  openaiApiKey?: string | undefined;
+  anthropicApiKey?: string | undefined;
+  mistralApiKey?: string | undefined;
 }): LlmSettings {
   return {
-    simUrl: env.LLM_SIM_URL,
-    openaiApiKey: env.OPENAI_API_KEY,
-    anthropicApiKey: env.ANTHROPIC_API_KEY,
-    mistralApiKey: env.MISTRAL_API_KEY,
+    simUrl: config.llmSimUrl,
+    openaiApiKey: config.openaiApiKey,
+    anthropicApiKey: config.anthropicApiKey,
+    mistralApiKey: config.mistralApiKey,
   };
 }
 
+/** `WORKER_MAX_RPS` → `workerMaxRps`, as a type. */
+export type CamelCase<S extends string> = S extends `${infer Head}_${infer Tail}`
+  ? `${Lowercase<Head>}${Capitalize<CamelCase<Tail>>}`
+  : Lowercase<S>;
+
+/** The values of a parsed environment under camelCase names (`REDIS_URL` → `redisUrl`). */
+export type EnvConfig<S extends z.ZodObject> = {
+  [K in keyof z.infer<S> as K extends string ? CamelCase<K> : never]: z.infer<S>[K];
+};
+
+/** `WORKER_MAX_RPS` → `workerMaxRps`. */
+export function camelCase(name: string): string {
+  return name.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
 /**
- * Parses `env` against a zod object schema. A bad or missing variable throws a `ConfigError` that names
- * each variable and what it expects, so start-up stops with one readable message.
+ * Parses `env` against a zod object schema keyed by variable name and returns the values under camelCase
+ * names (`WORKER_CONCURRENCY` → `workerConcurrency`), the one style of every process's config. A bad or
+ * missing variable throws a `ConfigError` that names each variable and what it expects, so start-up stops
+ * with one readable message.
  */
-export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): z.infer<S> {
+export function parseEnv<S extends z.ZodObject>(schema: S, env: Env): EnvConfig<S> {
   const result = schema.safeParse(env);
   if (result.success) {
-    return result.data;
+    return Object.fromEntries(
+      Object.entries(result.data).map(([name, value]) => [camelCase(name), value]),
+    ) as EnvConfig<S>;
   }
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';

@@ -22,17 +22,18 @@ export const telemetryEnv = {
     .transform((v) => (v === '' ? undefined : v)),
 };
 
+/** The variables above as a process's parsed configuration has them (camelCase, `shared/config.ts` `parseEnv`). */
 export type TelemetryEnv = {
-  OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined;
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string | undefined;
-  OTEL_SERVICE_NAME?: string | undefined;
+  otelExporterOtlpEndpoint?: string | undefined;
+  otelExporterOtlpTracesEndpoint?: string | undefined;
+  otelServiceName?: string | undefined;
 };
 
 /** The OTLP traces URL of a parsed environment, or undefined when tracing is off. */
 export function tracesUrl(env: TelemetryEnv): string | undefined {
-  if (env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
-    return env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (env.otelExporterOtlpTracesEndpoint) {
+    return env.otelExporterOtlpTracesEndpoint;
   }
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT;
+  const base = env.otelExporterOtlpEndpoint;
   return base ? `${base.replace(/\/+$/, '')}/v1/traces` : undefined;
 }

@@ -41,7 +41,7 @@ describe('startTelemetry', () => {
   it('exports over OTLP/HTTP to $OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces, flushing when the last user closes', async () => {
     const otlp = await collector();
     closers.push(otlp.close);
-    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url };
+    const env = { otelExporterOtlpEndpoint: otlp.url };
     const first = await startTelemetry({ serviceName: 'test', env });
     const second = await startTelemetry({ serviceName: 'test', env });
     expect(first.enabled && second.enabled).toBe(true);

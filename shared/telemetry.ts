@@ -55,7 +55,7 @@ export async function startTelemetry(options: StartTelemetryOptions): Promise<Te
   }
   installing ??= import('./telemetry-sdk.js').then((sdk) =>
     sdk.installTracing({
-      serviceName: options.env.OTEL_SERVICE_NAME ?? options.serviceName,
+      serviceName: options.env.otelServiceName ?? options.serviceName,
       url,
       exporter: options.exporter,
     }),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, llmEnv, LLM_SIM_OFF, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, llmEnv, LLM_SIM_OFF, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
 
 /**
  * What `loadgen start` itself reads. Everything else in the environment is passed on to its children, which
@@ -17,7 +17,8 @@ const StartEnvSchema = z.object({
     .optional()
     .or(z.literal('').transform(() => undefined)),
 });
-export type StartConfig = z.infer<typeof StartEnvSchema>;
+/** Each variable under its camelCase name (`LLM_SIM_URL` → `llmSimUrl`). */
+export type StartConfig = EnvConfig<typeof StartEnvSchema>;
 
 export function loadConfig(env: Env = process.env): StartConfig {
   return parseEnv(StartEnvSchema, env);

@@ -77,9 +77,9 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
   const race = <T>(step: Promise<T>) =>
     Promise.race([step, interrupted.then((reason) => Promise.reject(new StopSignal(reason)))]);
 
-  const simOff = config.LLM_SIM_URL === LLM_SIM_OFF;
-  const simUrl = simOff ? undefined : config.LLM_SIM_URL;
-  const live = simOff || Boolean(config.OPENAI_API_KEY || config.ANTHROPIC_API_KEY || config.MISTRAL_API_KEY);
+  const simOff = config.llmSimUrl === LLM_SIM_OFF;
+  const simUrl = simOff ? undefined : config.llmSimUrl;
+  const live = simOff || Boolean(config.openaiApiKey || config.anthropicApiKey || config.mistralApiKey);
   const experiments = loadExperiments();
   const watched = options.stopWhenDecided && selectExperiments(experiments, options.stopWhenDecided);
   // The producer runs with its default segment mix and personal-data share: size with those.
@@ -99,7 +99,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
   say(`loadgen start: logs in ${logDir}`);
   say(formatSizes(expectedSizes(needs, queries, DEFAULT_RUN_SHAPE), queries));
   try {
-    let redisUrl = config.REDIS_URL;
+    let redisUrl = config.redisUrl;
     if (redisUrl) {
       await checkRedis(redisUrl);
       say(`  redis          ${redactUrl(redisUrl)} (REDIS_URL)`);
@@ -207,10 +207,10 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     const redis = createRedis(redisUrl, { connectionName: 'loadgen-start' });
     const queue = new Queue(QUERY_QUEUE, {
       connection: bullConnection(redisUrl, 'loadgen-start-queue'),
-      prefix: config.REDIS_PREFIX,
+      prefix: config.redisPrefix,
     });
     try {
-      const store = new RunStore(redis, new RedisKeys(config.REDIS_PREFIX));
+      const store = new RunStore(redis, new RedisKeys(config.redisPrefix));
       const bar = liveProgress(queries, io.out);
       const followed = await race(
         followRun({

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { startAgentService, type AgentService } from '../agent-service/index.js';
+import {
+  loadConfig as loadAgentServiceConfig,
+  startAgentService,
+  type AgentService,
+} from '../agent-service/index.js';
 import { ChatResponseSchema } from '../shared/chat.js';
 import { ConfigError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
@@ -26,12 +30,12 @@ describe('startAgentService (HTTP, local mode with a flag file generated from th
     });
     events = await EventsEndpoint.start();
     service = await startAgentService({
-      env: {
+      config: loadAgentServiceConfig({
         LLM_SIM_URL: sim.url,
         LD_EVENTS_URI: events.url,
         REDIS_URL: testRedisUrl(),
         REDIS_PREFIX: testPrefix('agent'),
-      },
+      }),
       logger: silent,
     });
 
@@ -86,13 +90,13 @@ describe('startAgentService (HTTP, local mode with a flag file generated from th
     });
     events = await EventsEndpoint.start();
     return startAgentService({
-      env: {
+      config: loadAgentServiceConfig({
         LLM_SIM_URL: sim.url,
         LD_EVENTS_URI: events.url,
         REDIS_URL: testRedisUrl(),
         REDIS_PREFIX: testPrefix('agent'),
         AGENT_SHUTDOWN_GRACE_MS: graceMs,
-      },
+      }),
       logger: silent,
     });
   }
@@ -143,18 +147,19 @@ describe('startAgentService (HTTP, local mode with a flag file generated from th
   });
 
   it('refuses to start when a provider some variation serves has no key, naming both', async () => {
-    await expect(startAgentService({ env: { OPENAI_API_KEY: 'sk-test' }, logger: silent })).rejects.toThrow(
+    await expect(
+      startAgentService({ config: loadAgentServiceConfig({ OPENAI_API_KEY: 'sk-test' }), logger: silent }),
+    ).rejects.toThrow(
       /AI Config security-agent variation enhanced \(anthropic claude-sonnet-5\) needs ANTHROPIC_API_KEY/,
     );
-    await expect(startAgentService({ env: {}, logger: silent })).rejects.toBeInstanceOf(ConfigError);
+    await expect(
+      startAgentService({ config: loadAgentServiceConfig({}), logger: silent }),
+    ).rejects.toBeInstanceOf(ConfigError);
   });
 
-  it('refuses a bad variable, naming it', async () => {
-    await expect(
-      startAgentService({
-        env: { LLM_SIM_URL: 'http://127.0.0.1:1', AGENT_REQUEST_DEADLINE_MS: 'soon' },
-        logger: silent,
-      }),
-    ).rejects.toThrow(/AGENT_REQUEST_DEADLINE_MS/);
+  it('refuses a bad variable, naming it', () => {
+    expect(() =>
+      loadAgentServiceConfig({ LLM_SIM_URL: 'http://127.0.0.1:1', AGENT_REQUEST_DEADLINE_MS: 'soon' }),
+    ).toThrow(/^invalid environment:\n {2}AGENT_REQUEST_DEADLINE_MS: /);
   });
 });

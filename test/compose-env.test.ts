@@ -114,9 +114,9 @@ describe('the Docker quick start', () => {
     const agent = agentConfig(environments['agent-service']);
     expect(llmMode(llmSettingsFrom(agent))).toBe('simulated');
     expect(llmMode(llmSettingsFrom(workerConfig(environments.worker)))).toBe('simulated');
-    expect(llmMode(producerConfig(environments.producer).llm)).toBe('simulated');
-    expect(workerConfig(environments.worker).AGENT_SERVICE_URL).toBe('http://agent-service:8000');
-    expect(dashboardConfig(environments.dashboard).password).toBe('change-me');
+    expect(llmMode(llmSettingsFrom(producerConfig(environments.producer)))).toBe('simulated');
+    expect(workerConfig(environments.worker).agentServiceUrl).toBe('http://agent-service:8000');
+    expect(dashboardConfig(environments.dashboard).dashboardPassword).toBe('change-me');
   });
 
   it('goes live with one switch, LLM_SIM_URL=off, and passes the keys on', () => {
@@ -127,11 +127,11 @@ describe('the Docker quick start', () => {
     const environments = serviceEnvironments(live);
     const agent = agentConfig(environments['agent-service']);
     expect(llmMode(llmSettingsFrom(agent))).toBe('live');
-    expect(agent.ANTHROPIC_API_KEY).toBe('test-anthropic-key');
+    expect(agent.anthropicApiKey).toBe('test-anthropic-key');
     const worker = workerConfig(environments.worker);
     expect(llmMode(llmSettingsFrom(worker))).toBe('live');
-    expect(worker.OPENAI_API_KEY).toBe('test-openai-key');
-    expect(llmMode(producerConfig(environments.producer).llm)).toBe('live');
+    expect(worker.openaiApiKey).toBe('test-openai-key');
+    expect(llmMode(llmSettingsFrom(producerConfig(environments.producer)))).toBe('live');
   });
 
   it('turns tracing on in every traced process with OTEL_EXPORTER_OTLP_ENDPOINT in .env', () => {
@@ -139,9 +139,9 @@ describe('the Docker quick start', () => {
       `${quickStart}\nOTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318\n`,
     );
     const endpoint = 'http://collector:4318';
-    expect(agentConfig(environments['agent-service']).OTEL_EXPORTER_OTLP_ENDPOINT).toBe(endpoint);
-    expect(workerConfig(environments.worker).OTEL_EXPORTER_OTLP_ENDPOINT).toBe(endpoint);
-    expect(producerConfig(environments.producer).telemetry.OTEL_EXPORTER_OTLP_ENDPOINT).toBe(endpoint);
+    expect(agentConfig(environments['agent-service']).otelExporterOtlpEndpoint).toBe(endpoint);
+    expect(workerConfig(environments.worker).otelExporterOtlpEndpoint).toBe(endpoint);
+    expect(producerConfig(environments.producer).otelExporterOtlpEndpoint).toBe(endpoint);
   });
 
   it('refuses to start without a dashboard password, naming it', () => {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import {
   createDashboardApp,
   producerStartRun,
+  loadConfig as loadDashboardConfig,
   startDashboard,
   readoutBuilder,
   type DashboardDeps,
@@ -376,7 +377,12 @@ describe('POST /api/runs', () => {
   it('starts runs from the knowledge base in KB_DIR of the dashboard’s environment', async () => {
     const kbDir = join(packageRoot, 'test/fixtures/kb-coffee');
     const dashboard = await startDashboard({
-      env: { REDIS_URL: testRedisUrl(), REDIS_PREFIX: prefix, KB_DIR: kbDir, LOG_LEVEL: 'silent' },
+      config: loadDashboardConfig({
+        REDIS_URL: testRedisUrl(),
+        REDIS_PREFIX: prefix,
+        KB_DIR: kbDir,
+        LOG_LEVEL: 'silent',
+      }),
       port: 0,
     });
     try {

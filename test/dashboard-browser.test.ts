@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDashboard, type Dashboard } from '../dashboard/index.js';
-import { startWorker } from '../worker/index.js';
+import { loadConfig as loadDashboardConfig, startDashboard, type Dashboard } from '../dashboard/index.js';
+import { loadConfig as loadWorkerConfig, startWorker } from '../worker/index.js';
 import { PASSWORD, USER } from './dashboard-fixtures.js';
 import { openBrowser } from './helpers/chromium.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
@@ -29,7 +29,7 @@ describe('dashboard in a browser', () => {
     });
     cleanups.push(() => stack.close());
     const dashboard: Dashboard = await startDashboard({
-      env: {
+      config: loadDashboardConfig({
         REDIS_URL: testRedisUrl(),
         REDIS_PREFIX: prefix,
         LLM_SIM_URL: stack.sim.url,
@@ -37,7 +37,7 @@ describe('dashboard in a browser', () => {
         DASHBOARD_USER: USER,
         DASHBOARD_PASSWORD: PASSWORD,
         DASHBOARD_REFRESH_SECONDS: '1',
-      },
+      }),
       port: 0,
     });
     cleanups.push(() => dashboard.close());
@@ -64,7 +64,7 @@ describe('dashboard in a browser', () => {
     const completed = async () => Number(await page.locator('#completed').textContent());
     expect(await completed()).toBe(0);
 
-    const worker = await startWorker({ env: stack.workerEnv(), concurrency: 2 });
+    const worker = await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 2 });
     cleanups.push(() => worker.close());
 
     // The page polls the API: the count rises without a reload, first above 0, then above that.
@@ -95,7 +95,7 @@ describe('dashboard in a browser', () => {
     await expect.poll(boardCompleted, { timeout: 30_000, interval: 200 }).toBe(held);
     await board.screenshot({ path: join(ARTIFACTS, 'dashboard-bull-board.png') });
 
-    const rest = await startWorker({ env: stack.workerEnv(), concurrency: 2 });
+    const rest = await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 2 });
     cleanups.push(() => rest.close());
 
     await stack.waitForResults('live', queries, 90_000);

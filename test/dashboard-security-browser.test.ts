@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDashboard } from '../dashboard/index.js';
+import { loadConfig as loadDashboardConfig, startDashboard } from '../dashboard/index.js';
 import { QUERY_JOB_NAME, QUERY_QUEUE } from '../shared/query-job.js';
 import { listenHttp } from '../shared/http-server.js';
 import { bullConnection } from '../shared/redis.js';
@@ -25,14 +25,14 @@ describe('dashboard attacks in a browser', () => {
     cleanups.push(() => queue.close());
     await queue.add(QUERY_JOB_NAME, { runId: 'r', seq: 0 }, { jobId: 'r.0' });
     const dashboard = await startDashboard({
-      env: {
+      config: loadDashboardConfig({
         REDIS_URL: testRedisUrl(),
         REDIS_PREFIX: prefix,
         LOG_LEVEL: 'silent',
         DASHBOARD_USER: USER,
         DASHBOARD_PASSWORD: PASSWORD,
         DASHBOARD_ALLOW_DESTRUCTIVE: 'true',
-      },
+      }),
       port: 0,
     });
     cleanups.push(() => dashboard.close());

@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { listenHttp } from '../shared/http-server.js';
 import type { Logger } from '../shared/logger.js';
-import { createDashboardApp, startDashboard } from '../dashboard/index.js';
+import { createDashboardApp, loadConfig as loadDashboardConfig, startDashboard } from '../dashboard/index.js';
 import { hostAllowed } from '../dashboard/request-guard.js';
 import { QUERY_QUEUE } from '../shared/query-job.js';
 import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
@@ -128,13 +128,13 @@ describe('dashboard request guard', () => {
 
   it('over HTTP: refuses a rebinding Host on the password-less loopback default, before anything else', async () => {
     const dashboard = await startDashboard({
-      env: {
+      config: loadDashboardConfig({
         REDIS_URL: testRedisUrl(),
         REDIS_PREFIX: prefix,
         LOG_LEVEL: 'silent',
         DASHBOARD_ALLOW_DESTRUCTIVE: 'true',
         DASHBOARD_ALLOWED_HOSTS: 'dash.example',
-      },
+      }),
       port: 0,
     });
     try {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../cli.js';
 import { assertSafeBinding, isLoopbackHost } from '../dashboard/auth.js';
 import { loadConfig } from '../dashboard/config.js';
-import { startDashboard } from '../dashboard/index.js';
+import { loadConfig as loadDashboardConfig, startDashboard } from '../dashboard/index.js';
 import { displayStatus, runOverview, throughputBuckets } from '../dashboard/run-overview.js';
 import { ConfigError } from '../shared/errors.js';
 import { buildReadout, failureReason, groupFailures } from '../readout/index.js';
@@ -127,21 +127,22 @@ describe('dashboard config and binding', () => {
     }
     expect(() => assertSafeBinding('127.0.0.1', 'pw')).not.toThrow();
     await expect(
-      startDashboard({ env: { DASHBOARD_PASSWORD: ' ' }, host: '0.0.0.0', port: 0 }),
+      startDashboard({ config: loadDashboardConfig({ DASHBOARD_PASSWORD: ' ' }), host: '0.0.0.0', port: 0 }),
     ).rejects.toThrow(/DASHBOARD_PASSWORD/);
     // The check runs before anything connects or listens.
-    await expect(startDashboard({ env: {}, host: '0.0.0.0', port: 0 })).rejects.toBeInstanceOf(ConfigError);
+    await expect(
+      startDashboard({ config: loadDashboardConfig({}), host: '0.0.0.0', port: 0 }),
+    ).rejects.toBeInstanceOf(ConfigError);
   });
 
   it('names a bad variable', () => {
     expect(() => loadConfig({ DASHBOARD_ALLOW_DESTRUCTIVE: 'yes' })).toThrow(/DASHBOARD_ALLOW_DESTRUCTIVE/);
     expect(() => loadConfig({ DASHBOARD_REFRESH_SECONDS: '0' })).toThrow(/DASHBOARD_REFRESH_SECONDS/);
-    expect(loadConfig({ DASHBOARD_PASSWORD: '' }).password).toBeUndefined();
-    expect(loadConfig({ DASHBOARD_ALLOW_DESTRUCTIVE: 'true' }).allowDestructive).toBe(true);
-    expect(loadConfig({ DASHBOARD_ALLOWED_HOSTS: ' a.example , .b.example,' }).allowedHosts).toEqual([
-      'a.example',
-      '.b.example',
-    ]);
+    expect(loadConfig({ DASHBOARD_PASSWORD: '' }).dashboardPassword).toBeUndefined();
+    expect(loadConfig({ DASHBOARD_ALLOW_DESTRUCTIVE: 'true' }).dashboardAllowDestructive).toBe(true);
+    expect(loadConfig({ DASHBOARD_ALLOWED_HOSTS: ' a.example , .b.example,' }).dashboardAllowedHosts).toEqual(
+      ['a.example', '.b.example'],
+    );
   });
 });
 

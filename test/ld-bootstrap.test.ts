@@ -483,10 +483,10 @@ describe('LaunchDarklyRestClient', () => {
 
 describe('ld config', () => {
   it('defaults LD_API_URL when unset or empty and names it when it is not a URL', () => {
-    expect(loadConfig({}).LD_API_URL).toBe('https://app.launchdarkly.com');
-    expect(loadConfig({ LD_API_URL: '' }).LD_API_URL).toBe('https://app.launchdarkly.com');
+    expect(loadConfig({}).ldApiUrl).toBe('https://app.launchdarkly.com');
+    expect(loadConfig({ LD_API_URL: '' }).ldApiUrl).toBe('https://app.launchdarkly.com');
     expect(() => loadConfig({ LD_API_URL: 'not a url' })).toThrow(/LD_API_URL/);
-    expect(loadConfig({ LD_API_TIMEOUT_MS: '' }).LD_API_TIMEOUT_MS).toBe(30_000);
+    expect(loadConfig({ LD_API_TIMEOUT_MS: '' }).ldApiTimeoutMs).toBe(30_000);
     expect(() => loadConfig({ LD_API_TIMEOUT_MS: '5s' })).toThrow(/LD_API_TIMEOUT_MS/);
   });
 });

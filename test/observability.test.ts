@@ -4,8 +4,7 @@ import { parser } from '@prometheus-io/lezer-promql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ResultRecord } from '../shared/result-record.js';
-import { loadConfig } from '../worker/config.js';
-import { startWorker, type WorkerHandle } from '../worker/index.js';
+import { loadConfig as loadWorkerConfig, startWorker, type WorkerHandle } from '../worker/index.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { lintFamily, parseExposition, selectableNames, type MetricFamily } from './metrics-exposition.js';
 import { WorkerStack } from './worker-stack.js';
@@ -78,7 +77,12 @@ describe('metrics: one loadgen_ namespace, promtool rules, per-arm labels, the G
     const stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('met') });
     let worker: WorkerHandle | undefined;
     try {
-      worker = await startWorker({ env: stack.workerEnv(), metricsPort: 0, concurrency: 4, tty: false });
+      worker = await startWorker({
+        config: loadWorkerConfig(stack.workerEnv()),
+        metricsPort: 0,
+        concurrency: 4,
+        tty: false,
+      });
       await stack.createRun('r1', 8);
       await stack.enqueue('r1', 8);
       records = await stack.waitForResults('r1', 8);
@@ -242,7 +246,7 @@ describe('metrics: one loadgen_ namespace, promtool rules, per-arm labels, the G
     expect(workers?.type).toBe('A');
     expect(services.worker).toBeDefined();
     // The port a worker serves /metrics on by default (compose sets none).
-    expect(workers?.port).toBe(loadConfig({}).WORKER_METRICS_PORT);
+    expect(workers?.port).toBe(loadWorkerConfig({}).workerMetricsPort);
     expect(services.worker?.environment?.WORKER_METRICS_PORT).toBeUndefined();
     const agentCommand = services['agent-service']?.command ?? [];
     const agentPort = agentCommand[agentCommand.indexOf('--port') + 1];

@@ -5,7 +5,7 @@ import { createLogger } from '../shared/logger.js';
 import { buildReadout } from '../readout/build-readout.js';
 import { loadExperiments } from '../readout/experiments.js';
 import { usersPerArm } from '../readout/experiment-plan.js';
-import { startWorker } from '../worker/index.js';
+import { loadConfig as loadWorkerConfig, startWorker } from '../worker/index.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { WorkerStack } from './worker-stack.js';
 
@@ -56,7 +56,7 @@ describe('readout end to end on llm-sim (producer, worker, agent service, judge)
     expect(run.jobs).toHaveLength(queries);
 
     const worker = await startWorker({
-      env: stack.workerEnv(),
+      config: loadWorkerConfig(stack.workerEnv()),
       concurrency: 50,
       logger,
       metricsPort: null,

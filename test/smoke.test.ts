@@ -1,6 +1,10 @@
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAgentService, type AgentService } from '../agent-service/index.js';
+import {
+  loadConfig as loadAgentServiceConfig,
+  startAgentService,
+  type AgentService,
+} from '../agent-service/index.js';
 import { runSmokeCommand } from '../doctor/smoke-command.js';
 import { startLlmSim, type LlmSim } from '../llm-sim/index.js';
 import { createLogger } from '../shared/logger.js';
@@ -23,7 +27,10 @@ beforeAll(async () => {
     REDIS_URL: testRedisUrl(),
     REDIS_PREFIX: testPrefix('smoke'),
   };
-  service = await startAgentService({ env: base, logger: createLogger({ level: 'silent' }) });
+  service = await startAgentService({
+    config: loadAgentServiceConfig(base),
+    logger: createLogger({ level: 'silent' }),
+  });
   env = { ...base, AGENT_SERVICE_URL: service.url };
 });
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createKbTools, type ToolRegistry } from '../agent-service/tools/create-kb-tools.js';
 import { MAX_TOOL_RESULT_CHARS } from '../agent-service/tools/format-results.js';
+import { loadConfig as loadAgentServiceConfig } from '../agent-service/config.js';
 import { mcpServersFromConfig, splitCommand } from '../agent-service/tools/tools-env.js';
 import { loadKnowledgeBase, type KnowledgeBase } from '../shared/kb/loader.js';
 import { createLogger } from '../shared/logger.js';
@@ -107,7 +108,7 @@ describe('MCP research tools', () => {
     cleanups.push(() => server.close());
     const { logger } = captureLogger();
     const tools = track(
-      createKbTools({ kb, logger, mcp: mcpServersFromConfig({ MCP_ARXIV_URL: server.url }) }),
+      createKbTools({ kb, logger, mcp: mcpServersFromConfig({ mcpArxivUrl: server.url }) }),
     );
     const arxiv = tools.get('arxiv_search');
     expect(arxiv).toBeDefined();
@@ -130,7 +131,7 @@ describe('MCP research tools', () => {
     cleanups.push(() => server.close());
     const { logger } = captureLogger();
     const tools = track(
-      createKbTools({ kb, logger, mcp: mcpServersFromConfig({ MCP_ARXIV_URL: server.url }) }),
+      createKbTools({ kb, logger, mcp: mcpServersFromConfig({ mcpArxivUrl: server.url }) }),
     );
     const arxiv = tools.get('arxiv_search')!;
     const first = new AbortController();
@@ -145,7 +146,7 @@ describe('MCP research tools', () => {
 
   it('spawns a stdio server from a command line, maps argument names and passes listed variables', async () => {
     const mcp = mcpServersFromConfig(
-      { MCP_SEMANTIC_SCHOLAR_COMMAND: 'node --input-type=module -e "$SCRIPT"', MCP_PASS_ENV: 'S2_TEST_KEY' },
+      { mcpSemanticScholarCommand: 'node --input-type=module -e "$SCRIPT"', mcpPassEnv: 'S2_TEST_KEY' },
       { S2_TEST_KEY: 'k-123', OTHER: 'no' },
     );
     const config = mcp.semanticScholar;
@@ -217,9 +218,13 @@ describe('MCP configuration', () => {
       splitCommand(`uvx arxiv-mcp-server --storage-path '/tmp/my papers' --x "a \\"b\\"" c\\ d`),
     ).toEqual(['uvx', 'arxiv-mcp-server', '--storage-path', '/tmp/my papers', '--x', 'a "b"', 'c d']);
     expect(() => splitCommand('node "oops', 'MCP_ARXIV_COMMAND')).toThrow(/MCP_ARXIV_COMMAND: unterminated/);
-    expect(() => mcpServersFromConfig({ MCP_ARXIV_URL: 'http://x/mcp', MCP_ARXIV_COMMAND: 'x' })).toThrow(
+    // The agent service's config refuses it at start, with the variables' names.
+    expect(() => loadAgentServiceConfig({ MCP_ARXIV_URL: 'http://x/mcp', MCP_ARXIV_COMMAND: 'x' })).toThrow(
       /MCP_ARXIV_URL or MCP_ARXIV_COMMAND, not both/,
     );
+    expect(loadAgentServiceConfig({ MCP_ARXIV_URL: 'http://x/mcp' }).mcpServers).toEqual({
+      arxiv: { url: 'http://x/mcp', tool: undefined },
+    });
     expect(mcpServersFromConfig({})).toEqual({});
   });
 });

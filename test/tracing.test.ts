@@ -6,7 +6,7 @@ import { enqueueJobs } from '../producer/enqueue.js';
 import { QUERY_QUEUE, queryJobId } from '../shared/query-job.js';
 import { bullConnection } from '../shared/redis.js';
 import { startTelemetry, type TelemetryHandle } from '../shared/telemetry.js';
-import { startWorker, type WorkerHandle } from '../worker/index.js';
+import { loadConfig as loadWorkerConfig, startWorker, type WorkerHandle } from '../worker/index.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { queryJob, WorkerStack } from './worker-stack.js';
 
@@ -39,7 +39,7 @@ describe('tracing: one trace per job, from the enqueue to the LaunchDarkly repor
       prefix,
       sim: { allModels: { toolCallRate: 1 } },
     });
-    worker = await startWorker({ env: stack.workerEnv(), concurrency: 2, tty: false });
+    worker = await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 2, tty: false });
     queue = new Queue(QUERY_QUEUE, {
       connection: bullConnection(testRedisUrl(), `${prefix}:otel-queue`),
       prefix,

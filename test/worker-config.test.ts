@@ -11,22 +11,22 @@ describe('worker configuration', () => {
   it('defaults to the shared stall settings, the Haiku judge and a 120 s chat deadline', () => {
     const config = loadConfig({});
     expect({
-      lockDuration: config.WORKER_LOCK_DURATION_MS,
-      stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-      maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
+      lockDuration: config.workerLockDurationMs,
+      stalledInterval: config.workerStalledIntervalMs,
+      maxStalledCount: config.workerMaxStalledCount,
     }).toEqual(STALL_SETTINGS);
-    expect(config.JUDGE_MODEL).toBe('claude-haiku-4-5');
+    expect(config.judgeModel).toBe('claude-haiku-4-5');
     expect(judgeProvider(config)).toBe('anthropic');
-    expect(config.CHAT_TIMEOUT_SECONDS).toBe(120);
-    expect(config.WORKER_METRICS_PORT).toBe(9464);
-    expect(config.WORKER_MAX_RPS).toBeUndefined();
+    expect(config.chatTimeoutSeconds).toBe(120);
+    expect(config.workerMetricsPort).toBe(9464);
+    expect(config.workerMaxRps).toBeUndefined();
   });
 
   it('treats the empty values of .env.example as unset and "off" as no metrics endpoint', () => {
     const config = loadConfig({ WORKER_MAX_RPS: '', JUDGE_PROVIDER: '', WORKER_METRICS_PORT: 'off' });
-    expect(config.WORKER_MAX_RPS).toBeUndefined();
-    expect(config.JUDGE_PROVIDER).toBeUndefined();
-    expect(config.WORKER_METRICS_PORT).toBeNull();
+    expect(config.workerMaxRps).toBeUndefined();
+    expect(config.judgeProvider).toBeUndefined();
+    expect(config.workerMetricsPort).toBeNull();
   });
 
   it('names each bad variable', () => {
@@ -50,9 +50,9 @@ describe('worker configuration', () => {
   });
 
   it('infers the judge provider from the model name, or asks for JUDGE_PROVIDER', () => {
-    expect(judgeProvider({ JUDGE_MODEL: 'gpt-4o-mini', JUDGE_PROVIDER: undefined })).toBe('openai');
-    expect(judgeProvider({ JUDGE_MODEL: 'mistral-small-latest', JUDGE_PROVIDER: undefined })).toBe('mistral');
-    expect(judgeProvider({ JUDGE_MODEL: 'my-judge', JUDGE_PROVIDER: 'openai' })).toBe('openai');
+    expect(judgeProvider({ judgeModel: 'gpt-4o-mini', judgeProvider: undefined })).toBe('openai');
+    expect(judgeProvider({ judgeModel: 'mistral-small-latest', judgeProvider: undefined })).toBe('mistral');
+    expect(judgeProvider({ judgeModel: 'my-judge', judgeProvider: 'openai' })).toBe('openai');
     expect(() => loadConfig({ JUDGE_MODEL: 'my-judge' })).toThrow(/JUDGE_PROVIDER/);
   });
 });

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFlagFile } from '../shared/flag-file.js';
 import { loadManifest } from '../shared/manifest.js';
-import { BUDGET_EXHAUSTED, startWorker, type WorkerHandle } from '../worker/index.js';
+import {
+  BUDGET_EXHAUSTED,
+  loadConfig as loadWorkerConfig,
+  startWorker,
+  type WorkerHandle,
+} from '../worker/index.js';
 import { completion, COMPLETION_USD, startOpenAiStub, type OpenAiStub } from './helpers/openai-stub.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { WorkerStack } from './worker-stack.js';
@@ -41,7 +46,9 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
 
   it('a 429 pauses the queue for Retry-After and uses no attempt', async () => {
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
-    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 1, tty: false }));
+    workers.push(
+      await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 1, tty: false }),
+    );
     stack.sim.scheduleFault({ kind: '429', count: 2 });
     await stack.enqueue('rl', 1);
     const [record] = await stack.waitForResults('rl', 1, 30_000);
@@ -63,7 +70,7 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
       agentEnv: { AGENT_REQUEST_DEADLINE_MS: '2000' },
     });
     const handle = await startWorker({
-      env: stack.workerEnv({ JUDGE_TIMEOUT_SECONDS: '2' }),
+      config: loadWorkerConfig(stack.workerEnv({ JUDGE_TIMEOUT_SECONDS: '2' })),
       concurrency: 20,
       tty: false,
       metricsPort: 0,
@@ -111,7 +118,7 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
   it('stops a run at its $0.50 budget: the rest fail "budget exhausted" at once', async () => {
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
     const concurrency = 10;
-    workers.push(await startWorker({ env: stack.workerEnv(), concurrency, tty: false }));
+    workers.push(await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency, tty: false }));
     const jobs = 400;
     await stack.createRun('budget', jobs, 0.5);
     await stack.enqueue('budget', jobs);
@@ -143,7 +150,9 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
       prefix: testPrefix('wf'),
       agentEnv: { LD_FLAGS_FILE: flagsWithOff(['supervisor-agent']) },
     });
-    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 5, tty: false }));
+    workers.push(
+      await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 5, tty: false }),
+    );
     const jobs = 12;
     await stack.createRun('off', jobs);
     await stack.enqueue('off', jobs);
@@ -178,7 +187,9 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
       prefix: testPrefix('wf'),
       agentEnv: { LD_FLAGS_FILE: flagsWithOff(['support-agent']) },
     });
-    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 1, tty: false }));
+    workers.push(
+      await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 1, tty: false }),
+    );
     await stack.createRun('disabled', 1);
     await stack.enqueue('disabled', 1, { attempts: 5, backoff: { type: 'fixed', delay: 10 } });
     const [record] = await stack.waitForResults('disabled', 1, 30_000);
@@ -203,7 +214,7 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
     });
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
     const env = stack.workerEnv({ LLM_SIM_URL: judgeStub.url, JUDGE_MODEL: 'gpt-4o-mini' });
-    workers.push(await startWorker({ env, concurrency: 1, tty: false }));
+    workers.push(await startWorker({ config: loadWorkerConfig(env), concurrency: 1, tty: false }));
     await stack.createRun('judgecost', 1);
     await stack.enqueue('judgecost', 1, { attempts: 3, backoff: { type: 'fixed', delay: 10 } });
     const [record] = await stack.waitForResults('judgecost', 1, 30_000);
@@ -222,7 +233,7 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
     });
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix: testPrefix('wf') });
     const env = stack.workerEnv({ LLM_SIM_URL: judgeStub.url, JUDGE_MODEL: 'gpt-4o-mini' });
-    workers.push(await startWorker({ env, concurrency: 2, tty: false }));
+    workers.push(await startWorker({ config: loadWorkerConfig(env), concurrency: 2, tty: false }));
     await stack.createRun('badjudge', 2);
     await stack.enqueue('badjudge', 2);
     const records = await stack.waitForResults('badjudge', 2, 30_000);
@@ -241,8 +252,8 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
     const maxRps = 4;
     const env = stack.workerEnv({ WORKER_MAX_RPS: String(maxRps) });
     // Two workers with room for every job at once: only the limiter holds them back.
-    workers.push(await startWorker({ env, concurrency: 10, tty: false }));
-    workers.push(await startWorker({ env, concurrency: 10, tty: false }));
+    workers.push(await startWorker({ config: loadWorkerConfig(env), concurrency: 10, tty: false }));
+    workers.push(await startWorker({ config: loadWorkerConfig(env), concurrency: 10, tty: false }));
     const jobs = 16;
     await stack.createRun('rps', jobs);
     await stack.enqueue('rps', jobs);

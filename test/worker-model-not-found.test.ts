@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { groupFailures } from '../readout/index.js';
 import { writeFlagFile } from '../shared/flag-file.js';
 import { loadManifest } from '../shared/manifest.js';
-import { startWorker, type WorkerHandle } from '../worker/index.js';
+import { loadConfig as loadWorkerConfig, startWorker, type WorkerHandle } from '../worker/index.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { WorkerStack } from './worker-stack.js';
 
@@ -33,7 +33,7 @@ describe('a model id the provider does not serve (llm-sim answers 404 as the pro
       prefix: testPrefix('wmnf'),
       agentEnv: { LD_FLAGS_FILE: flags },
     });
-    worker = await startWorker({ env: stack.workerEnv(), concurrency: 2, tty: false });
+    worker = await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 2, tty: false });
     // Queries 0-3 go to other-paid, other-free, eu-paid and eu-free users.
     await stack.createRun('wrongmodel', 4);
     await stack.enqueue('wrongmodel', 4, { attempts: 5, backoff: { type: 'fixed', delay: 10 } });

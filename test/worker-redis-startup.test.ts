@@ -3,7 +3,7 @@ import { UserError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { freePort } from '../shared/net.js';
 import { RedisServer } from '../shared/redis-server.js';
-import { startWorker } from '../worker/index.js';
+import { loadConfig as loadWorkerConfig, startWorker } from '../worker/index.js';
 import { testPrefix } from './helpers/redis.js';
 
 const silent = createLogger({ level: 'silent' });
@@ -19,7 +19,7 @@ function env(redisUrl: string, extra: Record<string, string> = {}) {
 }
 
 async function startFailure(vars: Record<string, string>): Promise<Error> {
-  const err = await startWorker({ env: vars, logger: silent }).then(
+  const err = await startWorker({ config: loadWorkerConfig(vars), logger: silent }).then(
     () => new Error('the worker started'),
     (e: unknown) => e as Error,
   );
@@ -62,7 +62,7 @@ describe('worker start-up without a usable Redis', () => {
 
   it('starts with the right password', async () => {
     const handle = await startWorker({
-      env: env(`redis://:right-horse-battery@127.0.0.1:${server.port}`),
+      config: loadWorkerConfig(env(`redis://:right-horse-battery@127.0.0.1:${server.port}`)),
       logger: silent,
     });
     await handle.close();

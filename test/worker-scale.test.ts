@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startWorker, type WorkerHandle } from '../worker/index.js';
+import { loadConfig as loadWorkerConfig, startWorker, type WorkerHandle } from '../worker/index.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { WorkerProcess } from './worker-processes.js';
 import { duplicates, WorkerStack } from './worker-stack.js';
@@ -76,7 +76,7 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
     await stack.enqueue('stall', 1);
     await stack.waitForState('stall.0', 'active');
     await doomed.stop('SIGKILL');
-    inProcess = await startWorker({ env, concurrency: 1, tty: false });
+    inProcess = await startWorker({ config: loadWorkerConfig(env), concurrency: 1, tty: false });
     const [record] = await stack.waitForResults('stall', 1, 30_000);
     expect(record).toMatchObject({ status: 'failed', error: 'job stalled more than allowable limit' });
     const job = await stack.queue.getJob('stall.0');
@@ -109,7 +109,7 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
     const paid = chatCalls();
     await doomed.stop('SIGKILL');
 
-    inProcess = await startWorker({ env, concurrency: 1, tty: false });
+    inProcess = await startWorker({ config: loadWorkerConfig(env), concurrency: 1, tty: false });
     const [record] = await stack.waitForResults('resume', 1, 30_000);
     expect(record?.status).toBe('completed');
     expect(chatCalls()).toBe(paid);

@@ -1,6 +1,10 @@
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { startAgentService, type AgentService } from '../agent-service/index.js';
+import {
+  loadConfig as loadAgentServiceConfig,
+  startAgentService,
+  type AgentService,
+} from '../agent-service/index.js';
 import { startLlmSim, type LlmSim, type ProfileOverrides } from '../llm-sim/index.js';
 import type { Env } from '../shared/config.js';
 import {
@@ -82,7 +86,7 @@ export class WorkerStack {
     });
     const events = await EventsEndpoint.start();
     const agent = await startAgentService({
-      env: {
+      config: loadAgentServiceConfig({
         REDIS_URL: options.redisUrl,
         REDIS_PREFIX: options.prefix,
         LLM_SIM_URL: sim.url,
@@ -90,7 +94,7 @@ export class WorkerStack {
         AGENT_STREAM: 'false',
         LOG_LEVEL: 'silent',
         ...options.agentEnv,
-      },
+      }),
       logger: createLogger({ level: 'silent' }),
     });
     const redis = createRedis(options.redisUrl, { connectionName: `${options.prefix}:stack` });

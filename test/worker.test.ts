@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QUERY_JOB_NAME } from '../shared/query-job.js';
 import { CheckpointStore } from '../worker/checkpoint-store.js';
-import { startWorker, type WorkerHandle } from '../worker/index.js';
+import { loadConfig as loadWorkerConfig, startWorker, type WorkerHandle } from '../worker/index.js';
 import { resentKey } from '../worker/query-processor.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 import { duplicates, WorkerStack } from './worker-stack.js';
@@ -29,7 +29,9 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
         done();
       },
     });
-    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 10, tty: true, output }));
+    workers.push(
+      await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 10, tty: true, output }),
+    );
     await stack.createRun('r1', 40);
     await stack.enqueue('r1', 40);
 
@@ -86,7 +88,9 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
   it('an attempt that lost its lock and ends after the record neither adds to spend nor reports again', async () => {
     const prefix = testPrefix('wk');
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
-    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 1, tty: false }));
+    workers.push(
+      await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 1, tty: false }),
+    );
     await stack.createRun('late', 1);
     await stack.enqueue('late', 1);
     const [record] = await stack.waitForResults('late', 1);
@@ -119,7 +123,14 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
         throw new Error('output broken');
       },
     } as unknown as NodeJS.WritableStream;
-    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 1, tty: true, output: broken }));
+    workers.push(
+      await startWorker({
+        config: loadWorkerConfig(stack.workerEnv()),
+        concurrency: 1,
+        tty: true,
+        output: broken,
+      }),
+    );
     await stack.createRun('quiet', 1);
     await stack.enqueue('quiet', 1, { attempts: 1 });
     const job = await stack.waitForState('quiet.0', 'completed');
@@ -139,7 +150,7 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
         LOG_LEVEL: 'silent',
         WORKER_METRICS_HOST: '127.0.0.1',
       };
-      const worker = await startWorker({ env, metricsPort: port, tty: false });
+      const worker = await startWorker({ config: loadWorkerConfig(env), metricsPort: port, tty: false });
       workers.push(worker);
       expect(worker.metricsPort).toBeDefined();
       expect(worker.metricsPort).not.toBe(port);
@@ -154,7 +165,9 @@ describe('worker: chat, judge, report, record (llm-sim, agent service, LaunchDar
   it('fails a malformed job once, naming the field, without retrying it, and records it so its run finishes', async () => {
     const prefix = testPrefix('wk');
     stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
-    workers.push(await startWorker({ env: stack.workerEnv(), concurrency: 2, tty: false }));
+    workers.push(
+      await startWorker({ config: loadWorkerConfig(stack.workerEnv()), concurrency: 2, tty: false }),
+    );
     await stack.createRun('r2', 5);
     const bad = [
       { runId: 'r2', seq: 0, query: 'What is TD learning?', user: { key: '' } },

@@ -71,10 +71,10 @@ export function registerWorkerCommand(program: Command): void {
         }
       }
       const config = loadConfig(env);
-      const logger = createLogger({ level: config.LOG_LEVEL, name: 'worker' });
+      const logger = createLogger({ level: config.logLevel, name: 'worker' });
       const shutdown = new ShutdownManager({
         logger,
-        deadlineMs: (config.WORKER_SHUTDOWN_SECONDS + 15) * 1000,
+        deadlineMs: (config.workerShutdownSeconds + 15) * 1000,
       });
       // Loaded here, not at `loadgen` start-up: other commands do not need BullMQ, the SDKs or prom-client.
       const { startWorker } = await import('./index.js');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env } from '../shared/config.js';
+import { commonEnv, launchDarklyEnv, llmEnv, parseEnv, type Env, type EnvConfig } from '../shared/config.js';
 import { resolveProvider, PROVIDERS, type Provider } from '../shared/llm/index.js';
 import { telemetryEnv } from '../shared/telemetry-env.js';
 import { DEFAULT_REDIS_CONNECT_TIMEOUT_MS } from '../shared/redis.js';
@@ -55,7 +55,8 @@ export const WorkerConfigSchema = z.object({
   /** Interface the metrics endpoint listens on. */
   WORKER_METRICS_HOST: z.string().min(1).default('0.0.0.0'),
 });
-export type WorkerConfig = z.infer<typeof WorkerConfigSchema>;
+/** The worker's settings: each variable under its camelCase name (`WORKER_CONCURRENCY` → `workerConcurrency`). */
+export type WorkerConfig = EnvConfig<typeof WorkerConfigSchema>;
 
 /** Parses the worker's environment once at start; a bad variable throws a `ConfigError` naming it. */
 export function loadConfig(env: Env = process.env): WorkerConfig {
@@ -65,6 +66,6 @@ export function loadConfig(env: Env = process.env): WorkerConfig {
 }
 
 /** The judge's provider: `JUDGE_PROVIDER`, or inferred from the model (shared/llm `resolveProvider`). */
-export function judgeProvider(config: Pick<WorkerConfig, 'JUDGE_MODEL' | 'JUDGE_PROVIDER'>): Provider {
-  return resolveProvider(config.JUDGE_MODEL, { provider: config.JUDGE_PROVIDER, setting: 'JUDGE_PROVIDER' });
+export function judgeProvider(config: Pick<WorkerConfig, 'judgeModel' | 'judgeProvider'>): Provider {
+  return resolveProvider(config.judgeModel, { provider: config.judgeProvider, setting: 'JUDGE_PROVIDER' });
 }

@@ -22,7 +22,7 @@ export interface WorkerEvents {
  * other process; results are still recorded.
  */
 export async function createWorkerEvents(config: WorkerConfig, logger: Logger): Promise<WorkerEvents> {
-  if (!config.LD_SDK_KEY && !config.LD_EVENTS_URI) {
+  if (!config.ldSdkKey && !config.ldEventsUri) {
     return {
       client: { track: () => {}, flush: async (callback) => callback?.(null, true) },
       description: 'not sent (local mode without LD_EVENTS_URI)',
@@ -31,7 +31,7 @@ export async function createWorkerEvents(config: WorkerConfig, logger: Logger): 
   }
   // The empty flag file's folder is ours to remove, on close or if the client cannot start.
   const tempDir =
-    !config.LD_SDK_KEY && !config.LD_FLAGS_FILE ? mkdtempSync(join(tmpdir(), 'loadgen-worker-')) : undefined;
+    !config.ldSdkKey && !config.ldFlagsFile ? mkdtempSync(join(tmpdir(), 'loadgen-worker-')) : undefined;
   const removeTempDir = () => {
     if (tempDir) {
       rmSync(tempDir, { recursive: true, force: true });
@@ -40,10 +40,10 @@ export async function createWorkerEvents(config: WorkerConfig, logger: Logger): 
   let client: LDClient;
   try {
     client = await createLaunchDarklyClient({
-      sdkKey: config.LD_SDK_KEY,
-      flagsFile: config.LD_SDK_KEY ? undefined : tempDir ? emptyFlagFile(tempDir) : config.LD_FLAGS_FILE,
-      baseUri: config.LD_BASE_URI,
-      eventsUri: config.LD_EVENTS_URI,
+      sdkKey: config.ldSdkKey,
+      flagsFile: config.ldSdkKey ? undefined : tempDir ? emptyFlagFile(tempDir) : config.ldFlagsFile,
+      baseUri: config.ldBaseUri,
+      eventsUri: config.ldEventsUri,
       logger,
     });
   } catch (err) {
@@ -53,9 +53,9 @@ export async function createWorkerEvents(config: WorkerConfig, logger: Logger): 
   let closed = false;
   return {
     client,
-    description: config.LD_SDK_KEY
-      ? `LaunchDarkly (live)${config.LD_EVENTS_URI ? ` via ${redactUrl(config.LD_EVENTS_URI)}` : ''}`
-      : `local events endpoint ${redactUrl(config.LD_EVENTS_URI as string)}`,
+    description: config.ldSdkKey
+      ? `LaunchDarkly (live)${config.ldEventsUri ? ` via ${redactUrl(config.ldEventsUri)}` : ''}`
+      : `local events endpoint ${redactUrl(config.ldEventsUri as string)}`,
     close: async () => {
       if (closed) {
         return;

@@ -6,11 +6,11 @@ import { bullConnection, createRedis, RedisKeys, waitForRedis } from '../shared/
 import { ResourceStack } from '../shared/shutdown.js';
 import { RunStore } from '../shared/runs.js';
 import { startTelemetry } from '../shared/telemetry.js';
-import { llmSettingsFrom, type Env } from '../shared/config.js';
+import { llmSettingsFrom } from '../shared/config.js';
 import { BudgetGuard } from './budget-guard.js';
 import { postChat } from './chat-client.js';
 import { CheckpointStore } from './checkpoint-store.js';
-import { judgeProvider, loadConfig, type WorkerConfig } from './config.js';
+import { judgeProvider, type WorkerConfig } from './config.js';
 import { createWorkerEvents } from './events-client.js';
 import { createJobOutput } from './job-output.js';
 import { Judge } from './judge.js';
@@ -30,10 +30,8 @@ export { BUDGET_EXHAUSTED } from './budget-guard.js';
 export { resentKey } from './query-processor.js';
 
 export interface StartWorkerOptions {
-  /** Environment to read the configuration from, when `config` is not given. */
-  env?: Env;
-  /** The configuration, parsed once by the caller (`loadgen worker`); else parsed from `env`. */
-  config?: WorkerConfig;
+  /** The configuration, parsed once at start by the caller: `loadConfig(process.env)` (`loadgen worker`). */
+  config: WorkerConfig;
   /** Jobs run at once in this process; overrides `WORKER_CONCURRENCY`. */
   concurrency?: number;
   logger?: Logger;
@@ -62,15 +60,15 @@ const UNLIMITED_RATE = 1_000_000_000;
  * `loadgen worker`, by `loadgen start` and by benchmarks (in-process).
  */
 export async function startWorker(options: StartWorkerOptions): Promise<WorkerHandle> {
-  const config = options.config ?? loadConfig(options.env ?? process.env);
-  const logger = options.logger ?? createLogger({ level: config.LOG_LEVEL, name: 'worker' });
-  const concurrency = options.concurrency ?? config.WORKER_CONCURRENCY;
+  const config = options.config;
+  const logger = options.logger ?? createLogger({ level: config.logLevel, name: 'worker' });
+  const concurrency = options.concurrency ?? config.workerConcurrency;
   const stall: StallSettings = {
-    lockDuration: config.WORKER_LOCK_DURATION_MS,
-    stalledInterval: config.WORKER_STALLED_INTERVAL_MS,
-    maxStalledCount: config.WORKER_MAX_STALLED_COUNT,
+    lockDuration: config.workerLockDurationMs,
+    stalledInterval: config.workerStalledIntervalMs,
+    maxStalledCount: config.workerMaxStalledCount,
   };
-  const prefix = config.REDIS_PREFIX;
+  const prefix = config.redisPrefix;
   const keys = new RedisKeys(prefix);
   const resources = new ResourceStack({ logger, label: 'worker' });
   try {
@@ -80,17 +78,17 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       () => startTelemetry({ serviceName: 'loadgen-worker', env: config }),
       (t) => t.close(),
     );
-    const redis = createRedis(config.REDIS_URL, { connectionName: `${prefix}:worker` });
+    const redis = createRedis(config.redisUrl, { connectionName: `${prefix}:worker` });
     // quit() waits for a reply that an unreachable Redis never sends; disconnect() then.
     resources.defer('redis', () => (redis.status === 'ready' ? redis.quit() : redis.disconnect()));
     // Bounded: without Redis the worker gives up, naming the URL and the cause, instead of retrying forever.
-    await waitForRedis(redis, config.REDIS_URL, config.REDIS_CONNECT_TIMEOUT_MS);
+    await waitForRedis(redis, config.redisUrl, config.redisConnectTimeoutMs);
     const events = await createWorkerEvents(config, logger);
     resources.defer('launchdarkly', () => events.close());
     const metrics = new WorkerMetrics();
     const checkpoints = new CheckpointStore(redis, keys);
     const reporter = new LaunchDarklyReporter(events.client, checkpoints, {
-      intervalMs: config.WORKER_LD_FLUSH_MS,
+      intervalMs: config.workerLdFlushMs,
       logger,
       onFlush: ({ ok }) => metrics.flushes.inc({ result: ok ? 'delivered' : 'failed' }),
     });
@@ -98,16 +96,16 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     const runs = new RunStore(redis, keys);
     const judge = new Judge({
       provider: judgeProvider(config),
-      model: config.JUDGE_MODEL,
-      llm: { ...llmSettingsFrom(config), timeoutMs: config.JUDGE_TIMEOUT_SECONDS * 1000 },
-      maxChars: config.JUDGE_MAX_CHARS,
+      model: config.judgeModel,
+      llm: { ...llmSettingsFrom(config), timeoutMs: config.judgeTimeoutSeconds * 1000 },
+      maxChars: config.judgeMaxChars,
       cache: { redis, keys },
       logger,
     });
     let metricsPort: number | undefined;
-    const port = options.metricsPort !== undefined ? options.metricsPort : config.WORKER_METRICS_PORT;
+    const port = options.metricsPort !== undefined ? options.metricsPort : config.workerMetricsPort;
     if (port !== null) {
-      const served = await serveMetrics(metrics, port, config.WORKER_METRICS_HOST, logger);
+      const served = await serveMetrics(metrics, port, config.workerMetricsHost, logger);
       metricsPort = served.port;
       resources.defer('metrics', () => new Promise<void>((resolve) => served.server.close(() => resolve())));
     }
@@ -115,8 +113,8 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     const holder: { worker?: Worker } = {};
     const deps: ProcessorDeps = {
       chat: (request, signal, requestId) =>
-        postChat(config.AGENT_SERVICE_URL, request, {
-          timeoutMs: config.CHAT_TIMEOUT_SECONDS * 1000,
+        postChat(config.agentServiceUrl, request, {
+          timeoutMs: config.chatTimeoutSeconds * 1000,
           signal,
           requestId,
         }),
@@ -137,11 +135,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     };
     const processor = createQueryProcessor(deps);
     const bull = new Worker(QUERY_QUEUE, processor, {
-      connection: bullConnection(config.REDIS_URL),
+      connection: bullConnection(config.redisUrl),
       prefix,
       concurrency,
       ...stall,
-      limiter: rateLimiter(config.WORKER_MAX_RPS),
+      limiter: rateLimiter(config.workerMaxRps),
       ...(telemetry.bullmq ? { telemetry: telemetry.bullmq } : {}),
     });
     holder.worker = bull;
@@ -151,20 +149,20 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         logger.error({ err: error, jobId: job?.id }, 'cannot record the failed result'),
       );
     });
-    resources.defer('worker', () => closeWorker(bull, config.WORKER_SHUTDOWN_SECONDS * 1000, logger));
+    resources.defer('worker', () => closeWorker(bull, config.workerShutdownSeconds * 1000, logger));
     await bull.waitUntilReady();
 
     logger.info(
       {
-        mode: llmMode({ simUrl: config.LLM_SIM_URL }) === 'simulated' ? 'SIMULATED' : 'LIVE',
-        redis: redactUrl(config.REDIS_URL),
+        mode: llmMode({ simUrl: config.llmSimUrl }) === 'simulated' ? 'SIMULATED' : 'LIVE',
+        redis: redactUrl(config.redisUrl),
         prefix,
-        agentService: redactUrl(config.AGENT_SERVICE_URL),
-        llmSim: config.LLM_SIM_URL ? redactUrl(config.LLM_SIM_URL) : null,
-        judge: `${judgeProvider(config)}/${config.JUDGE_MODEL}`,
+        agentService: redactUrl(config.agentServiceUrl),
+        llmSim: config.llmSimUrl ? redactUrl(config.llmSimUrl) : null,
+        judge: `${judgeProvider(config)}/${config.judgeModel}`,
         launchDarklyEvents: events.description,
         concurrency,
-        maxRps: config.WORKER_MAX_RPS ?? null,
+        maxRps: config.workerMaxRps ?? null,
         stall,
         metricsPort: metricsPort ?? null,
         tracing: telemetry.enabled,

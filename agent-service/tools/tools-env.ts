@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Env } from '../../shared/config.js';
+import type { Env, EnvConfig } from '../../shared/config.js';
 import { ConfigError } from '../../shared/errors.js';
 import type { McpServerConfig } from './mcp-connection.js';
 
@@ -27,7 +27,7 @@ export const mcpEnv = {
   MCP_PASS_ENV: optionalString,
 };
 
-type McpEnvConfig = { [K in keyof typeof mcpEnv]: z.infer<(typeof mcpEnv)[K]> };
+type McpEnvConfig = EnvConfig<z.ZodObject<typeof mcpEnv>>;
 
 export interface McpServers {
   arxiv?: McpServerConfig;
@@ -40,16 +40,19 @@ export interface McpServers {
  */
 export function mcpServersFromConfig(config: Partial<McpEnvConfig>, env: Env = {}): McpServers {
   const passed: Record<string, string> = {};
-  for (const name of (config.MCP_PASS_ENV ?? '').split(',').map((n) => n.trim())) {
+  for (const name of (config.mcpPassEnv ?? '').split(',').map((n) => n.trim())) {
     const value = name === '' ? undefined : env[name];
     if (value !== undefined) {
       passed[name] = value;
     }
   }
-  const server = (prefix: 'MCP_ARXIV' | 'MCP_SEMANTIC_SCHOLAR'): McpServerConfig | undefined => {
-    const url = config[`${prefix}_URL`];
-    const command = config[`${prefix}_COMMAND`];
-    const tool = config[`${prefix}_TOOL`];
+  const server = (
+    prefix: 'MCP_ARXIV' | 'MCP_SEMANTIC_SCHOLAR',
+    field: 'mcpArxiv' | 'mcpSemanticScholar',
+  ): McpServerConfig | undefined => {
+    const url = config[`${field}Url`];
+    const command = config[`${field}Command`];
+    const tool = config[`${field}Tool`];
     if (url && command) {
       throw new ConfigError(`set ${prefix}_URL or ${prefix}_COMMAND, not both`);
     }
@@ -62,8 +65,8 @@ export function mcpServersFromConfig(config: Partial<McpEnvConfig>, env: Env = {
     }
     return undefined;
   };
-  const arxiv = server('MCP_ARXIV');
-  const semanticScholar = server('MCP_SEMANTIC_SCHOLAR');
+  const arxiv = server('MCP_ARXIV', 'mcpArxiv');
+  const semanticScholar = server('MCP_SEMANTIC_SCHOLAR', 'mcpSemanticScholar');
   return { ...(arxiv ? { arxiv } : {}), ...(semanticScholar ? { semanticScholar } : {}) };
 }
 
