@@ -311,6 +311,7 @@ async function makeRun(
       bySegment: counts.bySegment,
       byComplexity: counts.byComplexity,
     },
+    costEstimate: perRequestEstimate(plan),
     harnessCostUsd: set.costUsd,
     ...(llmSim ? { llmSim } : {}),
   };
@@ -321,6 +322,17 @@ async function makeRun(
     result.followed = enqueued.followed;
   }
   return result;
+}
+
+/** The plan's request cost per request, over the run and per segment: what a worker reserves of the budget. */
+function perRequestEstimate(plan: RunPlan): NonNullable<RunMeta['costEstimate']> {
+  const e = plan.estimate;
+  return {
+    perRequestUsd: plan.queries > 0 ? e.requestsUsd / plan.queries : 0,
+    bySegment: Object.fromEntries(
+      Object.entries(e.bySegment).map(([segment, s]) => [segment, s.queries > 0 ? s.usd / s.queries : 0]),
+    ),
+  };
 }
 
 /**

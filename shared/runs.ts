@@ -26,6 +26,17 @@ export const RunMetaSchema = z.object({
     bySegment: z.record(z.string(), z.number().int().nonnegative()),
     byComplexity: z.record(z.string(), z.number().int().nonnegative()),
   }),
+  /**
+   * The planner's expected request cost, USD per request (priced models only): over the whole run and per
+   * segment (each segment's split of variations weighed in). Workers reserve it from the budget before a
+   * request. Absent for runs recorded before it existed and for runs enqueued without a plan.
+   */
+  costEstimate: z
+    .object({
+      perRequestUsd: z.number().nonnegative(),
+      bySegment: z.record(z.string(), z.number().nonnegative()),
+    })
+    .optional(),
   /** What generating the queries cost (LLM calls), USD. */
   harnessCostUsd: z.number().nonnegative().default(0),
   /**
