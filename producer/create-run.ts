@@ -324,15 +324,16 @@ async function makeRun(
   return result;
 }
 
-/** The plan's request cost per request, over the run and per segment: what a worker reserves of the budget. */
+/**
+ * What a worker reserves of the budget per request: per segment, the plan's cost of a request served the
+ * dearest variations the segment may get (its variations are known only once the agent service answered);
+ * over the run, the dearest of those.
+ */
 function perRequestEstimate(plan: RunPlan): NonNullable<RunMeta['costEstimate']> {
-  const e = plan.estimate;
-  return {
-    perRequestUsd: plan.queries > 0 ? e.requestsUsd / plan.queries : 0,
-    bySegment: Object.fromEntries(
-      Object.entries(e.bySegment).map(([segment, s]) => [segment, s.queries > 0 ? s.usd / s.queries : 0]),
-    ),
-  };
+  const bySegment = Object.fromEntries(
+    Object.entries(plan.estimate.bySegment).map(([segment, s]) => [segment, s.dearestUsd]),
+  );
+  return { perRequestUsd: Math.max(0, ...Object.values(bySegment)), bySegment };
 }
 
 /**

@@ -27,9 +27,9 @@ export const RunMetaSchema = z.object({
     byComplexity: z.record(z.string(), z.number().int().nonnegative()),
   }),
   /**
-   * The planner's expected request cost, USD per request (priced models only): over the whole run and per
-   * segment (each segment's split of variations weighed in). Workers reserve it from the budget before a
-   * request. Absent for runs recorded before it existed and for runs enqueued without a plan.
+   * The planner's request cost, USD per request (priced models only), of a request served the dearest
+   * variations it may get: per segment, and the dearest over the run. Workers reserve it from the budget before
+   * a request (whose variations are not known yet). Absent for runs enqueued without a plan.
    */
   costEstimate: z
     .object({

@@ -1,7 +1,10 @@
+import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChatResponse } from '../shared/chat.js';
-import { createRedis, RedisKeys } from '../shared/redis.js';
+import { followRun } from '../readout/index.js';
+import { QUERY_QUEUE } from '../shared/query-job.js';
+import { bullConnection, createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore, type RunMeta } from '../shared/runs.js';
 import {
   BUDGET_EXHAUSTED,
@@ -99,7 +102,7 @@ describe('budget reservations (BudgetGuard against a real Redis)', () => {
       unpriced: false,
     });
     expect(await held(redis, keys)).toEqual(expect.arrayContaining([0, 0.05]));
-    await budget.release('r', 'r.1', 'eu-free', 0.025);
+    await budget.release('r', 'r.1', 'eu-free', { costUsd: 0.025, variations: {} });
     expect(await held(redis, keys)).toEqual([0.05]);
     await budget.release('r', 'r.2', 'other-paid');
     expect(await held(redis, keys)).toEqual([]);
@@ -134,25 +137,33 @@ describe('budget reservations (BudgetGuard against a real Redis)', () => {
     expect(Object.keys(await fresh.redis.hgetall(fresh.keys.runReservations('r')))).toEqual(['r.2']);
   });
 
-  it("estimates with the finished jobs' mean cost: per segment once it has enough, the run's when larger than the plan", async () => {
+  it("estimates a segment's dearest variations: their mean actual cost once enough jobs finished, before that the plan", async () => {
     const { guard } = await setup(100, { perRequestUsd: 0.01, bySegment: { 'eu-free': 0.01 } });
     const budget = guard();
-    await budget.reserve('r', 'r.0', 'eu-free');
-    await budget.release('r', 'r.0', 'eu-free', 0.03);
+    const cheap = { 'support-agent': 'gpt' };
+    const dear = { 'support-agent': 'opus' };
+    await budget.release('r', 'r.0', 'eu-free', { costUsd: 0.03, variations: dear });
     // One job of $0.03 is more than the planned $0.01: the larger one is reserved.
-    expect((await budget.reserve('r', 'r.1', 'other-free')).usd).toBeCloseTo(0.03, 9);
-    for (let i = 2; i < 2 + MIN_OBSERVED_JOBS; i++) {
-      await budget.release('r', `r.${i}`, 'other-free', 0.002);
+    expect((await budget.reserve('r', 'r.1', 'eu-free')).usd).toBeCloseTo(0.03, 9);
+    for (let i = 0; i < MIN_OBSERVED_JOBS; i++) {
+      await budget.release('r', `r.c${i}`, 'eu-free', { costUsd: 0.002, variations: cheap });
     }
-    // Enough other-free jobs: their own mean, below the plan, is what the next one reserves.
-    expect((await budget.reserve('r', 'r.9', 'other-free')).usd).toBeCloseTo(0.002, 9);
+    // Enough jobs served the cheap variation: their mean, below the plan, is all that is known.
+    expect((await budget.reserve('r', 'r.2', 'eu-free')).usd).toBeCloseTo(0.002, 9);
+    for (let i = 1; i < MIN_OBSERVED_JOBS; i++) {
+      await budget.release('r', `r.d${i}`, 'eu-free', { costUsd: 0.01, variations: dear });
+    }
+    // And the dear one: its mean ($0.014) is reserved, not the segment's ($0.008).
+    expect((await budget.reserve('r', 'r.3', 'eu-free')).usd).toBeCloseTo(0.014, 9);
+    // Another segment has no jobs of its own yet: the larger of the plan ($0.01) and the run's mean ($0.008).
+    expect((await budget.reserve('r', 'r.4', 'other-free')).usd).toBeCloseTo(0.01, 9);
   });
 
   it('reserves the mean of finished jobs for a run without a plan, and nothing without a budget', async () => {
     const unplanned = await setup(1);
     const budget = unplanned.guard();
     expect((await budget.reserve('r', 'r.0', undefined)).usd).toBe(0);
-    await budget.release('r', 'r.0', undefined, 0.2);
+    await budget.release('r', 'r.0', undefined, { costUsd: 0.2, variations: {} });
     expect((await budget.reserve('r', 'r.1', undefined)).usd).toBeCloseTo(0.2, 9);
 
     const unlimited = await setup(null, { perRequestUsd: 0.5, bySegment: {} });
@@ -165,5 +176,27 @@ describe('budget reservations (BudgetGuard against a real Redis)', () => {
     const { redis, keys, guard } = await setup(null);
     await redis.hset(keys.run('r'), 'status', 'stopped', 'stopReason', 'decided');
     await expect(guard().reserve('r', 'r.0', undefined)).rejects.toThrow('run stopped: decided');
+  });
+
+  it('follows a stopped run until its jobs in flight end, giving up after drainMs and saying how many are left', async () => {
+    const { redis, keys } = await setup(1);
+    const queue = new Queue(QUERY_QUEUE, {
+      connection: bullConnection(testRedisUrl(), `${keys.prefix}:queue`),
+      prefix: keys.prefix,
+    });
+    try {
+      const store = new RunStore(redis, keys);
+      await queue.add('query', {}, { jobId: 'r.0' });
+      await store.setStatus('r', 'stopped', BUDGET_EXHAUSTED);
+      // No worker takes r.0: the follower waits drainMs, then reports it unfinished.
+      const waited = await followRun({ store, queue, runId: 'r', pollMs: 20, drainMs: 200 });
+      expect(waited).toMatchObject({ unfinished: 1, state: { status: 'stopped' } });
+      await queue.remove('r.0');
+      expect(await followRun({ store, queue, runId: 'r', pollMs: 20, drainMs: 60_000 })).toMatchObject({
+        unfinished: 0,
+      });
+    } finally {
+      await queue.close();
+    }
   });
 });

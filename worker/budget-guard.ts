@@ -12,7 +12,7 @@ export const BUDGET_EXHAUSTED = 'budget exhausted';
  */
 export const RESERVATION_TTL_MS = 3600_000;
 
-/** Finished jobs of a segment it takes before their mean cost replaces the planner's estimate. */
+/** Finished jobs served the same variations it takes before their mean cost counts as an estimate. */
 export const MIN_OBSERVED_JOBS = 5;
 
 /** The segment a job without one is estimated under (as the planner counts it). */
@@ -23,15 +23,21 @@ export interface RunInfo {
   budgetUsd: number | null;
   /** Jobs the producer enqueued, for "[n/total]" output; null for jobs enqueued without a run record. */
   total: number | null;
-  /** The planner's expected request cost per request, USD: per segment, and over the run (0: unknown). */
+  /**
+   * The planner's cost of a request served the dearest variations it may get, USD: per segment, and over the
+   * run (0: unknown).
+   */
   plannedUsd: { bySegment: Record<string, number>; perRequest: number };
 }
 
 // Reservation values are `usd|expiresAtMs`. The reservations of the run's other jobs in flight (a job's own
 // field is an earlier attempt of it: a retry, or a dead worker's attempt, which this one replaces) plus the
 // spend so far plus this job's estimate must fit the budget; if not, the run stops with `budget exhausted`.
-// The estimate: the mean actual cost of the segment's finished jobs once there are MIN_OBSERVED_JOBS of them,
-// else the larger of the planner's estimate and the mean of the run's finished jobs.
+// A job's variations are known only after its chat, so the estimate is what its segment's dearest variations
+// cost: the highest mean actual cost of the segment's finished jobs per set of variations served (those with
+// MIN_OBSERVED_JOBS jobs), else the larger of the planner's figure and the mean of the run's finished jobs.
+// (Not the segment's mean: dear variations are often the slow ones, so the jobs in flight are dearer than
+// the jobs finished, and a mean would let the run pass its budget by that difference times the jobs in flight.)
 const RESERVE_SCRIPT = `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'stopped' then
@@ -51,16 +57,24 @@ for i = 1, #entries, 2 do
     end
   end
 end
-local settled = redis.call('HMGET', KEYS[4], 'usd:' .. ARGV[6], 'jobs:' .. ARGV[6], 'usd', 'jobs')
+local settled = redis.call('HGETALL', KEYS[4])
+local fields = {}
+for i = 1, #settled, 2 do
+  fields[settled[i]] = tonumber(settled[i + 1])
+end
+local prefix = 'jobs:' .. ARGV[6] .. '|'
 local estimate
-local segmentJobs = tonumber(settled[2] or '0')
-if segmentJobs >= tonumber(ARGV[7]) then
-  estimate = tonumber(settled[1]) / segmentJobs
-else
+for field, jobs in pairs(fields) do
+  if string.sub(field, 1, #prefix) == prefix and jobs >= tonumber(ARGV[7]) then
+    local mean = fields['usd:' .. string.sub(field, 6)] / jobs
+    estimate = math.max(estimate or 0, mean)
+  end
+end
+if not estimate then
   estimate = tonumber(ARGV[3])
-  local jobs = tonumber(settled[4] or '0')
+  local jobs = fields['jobs'] or 0
   if jobs > 0 then
-    estimate = math.max(estimate, tonumber(settled[3]) / jobs)
+    estimate = math.max(estimate, fields['usd'] / jobs)
   end
 end
 local spend = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -159,21 +173,31 @@ export class BudgetGuard {
   }
 
   /**
-   * Ends a job attempt's reservation (what the steps did not spend of it is free again). `costUsd`, for a job
-   * that completed, is what it cost in all (request plus judge): it feeds the estimate of the next jobs.
+   * Ends a job attempt's reservation (what the steps did not spend of it is free again). `completed`, for a job
+   * that completed: what it cost in all (request plus judge) and the variations it was served (config key →
+   * variation key), which feed the estimate of the next jobs.
    */
-  async release(runId: string, jobId: string, segment?: string, costUsd?: number): Promise<void> {
+  async release(
+    runId: string,
+    jobId: string,
+    segment?: string,
+    completed?: { costUsd: number; variations: Record<string, string> },
+  ): Promise<void> {
     const info = await this.info(runId);
     if (info.budgetUsd === null) {
       return;
     }
     const tx = this.redis.multi().hdel(this.keys.runReservations(runId), jobId);
-    if (costUsd !== undefined) {
-      const key = segment ?? NO_SEGMENT;
+    if (completed) {
+      const served = Object.entries(completed.variations)
+        .map(([config, variation]) => `${config}=${variation}`)
+        .sort()
+        .join(',');
+      const key = `${segment ?? NO_SEGMENT}|${served}`;
       const settled = this.keys.runSettled(runId);
-      tx.hincrbyfloat(settled, 'usd', costUsd)
+      tx.hincrbyfloat(settled, 'usd', completed.costUsd)
         .hincrby(settled, 'jobs', 1)
-        .hincrbyfloat(settled, `usd:${key}`, costUsd)
+        .hincrbyfloat(settled, `usd:${key}`, completed.costUsd)
         .hincrby(settled, `jobs:${key}`, 1);
     }
     const results = await tx.exec();

@@ -117,8 +117,11 @@ function harness(fakes: Fakes = {}) {
         await fakes.budget?.();
         return { usd: 0.01, spendUsd: 0, reservedUsd: 0 };
       },
-      release: async (_runId, jobId, _segment, costUsd) => {
-        released.push(`${jobId}:${costUsd ?? '-'}`);
+      release: async (_runId, jobId, _segment, completed) => {
+        released.push(`${jobId}:${completed?.costUsd ?? '-'}`);
+        if (completed) {
+          expect(completed.variations).toEqual({ 'support-agent': 'other-paid' });
+        }
       },
       // Run r1 has a record (10 queries); no other run does.
       info: async (runId) => ({

@@ -81,8 +81,8 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     }
     const finalAttempt = isFinalAttempt(job);
     let checkpoint: Checkpoint | undefined;
-    /** What the job cost in all once it completed: it feeds the run's next budget reservations. */
-    let jobCostUsd: number | undefined;
+    /** What the job cost in all once it completed, and what it was served: the next reservations' estimate. */
+    let completed: Parameters<ProcessorDeps['budget']['release']>[3];
     deps.metrics.active.inc();
     try {
       checkpoint = await deps.checkpoints.begin(jobId);
@@ -106,7 +106,10 @@ export function createQueryProcessor(deps: ProcessorDeps) {
       }
       deps.metrics.jobs.inc({ outcome: 'completed' });
       const { chat, judge } = checkpoint as Required<Checkpoint>;
-      jobCostUsd = (chat.response.totals.costUsd ?? 0) + judge.costUsd;
+      completed = {
+        costUsd: (chat.response.totals.costUsd ?? 0) + judge.costUsd,
+        variations: Object.fromEntries(chat.response.agents.map((a) => [a.configKey, a.variationKey])),
+      };
       // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
       await summarize(deps, data, jobId, {
         status: 'completed',
@@ -140,7 +143,7 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     } finally {
       deps.metrics.active.dec();
       // Whatever ended the attempt (success, failure, retry, pause), its budget reservation ends with it.
-      await releaseBudget(deps, data, jobId, jobCostUsd, log);
+      await releaseBudget(deps, data, jobId, completed, log);
     }
   };
 }
@@ -150,11 +153,11 @@ async function releaseBudget(
   deps: ProcessorDeps,
   data: QueryJob,
   jobId: string,
-  costUsd: number | undefined,
+  completed: Parameters<ProcessorDeps['budget']['release']>[3],
   log: Logger,
 ): Promise<void> {
   await deps.budget
-    .release(data.runId, jobId, data.user.segment, costUsd)
+    .release(data.runId, jobId, data.user.segment, completed)
     .catch((err: unknown) => log.warn({ err }, 'cannot release the budget reservation'));
 }
 
