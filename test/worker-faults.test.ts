@@ -44,7 +44,8 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
     const [record] = await stack.waitForResults('rl', 1, 30_000);
     expect(record?.status).toBe('completed');
     expect(record?.attempts).toBe(1);
-    const job = await stack.queue.getJob('rl.0');
+    // The record is written before BullMQ marks the job completed (its budget release comes in between).
+    const job = await stack.waitForState('rl.0', 'completed');
     // Started three times (two 429s, then success) but only the successful run counts as an attempt.
     expect(job?.attemptsStarted).toBe(3);
     expect(job?.attemptsMade).toBe(1);
