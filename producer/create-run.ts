@@ -313,6 +313,7 @@ async function makeRun(
       bySegment: counts.bySegment,
       byComplexity: counts.byComplexity,
     },
+    costEstimate: perRequestEstimate(plan),
     harnessCostUsd: set.costUsd,
     ...(llmSim ? { llmSim } : {}),
   };
@@ -323,6 +324,18 @@ async function makeRun(
     result.followed = enqueued.followed;
   }
   return result;
+}
+
+/**
+ * What a worker reserves of the budget per request: per segment, the plan's cost of a request served the
+ * dearest variations the segment may get (its variations are known only once the agent service answered);
+ * over the run, the dearest of those.
+ */
+function perRequestEstimate(plan: RunPlan): NonNullable<RunMeta['costEstimate']> {
+  const bySegment = Object.fromEntries(
+    Object.entries(plan.estimate.bySegment).map(([segment, s]) => [segment, s.dearestUsd]),
+  );
+  return { perRequestUsd: Math.max(0, ...Object.values(bySegment)), bySegment };
 }
 
 /**

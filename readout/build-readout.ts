@@ -1,6 +1,7 @@
 import type { ResultRecord } from '../shared/result-record.js';
 import { Random, seedFromString } from '../shared/random.js';
 import type { RunMode, RunState } from '../shared/runs.js';
+import { budgetOutcome, formatBudgetOutcome, type BudgetOutcome } from './budget-outcome.js';
 import { aggregateUsers, type ArmUsers, type ExperimentUsers } from './aggregate.js';
 import { compareConversions, type ConversionComparison } from './beta-binomial.js';
 import {
@@ -37,6 +38,8 @@ export interface RunSummary {
   requestCostUsd: number;
   /** Judge calls (records) plus query generation (run record). */
   harnessCostUsd: number;
+  /** The spend against the budget: how far past it the run went, in dollars and jobs; null without a budget. */
+  budget: BudgetOutcome | null;
   counts: {
     queries: number | null;
     records: number;
@@ -137,8 +140,8 @@ export function buildReadout(input: BuildReadoutInput): Readout {
       `${run.counts.unpricedRequests} request(s) used an unpriced model; their users are left out of cost figures`,
     );
   }
-  if (run.budgetUsd != null && run.spendUsd != null && run.spendUsd > run.budgetUsd) {
-    warnings.push(`spend ${usd(run.spendUsd)} is over the budget of ${usd(run.budgetUsd)}`);
+  if (run.budget && !run.budget.withinBudget) {
+    warnings.push(`spend ${usd(run.budget.spendUsd)}: ${formatBudgetOutcome(run.budget)}`);
   }
   for (const exp of experiments) {
     if (exp.srm.flagged) {
@@ -210,6 +213,7 @@ export function summarizeRun(records: readonly ResultRecord[], state: RunState |
     spendUsd: state?.spendUsd ?? null,
     requestCostUsd,
     harnessCostUsd,
+    budget: budgetOutcome(records, state?.meta.budgetUsd, state?.spendUsd),
     counts: {
       queries: state?.meta.counts.queries ?? null,
       records: records.length,

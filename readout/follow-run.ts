@@ -50,6 +50,11 @@ export interface FollowRunInput {
   /** Stop the run once every experiment is decided; absent: follow it to its end. */
   decide?: StopWhenDecided | undefined;
   pollMs?: number;
+  /**
+   * Once the run is stopped (by its budget, or `loadgen stop`), how long to wait for the jobs it had started to
+   * finish, so the spend read after is final; default {@link DEFAULT_DRAIN_MS}.
+   */
+  drainMs?: number;
   /** Called after each poll with the run's result count. */
   onProgress?: (results: number) => void;
 }
@@ -59,7 +64,15 @@ export interface FollowRunOutcome {
   results: number;
   /** Present when this follower stopped the run because it was decided. */
   decided?: { reason: string; removedJobs: number; savings: Savings };
+  /**
+   * For a run stopped by something else: its jobs still unfinished (running, waiting or retrying) when the
+   * follower gave up waiting after `drainMs`; 0 when every job had ended, so the spend is final.
+   */
+  unfinished?: number;
 }
+
+/** How long a follower of a stopped run waits for its jobs in flight: a chat's and a judge's default timeouts. */
+export const DEFAULT_DRAIN_MS = 300_000;
 
 export interface Savings {
   /** The producer's request-cost estimate for every query of the run, USD (null when it was not recorded). */
@@ -72,7 +85,7 @@ export interface Savings {
 
 /**
  * Polls a run's result count in Redis (so any process may follow it, wherever its workers run) until it is
- * done or stopped. With `decide`, every `every` results it builds the readout from the run's records and,
+ * done, or stopped and its jobs in flight have ended (waiting at most `drainMs` for them). With `decide`, every `every` results it builds the readout from the run's records and,
  * once `isDecided` holds, stops the run the way the budget guard does (status `stopped` with a reason, so
  * workers refuse its jobs), removes its waiting jobs from the queue, and waits until the jobs that had
  * started are finished and recorded.
@@ -87,8 +100,11 @@ export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome
       throw new Error(`run ${runId} has no record in Redis`);
     }
     input.onProgress?.(results);
-    if (state.status === 'done' || state.status === 'stopped') {
+    if (state.status === 'done') {
       return { state, results };
+    }
+    if (state.status === 'stopped') {
+      return drainStopped(input, pollMs);
     }
     if (decide && results >= nextCheck) {
       nextCheck = (Math.floor(results / decide.every) + 1) * decide.every;
@@ -111,6 +127,27 @@ export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome
     }
     await delay(pollMs);
   }
+}
+
+/**
+ * Waits (at most `drainMs`) until a stopped run has no job waiting, running or due to retry: workers finish the
+ * ones they had started and refuse the rest, so the spend read after includes every job in flight.
+ */
+async function drainStopped(input: FollowRunInput, pollMs: number): Promise<FollowRunOutcome> {
+  const { store, queue, runId } = input;
+  const deadline = Date.now() + (input.drainMs ?? DEFAULT_DRAIN_MS);
+  let unfinished = (await unfinishedJobs(queue, runId)).length;
+  while (unfinished > 0 && Date.now() < deadline) {
+    input.onProgress?.(await store.resultCount(runId));
+    await delay(pollMs);
+    unfinished = (await unfinishedJobs(queue, runId)).length;
+  }
+  const [state, results] = await Promise.all([store.get(runId), store.resultCount(runId)]);
+  if (!state) {
+    throw new Error(`run ${runId} has no record in Redis`);
+  }
+  input.onProgress?.(results);
+  return { state, results, unfinished };
 }
 
 /** Stops a decided run and drains it; undefined when the run had finished or stopped otherwise meanwhile. */

@@ -4,6 +4,7 @@
  */
 export { buildReadout, isDecided, summarizeRun } from './build-readout.js';
 export type { BuildReadoutInput, ExperimentReadout, Readout, RunSummary } from './build-readout.js';
+export { budgetOutcome, formatBudgetOutcome, type BudgetOutcome } from './budget-outcome.js';
 export { checkExitCode, EXIT_CRITERIA_NOT_MET, EXIT_INCONCLUSIVE } from './check-exit-code.js';
 export { renderText } from './render-text.js';
 export { renderHtml } from './render-html.js';
@@ -16,6 +17,7 @@ export type { Plan, PlanInput } from './experiment-plan.js';
 export { failureReason, groupFailures, type FailureGroup } from './failures.js';
 export {
   DEFAULT_DECIDE_EVERY,
+  DEFAULT_DRAIN_MS,
   everyExperimentDecided,
   followRun,
   formatDecidedStop,

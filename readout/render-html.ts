@@ -1,4 +1,5 @@
 import type { ExperimentReadout, Readout } from './build-readout.js';
+import { formatBudgetOutcome } from './budget-outcome.js';
 import { count, percent, pValue, seconds, usd } from './format.js';
 import { evidenceLine, harnessLine, mark, metricRows, STATE_LABEL, type Cell } from './metric-rows.js';
 import { normalInv } from './distributions.js';
@@ -37,7 +38,8 @@ function runSection(readout: Readout): string {
     ['harness spend', usd(run.harnessCostUsd)],
     [
       'run spend / budget',
-      `${run.spendUsd != null ? usd(run.spendUsd) : 'n/a'} / ${run.budgetUsd != null ? usd(run.budgetUsd) : 'none'}`,
+      `${run.spendUsd != null ? usd(run.spendUsd) : 'n/a'} / ${run.budgetUsd != null ? usd(run.budgetUsd) : 'none'}` +
+        (run.budget ? ` · ${formatBudgetOutcome(run.budget)}` : ''),
     ],
   ];
   const warnings = readout.warnings.length

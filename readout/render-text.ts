@@ -1,4 +1,5 @@
 import type { ExperimentReadout, Readout, RunSummary } from './build-readout.js';
+import { formatBudgetOutcome } from './budget-outcome.js';
 import { count, percent, pValue, usd } from './format.js';
 import { evidenceLine, harnessLine, mark, metricRows, STATE_LABEL, type Cell } from './metric-rows.js';
 
@@ -33,7 +34,7 @@ function runLines(run: RunSummary, seed: number): string[] {
     )}` + (c.unpricedRequests > 0 ? ` · unpriced requests ${count(c.unpricedRequests)}` : ''),
     `Spend ${spend} (requests ${usd(run.requestCostUsd)}, harness ${usd(run.harnessCostUsd)}) · budget ${
       run.budgetUsd != null ? usd(run.budgetUsd) : 'none'
-    }`,
+    }` + (run.budget ? ` · ${formatBudgetOutcome(run.budget)}` : ''),
   ];
 }
 

@@ -85,6 +85,11 @@ export interface RequestCostInput {
 export interface RequestCost {
   /** Expected USD of one request over priced models. */
   usd: number;
+  /**
+   * USD of one request served the dearest variation of each config it may be served (the security agent on
+   * the `piiShare` of requests, as in `usd`): what a request may cost before its variations are known.
+   */
+  dearestUsd: number;
   /** Config key → variation key → share served. */
   served: Record<string, Record<string, number>>;
   /** Config key → estimated tokens of one call of each served variation. */
@@ -101,13 +106,14 @@ export interface RequestCost {
 export function requestCost(input: RequestCostInput): RequestCost {
   const { manifest, prices, segment, queryTokens, piiShare } = input;
   const unpriced = new Set<string>();
-  const result: RequestCost = { usd: 0, served: {}, tokens: {}, unpricedModels: [] };
+  const result: RequestCost = { usd: 0, dearestUsd: 0, served: {}, tokens: {}, unpricedModels: [] };
   for (const [configKey, config] of Object.entries(manifest.configs)) {
     const fixed = input.serve?.[configKey];
     const shares = fixed !== undefined ? { [fixed]: 1 } : servedShares(config, segment);
     const runs = isPiiOnlyAgent(configKey) ? piiShare : 1;
     result.served[configKey] = shares;
     result.tokens[configKey] = {};
+    let dearest = 0;
     for (const [variationKey, share] of Object.entries(shares)) {
       const variation = config.variations[variationKey];
       if (!variation) {
@@ -118,10 +124,12 @@ export function requestCost(input: RequestCostInput): RequestCost {
       const cost = prices.cost(variation.model.name, tokens.input, tokens.output);
       if (cost.priced) {
         result.usd += runs * share * cost.usd;
+        dearest = Math.max(dearest, runs * cost.usd);
       } else if (runs > 0) {
         unpriced.add(variation.model.name);
       }
     }
+    result.dearestUsd += dearest;
   }
   result.unpricedModels = [...unpriced].sort();
   return result;
@@ -131,6 +139,8 @@ export interface SegmentEstimate {
   queries: number;
   /** Expected USD for this segment's requests over priced models. */
   usd: number;
+  /** USD of one of its requests served the dearest variations it may get (`RequestCost.dearestUsd`). */
+  dearestUsd: number;
   /** Config key → variation key → share served. */
   served: Record<string, Record<string, number>>;
 }
@@ -169,7 +179,12 @@ export function estimateCost(input: EstimateInput): CostEstimate {
   for (const [segment, { queries, pii }] of Object.entries(counts)) {
     const cost = requestCost({ manifest, prices, segment, queryTokens, piiShare: pii / queries });
     cost.unpricedModels.forEach((m) => unpriced.add(m));
-    bySegment[segment] = { queries, usd: cost.usd * queries, served: cost.served };
+    bySegment[segment] = {
+      queries,
+      usd: cost.usd * queries,
+      dearestUsd: cost.dearestUsd,
+      served: cost.served,
+    };
     requestsUsd += cost.usd * queries;
   }
   return { requestsUsd, bySegment, unpricedModels: [...unpriced].sort() };

@@ -115,6 +115,14 @@ export class RedisKeys {
   runSpend(runId: string): string {
     return `${this.prefix}:run:${runId}:spend`;
   }
+  /** The run's budget reservations of jobs in flight: job id → `usd|expiresAtMs` (a hash). */
+  runReservations(runId: string): string {
+    return `${this.prefix}:run:${runId}:reservations`;
+  }
+  /** What the run's finished jobs actually cost, for the next reservations: `usd`, `jobs`, per segment too. */
+  runSettled(runId: string): string {
+    return `${this.prefix}:run:${runId}:settled`;
+  }
   runs(): string {
     return `${this.prefix}:runs`;
   }

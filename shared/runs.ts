@@ -26,6 +26,17 @@ export const RunMetaSchema = z.object({
     bySegment: z.record(z.string(), z.number().int().nonnegative()),
     byComplexity: z.record(z.string(), z.number().int().nonnegative()),
   }),
+  /**
+   * The planner's request cost, USD per request (priced models only), of a request served the dearest
+   * variations it may get: per segment, and the dearest over the run. Workers reserve it from the budget before
+   * a request (whose variations are not known yet). Absent for runs enqueued without a plan.
+   */
+  costEstimate: z
+    .object({
+      perRequestUsd: z.number().nonnegative(),
+      bySegment: z.record(z.string(), z.number().nonnegative()),
+    })
+    .optional(),
   /** What generating the queries cost (LLM calls), USD. */
   harnessCostUsd: z.number().nonnegative().default(0),
   /**

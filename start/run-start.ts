@@ -20,6 +20,7 @@ import {
   formatSizes,
   queriesFor,
   checkExitCode,
+  DEFAULT_DRAIN_MS,
 } from '../readout/index.js';
 import { QUERY_QUEUE } from '../shared/query-job.js';
 import { redactUrl } from '../shared/logger.js';
@@ -226,6 +227,8 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
               }
             : undefined,
           pollMs: PROGRESS_POLL_MS,
+          // A stopped run's jobs in flight are waited for, so the summary's spend is final.
+          drainMs: DEFAULT_DRAIN_MS,
           onProgress: bar.update,
         }),
       )
@@ -241,8 +244,17 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
       if (followed.decided) {
         say(`\n${formatDecidedStop(followed)}`);
       }
+      if (followed.unfinished) {
+        say(
+          `\n${followed.unfinished} job(s) of the stopped run had not ended after ${DEFAULT_DRAIN_MS / 1000} s: ` +
+            'the spend below may still grow (`loadgen report` later reads it again)',
+        );
+      }
       const records = await store.allResults(runId);
-      const stats = computeRunStats(records, { budgetUsd: followed.state.meta.budgetUsd });
+      const stats = computeRunStats(records, {
+        budgetUsd: followed.state.meta.budgetUsd,
+        spendUsd: followed.state.spendUsd,
+      });
       say(`\n${renderRunStats(stats)}`);
       if (options.summaryExport) {
         writeFileSync(options.summaryExport, `${JSON.stringify({ runId, ...stats }, null, 2)}\n`);

@@ -66,6 +66,22 @@ describe('run stats', () => {
     expect(text).toMatch(/of a \$5 budget/);
   });
 
+  it("reports the run's final spend against its budget: within it, or by how many dollars and jobs past it", () => {
+    // 10 jobs of $0.011 each, finishing in order: the 8th takes the records past $0.08.
+    const records = Array.from({ length: 10 }, (_, i) => record(i));
+    const over = computeRunStats(records, { budgetUsd: 0.08, spendUsd: 0.11 });
+    expect(over.budget).toMatchObject({ budgetUsd: 0.08, spendUsd: 0.11, jobsOver: 3, withinBudget: false });
+    expect(over.budget?.overUsd).toBeCloseTo(0.03, 9);
+    expect(renderRunStats(over)).toMatch(
+      /final spend {10}\$0\.1100: \$0\.0300 over the \$0\.0800 budget \(3 jobs finished past it\)/,
+    );
+    const within = computeRunStats(records, { budgetUsd: 0.2, spendUsd: 0.11 });
+    expect(renderRunStats(within)).toMatch(
+      /final spend {10}\$0\.1100: within budget \(\$0\.1100 of \$0\.2000\)/,
+    );
+    expect(computeRunStats(records).budget).toBeNull();
+  });
+
   it('summarises an empty run without dividing by zero', () => {
     expect(computeRunStats([])).toMatchObject({
       durationMs: 0,

@@ -1,3 +1,4 @@
+import { budgetOutcome, formatBudgetOutcome, type BudgetOutcome } from '../readout/index.js';
 import type { ResultRecord } from '../shared/result-record.js';
 
 /** avg/p50/p90/p95/p99/max of a series, ms (k6's trend summary); null when nothing was measured. */
@@ -33,6 +34,8 @@ export interface RunStats {
   arms: Record<string, { requests: number; users: number }>;
   spendUsd: { requests: number; harness: number; total: number };
   budgetUsd: number | null;
+  /** The run's final spend against its budget: how far past it the run went, in dollars and jobs. */
+  budget: BudgetOutcome | null;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -67,7 +70,8 @@ function reasonOf(error: string | undefined): string {
 /** Computes a run's load-test summary from its result records. */
 export function computeRunStats(
   records: readonly ResultRecord[],
-  options: { budgetUsd?: number | null } = {},
+  /** `spendUsd`: the run's spend counter (records' cost without it). */
+  options: { budgetUsd?: number | null; spendUsd?: number | null } = {},
 ): RunStats {
   const defined = (values: (number | undefined)[]) => values.filter((v): v is number => v !== undefined);
   const starts = records.map((r) => r.finishedAt - (r.latencyMs ?? 0));
@@ -112,6 +116,7 @@ export function computeRunStats(
     ),
     spendUsd: { requests, harness, total: requests + harness },
     budgetUsd: options.budgetUsd ?? null,
+    budget: budgetOutcome(records, options.budgetUsd, options.spendUsd),
   };
 }
 
@@ -145,6 +150,9 @@ export function renderRunStats(stats: RunStats): string {
     `  spend                $${stats.spendUsd.total.toFixed(4)} (requests $${stats.spendUsd.requests.toFixed(4)}, ` +
       `harness $${stats.spendUsd.harness.toFixed(4)})` +
       (stats.budgetUsd !== null ? ` of a $${stats.budgetUsd} budget` : ''),
+    ...(stats.budget
+      ? [`  final spend          $${stats.budget.spendUsd.toFixed(4)}: ${formatBudgetOutcome(stats.budget)}`]
+      : []),
     '  per arm              requests  users',
     ...Object.entries(stats.arms).map(
       ([arm, a]) => `    ${arm.padEnd(40)} ${String(a.requests).padStart(8)} ${String(a.users).padStart(6)}`,

@@ -54,7 +54,8 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
     const [record] = await stack.waitForResults('rl', 1, 30_000);
     expect(record?.status).toBe('completed');
     expect(record?.attempts).toBe(1);
-    const job = await stack.queue.getJob('rl.0');
+    // The record is written before BullMQ marks the job completed (its budget release comes in between).
+    const job = await stack.waitForState('rl.0', 'completed');
     // Started three times (two 429s, then success) but only the successful run counts as an attempt.
     expect(job?.attemptsStarted).toBe(3);
     expect(job?.attemptsMade).toBe(1);
@@ -136,9 +137,10 @@ describe('worker under faults, rate limits and a budget (llm-sim, agent service,
     const jobCost = completed.map((r) => (r.requestCostUsd ?? 0) + r.harnessCostUsd);
     const spent = jobCost.reduce((a, b) => a + b, 0);
     expect(run?.spendUsd).toBeCloseTo(spent, 9);
-    // At most the budget plus what the jobs already in flight spent.
+    // Jobs reserve their expected cost first: the run stops when the next job would not fit, so it ends near
+    // the budget, on either side by the estimate errors of the jobs in flight (worker-budget.test.ts bounds it).
     expect(spent).toBeLessThanOrEqual(0.5 + concurrency * Math.max(...jobCost));
-    expect(spent).toBeGreaterThanOrEqual(0.5);
+    expect(spent).toBeGreaterThanOrEqual(0.5 - concurrency * Math.max(...jobCost));
     const failedJob = await stack.queue.getJob(refused[0]?.jobId ?? '');
     expect(failedJob?.attemptsMade).toBe(1);
     expect(failedJob?.failedReason).toBe(BUDGET_EXHAUSTED);

@@ -39,12 +39,22 @@ const CHECKPOINT_TTL_MS = 7 * 24 * 3600 * 1000;
 const RECORDED_CHECKPOINT_TTL_MS = 24 * 3600 * 1000;
 
 // Saves a step once and adds its cost to the run's spend in the same atomic script, so a job processed
-// twice at once (a lost lock) can neither overwrite a saved step nor count its cost twice.
+// twice at once (a lost lock) can neither overwrite a saved step nor count its cost twice. The cost moves from
+// the job's budget reservation (`usd|expiresAtMs`, see budget-guard.ts) to spend: never counted twice.
 const SAVE_STEP_SCRIPT = `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
-  if tonumber(ARGV[3]) > 0 then
+  local cost = tonumber(ARGV[3])
+  if cost > 0 then
     redis.call('INCRBYFLOAT', KEYS[2], ARGV[3])
+    local held = redis.call('HGET', KEYS[3], ARGV[5])
+    if held then
+      local usd, expires = string.match(held, '^([^|]+)|(%d+)$')
+      if usd then
+        local left = math.max(0, tonumber(usd) - cost)
+        redis.call('HSET', KEYS[3], ARGV[5], string.format('%.17g', left) .. '|' .. expires)
+      end
+    end
   end
   return {1, ARGV[2]}
 end
@@ -132,13 +142,15 @@ export class CheckpointStore {
   ): Promise<string> {
     const [, stored] = (await this.redis.eval(
       SAVE_STEP_SCRIPT,
-      2,
+      3,
       this.key(jobId),
       this.keys.runSpend(runId),
+      this.keys.runReservations(runId),
       field,
       value,
       String(costUsd),
       String(CHECKPOINT_TTL_MS),
+      jobId,
     )) as [number, string];
     return stored;
   }

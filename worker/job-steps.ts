@@ -28,7 +28,7 @@ export interface StepDeps {
   judge: Pick<Judge, 'judge'>;
   reporter: Pick<LaunchDarklyReporter, 'report'>;
   checkpoints: Pick<CheckpointStore, 'saveChat' | 'saveJudge' | 'retire'>;
-  budget: Pick<BudgetGuard, 'check'>;
+  budget: Pick<BudgetGuard, 'reserve'>;
   runs: Pick<RunStore, 'recordResult'>;
   /** The hash of the run's re-sent job ids (`resentKey` in `query-processor.ts`). */
   resentKey: (runId: string) => string;
@@ -65,14 +65,17 @@ export interface JobStep {
 
 const chat: JobStep = {
   name: 'chat',
-  runs: 'checks the run budget, then POST /chat to the agent service with the question and the user',
-  checkpoints: 'the response and its latency (`chat`), adding the request cost to the run spend atomically',
+  runs:
+    'reserves the expected job cost from the run budget, then POST /chat to the agent service with the ' +
+    'question and the user',
+  checkpoints:
+    'the response and its latency (`chat`), moving the request cost from the reservation to the run spend atomically',
   fails:
     'budget exhausted or run stopped: fatal; 429/503+Retry-After: pause; network, timeout, 408, 5xx: retry; ' +
     'other 4xx, agent_disabled, config_error, model_not_found: fatal',
   done: (progress) => progress.chat !== undefined,
   async run({ deps, jobId, data, progress, signal }) {
-    await deps.budget.check(data.runId);
+    await deps.budget.reserve(data.runId, jobId, data.user.segment);
     const started = performance.now();
     const response = await deps.chat({ message: data.query, user: data.user }, signal, jobId);
     const latencyMs = Math.round(performance.now() - started);

@@ -81,6 +81,8 @@ function harness(fakes: Fakes = {}) {
   const pauses: number[] = [];
   const spent: number[] = [];
   const outcomes: string[] = [];
+  /** Budget releases, as `jobId:costUsd` (cost `-` when the attempt did not complete). */
+  const released: string[] = [];
   const saved: Checkpoint = { firstStartedAt: 1000, reported: false, ...fakes.saved };
   const counter = { inc: () => undefined };
   const deps: ProcessorDeps = {
@@ -110,12 +112,23 @@ function harness(fakes: Fakes = {}) {
       },
     },
     budget: {
-      check: async () => {
+      reserve: async () => {
         calls.push('budget');
         await fakes.budget?.();
+        return { usd: 0.01, spendUsd: 0, reservedUsd: 0 };
+      },
+      release: async (_runId, jobId, _segment, completed) => {
+        released.push(`${jobId}:${completed?.costUsd ?? '-'}`);
+        if (completed) {
+          expect(completed.variations).toEqual({ 'support-agent': 'other-paid' });
+        }
       },
       // Run r1 has a record (10 queries); no other run does.
-      info: async (runId) => ({ budgetUsd: null, total: runId === 'r1' ? 10 : null }),
+      info: async (runId) => ({
+        budgetUsd: null,
+        total: runId === 'r1' ? 10 : null,
+        plannedUsd: { bySegment: {}, perRequest: 0 },
+      }),
     },
     runs: {
       ensure: async () => false,
@@ -153,7 +166,7 @@ function harness(fakes: Fakes = {}) {
       pauses.push(ms);
     },
   };
-  return { deps, process: createQueryProcessor(deps), calls, records, pauses, spent, outcomes };
+  return { deps, process: createQueryProcessor(deps), calls, records, pauses, spent, outcomes, released };
 }
 
 describe('query processor steps', () => {
@@ -256,6 +269,42 @@ describe('query processor retry policy', () => {
     expect(h.records[0]).toMatchObject({ status: 'failed', latencyMs: 40 });
     await recordBypassedFailure(h.deps, job(), new Error('some other failure'));
     expect(h.records).toHaveLength(1);
+  });
+});
+
+describe('query processor budget reservations', () => {
+  const retryable = () => new StepError('agent service: HTTP 500', 'retryable', { status: 500 });
+
+  it('releases the reservation once per attempt: with the job cost on success, without on failure', async () => {
+    const ok = harness();
+    await ok.process(job());
+    // Chat 0.002 plus the judge's 0.001.
+    expect(ok.released).toHaveLength(1);
+    expect(Number(ok.released[0]?.split(':')[1])).toBeCloseTo(0.003, 9);
+
+    const retried = harness({ chat: () => Promise.reject(retryable()) });
+    await expect(retried.process(job())).rejects.toThrow(StepError);
+    const failed = harness({ judge: () => Promise.reject(retryable()) });
+    await expect(failed.process(job({ attemptsMade: 4 }))).rejects.toThrow(StepError);
+    const paused = harness({
+      chat: () => Promise.reject(new StepError('429', 'rate-limited', { status: 429, retryAfterMs: 10 })),
+    });
+    await expect(paused.process(job())).rejects.toThrow();
+    const refused = harness({ budget: () => Promise.reject(new UnrecoverableError('budget exhausted')) });
+    await expect(refused.process(job())).rejects.toBeInstanceOf(UnrecoverableError);
+    for (const h of [retried, failed, paused, refused]) {
+      expect(h.released).toEqual(['r1.7:-']);
+    }
+  });
+
+  it('releases what a dead attempt may hold: when the job is found recorded, and when BullMQ fails it stalled', async () => {
+    const recorded = harness({ recorded: 'completed' });
+    await recorded.process(job({ attemptsMade: 1 }));
+    expect(recorded.released).toEqual(['r1.7:-']);
+
+    const stalled = harness({ saved: { chat: chatDone } });
+    await recordBypassedFailure(stalled.deps, job(), new Error('job stalled more than allowable limit'));
+    expect(stalled.released).toEqual(['r1.7:-']);
   });
 });
 

@@ -21,7 +21,7 @@ export type { ProcessorMetrics, StepDeps } from './job-steps.js';
 /** What the processor needs: the steps' dependencies plus logging, output and the queue pause. */
 export interface ProcessorDeps extends StepDeps {
   checkpoints: StepDeps['checkpoints'] & Pick<CheckpointStore, 'begin'>;
-  budget: StepDeps['budget'] & Pick<BudgetGuard, 'info'>;
+  budget: StepDeps['budget'] & Pick<BudgetGuard, 'info' | 'release'>;
   runs: StepDeps['runs'] &
     Pick<RunStore, 'ensure' | 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
   logger: Logger;
@@ -73,6 +73,8 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     const log = deps.logger.child({ runId: data.runId, jobId, attempt });
     if ((await deps.runs.reopenResult(data.runId, jobId)) === 'completed') {
       log.info('result already recorded; nothing to do');
+      // An attempt that died after recording (before its release) may still hold a reservation.
+      await releaseBudget(deps, data, jobId, undefined, log);
       return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
     }
     if (await dropLateArrival(deps.runs, job, data)) {
@@ -82,6 +84,8 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     }
     const finalAttempt = isFinalAttempt(job);
     let checkpoint: Checkpoint | undefined;
+    /** What the job cost in all once it completed, and what it was served: the next reservations' estimate. */
+    let completed: Parameters<ProcessorDeps['budget']['release']>[3];
     deps.metrics.active.inc();
     try {
       checkpoint = await deps.checkpoints.begin(jobId);
@@ -108,6 +112,10 @@ export function createQueryProcessor(deps: ProcessorDeps) {
       const { chat, judge } = checkpoint as Required<Checkpoint>;
       deps.metrics.jobs.inc({ run: data.runId, outcome: 'completed' });
       deps.metrics.observeCompleted(data.runId, chat, judge.verdict);
+      completed = {
+        costUsd: (chat.response.totals.costUsd ?? 0) + judge.costUsd,
+        variations: Object.fromEntries(chat.response.agents.map((a) => [a.configKey, a.variationKey])),
+      };
       // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
       await summarize(deps, data, jobId, {
         status: 'completed',
@@ -140,8 +148,23 @@ export function createQueryProcessor(deps: ProcessorDeps) {
         : error;
     } finally {
       deps.metrics.active.dec();
+      // Whatever ended the attempt (success, failure, retry, pause), its budget reservation ends with it.
+      await releaseBudget(deps, data, jobId, completed, log);
     }
   };
+}
+
+/** Drops the job's budget reservation (best effort: an unreleased one expires, or the next attempt replaces it). */
+async function releaseBudget(
+  deps: ProcessorDeps,
+  data: QueryJob,
+  jobId: string,
+  completed: Parameters<ProcessorDeps['budget']['release']>[3],
+  log: Logger,
+): Promise<void> {
+  await deps.budget
+    .release(data.runId, jobId, data.user.segment, completed)
+    .catch((err: unknown) => log.warn({ err }, 'cannot release the budget reservation'));
 }
 
 /**
@@ -210,6 +233,8 @@ export async function recordBypassedFailure(
   }
   const checkpoint = await deps.checkpoints.begin(job.id).catch(() => undefined);
   await recordFailure(deps, job, parsed.data, checkpoint, err.message);
+  // Its last attempt died holding a reservation: no attempt follows to replace it.
+  await releaseBudget(deps, parsed.data, job.id, undefined, deps.logger);
 }
 
 /**
