@@ -4,7 +4,8 @@ import { buildReadout, isDecided, type Readout } from './build-readout.js';
 import type { Experiment } from './experiments.js';
 import { usd } from './format.js';
 import { removeWaitingJobs, unfinishedJobs } from '../shared/run-jobs.js';
-import type { RunState, RunStore } from '../shared/runs.js';
+import { RunReconciler } from '../shared/run-reconciler.js';
+import { REMOVED, type RunState, type RunStore } from '../shared/runs.js';
 
 /** `--decide-every`'s default: results between two readouts of a `--stop-when-decided` run. */
 export const DEFAULT_DECIDE_EVERY = 50;
@@ -50,8 +51,8 @@ export interface FollowRunInput {
   /** Stop the run once every experiment is decided; absent: follow it to its end. */
   decide?: StopWhenDecided | undefined;
   pollMs?: number;
-  /** Called after each poll with the run's result count. */
-  onProgress?: (results: number) => void;
+  /** Called (and awaited) after each poll with the run's result count and state. */
+  onProgress?: (results: number, state: RunState) => void | Promise<void>;
 }
 
 export interface FollowRunOutcome {
@@ -70,25 +71,49 @@ export interface Savings {
   savedUsd: number | null;
 }
 
+/** Polls without a new result before the follower checks the queue for jobs that left it without a record. */
+const STALLED_POLLS = 2;
+
 /**
  * Polls a run's result count in Redis (so any process may follow it, wherever its workers run) until it is
  * done or stopped. With `decide`, every `every` results it builds the readout from the run's records and,
  * once `isDecided` holds, stops the run the way the budget guard does (status `stopped` with a reason, so
  * workers refuse its jobs), removes its waiting jobs from the queue, and waits until the jobs that had
  * started are finished and recorded.
+ *
+ * It never waits on a job that cannot end: when no result arrives for a few polls it reconciles the run's jobs
+ * with the queue ({@link RunReconciler}): a job that left the queue without a record (removed by Bull Board, a
+ * script, `redis-cli`) is recorded `removed`, and a run with no job left that may end is marked `done`, every
+ * job it has in the queue having its record.
  */
 export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome> {
   const { store, runId, decide } = input;
   const pollMs = input.pollMs ?? 500;
   let nextCheck = decide?.every ?? Infinity;
+  const reconciler = new RunReconciler(input.queue, store, runId);
+  // The first pass learns the run's job ids while they are all in the queue.
+  await reconciler.pass();
+  let last = -1;
+  let stalled = 0;
   for (;;) {
     const [results, state] = await Promise.all([store.resultCount(runId), store.get(runId)]);
     if (!state) {
       throw new Error(`run ${runId} has no record in Redis`);
     }
-    input.onProgress?.(results);
+    await input.onProgress?.(results, state);
     if (state.status === 'done' || state.status === 'stopped') {
       return { state, results };
+    }
+    stalled = results === last ? stalled + 1 : 0;
+    last = results;
+    if (state.status === 'enqueued' && stalled > 0 && stalled % STALLED_POLLS === 0) {
+      const pass = await reconciler.pass();
+      if (pass.removed.length > 0) {
+        continue;
+      }
+      if (pass.pending === 0 && (await store.transition(runId, ['enqueued'], 'done'))) {
+        continue;
+      }
     }
     if (decide && results >= nextCheck) {
       nextCheck = (Math.floor(results / decide.every) + 1) * decide.every;
@@ -125,20 +150,27 @@ async function stopDecided(
   if (!(await store.stopIfEnqueued(runId, reason))) {
     return undefined;
   }
-  const removedIds = await removeWaitingJobs(queue, runId);
-  while ((await unfinishedJobs(queue, runId)).length > 0) {
-    input.onProgress?.(await store.resultCount(runId));
+  const removedJobs = (
+    await removeWaitingJobs(queue, runId, { store, reason: `${REMOVED}: run stopped (decided)` })
+  ).length;
+  for (;;) {
+    const [pending, results, current] = await Promise.all([
+      unfinishedJobs(queue, runId),
+      store.resultCount(runId),
+      store.get(runId),
+    ]);
+    if (current) {
+      await input.onProgress?.(results, current);
+    }
+    if (pending.length === 0) {
+      break;
+    }
     await delay(pollMs);
   }
   const [state, records] = await Promise.all([store.get(runId), store.allResults(runId)]);
   if (!state) {
     throw new Error(`run ${runId} has no record in Redis`);
   }
-  input.onProgress?.(records.length);
-  // A job a worker took (and refused, the run being stopped) between the listing and its removal has a record:
-  // it was removed only from the finished set, so it counts as recorded, not as removed.
-  const recorded = new Set(records.map((r) => r.jobId));
-  const removedJobs = removedIds.filter((id) => !recorded.has(id)).length;
   const planned = state.meta.options.estimatedCostUsd;
   const plannedUsd = typeof planned === 'number' ? planned : null;
   const spentUsd = records.reduce((sum, r) => sum + (r.requestCostUsd ?? 0), 0);

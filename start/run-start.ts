@@ -30,7 +30,7 @@ import { RunStore } from '../shared/runs.js';
 import { printPartialSummary, writeReadoutFiles } from './readout-output.js';
 import { arrivalOffsets, parseDuration, parseStages, scheduleFrom } from '../shared/arrivals.js';
 import { computeRunStats, renderRunStats } from './run-stats.js';
-import { liveProgress } from './live-stats.js';
+import { LiveFeed, liveProgress } from './live-stats.js';
 import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';
 import type { StartOptions } from './options.js';
@@ -196,6 +196,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     try {
       const store = new RunStore(redis, new RedisKeys(config.REDIS_PREFIX));
       const bar = liveProgress(queries, io.out);
+      const live = new LiveFeed(store, queue, runId);
       const followed = await race(
         followRun({
           store,
@@ -210,7 +211,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
               }
             : undefined,
           pollMs: PROGRESS_POLL_MS,
-          onProgress: bar.update,
+          onProgress: async (results, state) => bar.update(results, await live.poll(state)),
         }),
       )
         .finally(bar.stop)
