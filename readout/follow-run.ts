@@ -202,7 +202,8 @@ export function formatDecidedStop(outcome: FollowRunOutcome): string {
         `by spending ${usd(s.spentUsd)} on requests`;
   return (
     `stopped early: ${d.reason}\n` +
-    `  ${outcome.results} of ${queries} planned results recorded; ${d.removedJobs} waiting jobs removed\n` +
+    `  ${outcome.results - d.removedJobs} of ${queries} planned results recorded; ${d.removedJobs} waiting jobs ` +
+    `removed (recorded as removed)\n` +
     `  ${saved}`
   );
 }

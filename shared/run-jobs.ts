@@ -1,5 +1,5 @@
 import type { JobType, Queue } from 'bullmq';
-import type { RunStore } from './runs.js';
+import { notRunReason, type RunStore } from './runs.js';
 
 // A run's jobs in the shared queue: found by their id prefix (`<runId>.<seq>`), a page at a time.
 
@@ -17,7 +17,7 @@ const NOT_STARTED: readonly JobType[] = ['waiting', 'prioritized', 'delayed'];
 export async function removeWaitingJobs(
   queue: Queue,
   runId: string,
-  record: { store: Pick<RunStore, 'recordRemoved'>; reason: string },
+  record: { store: Pick<RunStore, 'recordRemoved' | 'resultsOf'>; reason: string },
 ): Promise<string[]> {
   const removed: string[] = [];
   // Delayed jobs too (retries waiting out a backoff): nothing of a stopped run should start again. Listed by
@@ -33,9 +33,12 @@ export async function removeWaitingJobs(
       const batch = ids.slice(i, i + 500);
       const results = await Promise.all(batch.map((id) => queue.remove(id)));
       // A job that finished meanwhile (a worker took it, the stopped run's job was refused) is removed from
-      // the finished set only: it has its record already, so it is not counted as removed.
+      // the finished set only: it has its record already, so it is not counted as removed. (A worker that
+      // saw the removal event may have written the `removed` record first: still counted.)
       const gone = batch.filter((_, k) => results[k] === 1);
-      removed.push(...(await record.store.recordRemoved(gone, record.reason, runId)));
+      await record.store.recordRemoved(gone, record.reason, runId);
+      const records = await record.store.resultsOf(runId, gone);
+      removed.push(...records.filter((r) => notRunReason(r) === 'removed').map((r) => r.jobId));
     }
   }
 }
