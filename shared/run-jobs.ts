@@ -84,9 +84,9 @@ async function scanForPending(
   store: Pick<RunStore, 'recorded'>,
   runId: string,
 ): Promise<boolean> {
-  const page = 1000;
   for (const type of ['delayed', 'prioritized', 'waiting', 'active'] as const) {
-    for (let start = 0; ; start += page) {
+    // A small first page: a run with work left usually shows it among the first jobs listed.
+    for (let start = 0, page = 50; ; start += page, page = 1000) {
       const batch = await queue.getRanges([type], start, start + page - 1, true);
       const ids = batch.filter((id) => id.startsWith(`${runId}.`));
       if (type !== 'active' ? ids.length > 0 : (await store.recorded(runId, ids)).includes(false)) {

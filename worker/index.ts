@@ -145,7 +145,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       queue,
       store: runs,
       logger,
-      onRecorded: (runId) => void closer.jobEnded(runId),
+      onRecorded: (runId) => closer.jobEnded(runId),
     });
     resources.defer('removed jobs', () => removed.close());
     await removed.waitUntilReady();
@@ -166,7 +166,7 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
         )
         .then(() => closer.jobEnded(runIdOf(job?.data)));
     });
-    bull.on('completed', (job) => void closer.jobEnded(runIdOf(job.data)));
+    bull.on('completed', (job) => closer.jobEnded(runIdOf(job.data)));
     resources.defer('worker', () => closeWorker(bull, config.WORKER_SHUTDOWN_SECONDS * 1000, logger));
     await bull.waitUntilReady();
 
