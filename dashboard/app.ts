@@ -85,7 +85,7 @@ export function createDashboardApp(deps: DashboardDeps): Hono {
       'cache-control': 'max-age=3600',
     }),
   );
-  mountBullBoard(app, [deps.queue], deps.allowDestructive ?? false);
+  mountBullBoard(app, [deps.queue], deps.allowDestructive ?? false, deps.store);
 
   const queueCounts = async () => deps.queue.getJobCounts(...JOB_STATES);
   const buildReadout = async (runId: string) => {

@@ -212,6 +212,49 @@ describe('buildReadout', () => {
     expect(noRun).toContain('budget none');
   });
 
+  it('counts jobs that never ran (dropped, removed) apart from failures, and not as users', () => {
+    const base = securityRecords.slice(0, 10);
+    const notRun = (seq: number, error: string): ResultRecord => ({
+      ...base[0]!,
+      jobId: `r1.${1000 + seq}`,
+      seq: 1000 + seq,
+      status: 'failed',
+      userKey: seq === 0 ? '' : `late-user-${seq}`,
+      variations: {},
+      served: [],
+      feedback: null,
+      requestCostUsd: 0,
+      harnessCostUsd: 0,
+      error,
+    });
+    const failedBefore = base.filter((r) => r.status === 'failed').length;
+    const records = [
+      ...base,
+      notRun(0, 'removed: run stopped'),
+      notRun(1, 'removed'),
+      notRun(2, 'dropped'),
+      notRun(3, 'dropped'),
+      notRun(4, 'dropped'),
+    ];
+    const readout = buildReadout({ records, run, experiments: security, seed: 1 });
+    expect(readout.run.counts).toMatchObject({
+      records: 15,
+      failed: failedBefore,
+      dropped: 3,
+      removed: 2,
+      users: new Set(base.map((r) => r.userKey)).size,
+    });
+    const text = renderText(readout);
+    expect(text).toContain(
+      'Not run: dropped 3 (could not start within their grace period) · removed 2 (taken out of the queue)',
+    );
+    expect(renderHtml(readout)).toMatch(/dropped \(late arrivals, not run\)<\/th><td>3</);
+    // A run where every job ran says nothing about it.
+    expect(renderText(buildReadout({ records: base, run, experiments: security, seed: 1 }))).not.toContain(
+      'Not run',
+    );
+  });
+
   it('shows only the experiment’s metrics, in the HTML as in the text', () => {
     const some = [{ ...security[0]!, metrics: ['positive_feedback' as const, 'ai_cost' as const] }];
     const readout = buildReadout({ records: securityRecords, run, experiments: some, seed: 1 });

@@ -1,6 +1,6 @@
 import type { ResultRecord } from '../shared/result-record.js';
 import { Random, seedFromString } from '../shared/random.js';
-import type { RunMode, RunState } from '../shared/runs.js';
+import { notRunReason, type RunMode, type RunState } from '../shared/runs.js';
 import { budgetOutcome, formatBudgetOutcome, type BudgetOutcome } from './budget-outcome.js';
 import { aggregateUsers, type ArmUsers, type ExperimentUsers } from './aggregate.js';
 import { compareConversions, type ConversionComparison } from './beta-binomial.js';
@@ -44,7 +44,12 @@ export interface RunSummary {
     queries: number | null;
     records: number;
     completed: number;
+    /** Jobs that ran (or could not be read) and failed. */
     failed: number;
+    /** Open-model jobs that could not start within their grace period (k6's dropped iterations); never ran. */
+    dropped: number;
+    /** Jobs removed from the queue before they ran (`loadgen stop`, Bull Board, a script); never ran. */
+    removed: number;
     judgeErrors: number;
     feedback: { positive: number; negative: number; none: number };
     users: number;
@@ -184,9 +189,15 @@ export function summarizeRun(records: readonly ResultRecord[], state: RunState |
   let unpricedRequests = 0;
   const users = new Set<string>();
   const runIds = new Set<string>();
+  const notRun = { dropped: 0, removed: 0 };
   for (const record of records) {
     runIds.add(record.runId);
-    users.add(record.userKey);
+    const never = notRunReason(record);
+    if (never) {
+      notRun[never]++;
+    } else {
+      users.add(record.userKey);
+    }
     harnessCostUsd += record.harnessCostUsd;
     if (record.status === 'completed') {
       completed++;
@@ -218,7 +229,9 @@ export function summarizeRun(records: readonly ResultRecord[], state: RunState |
       queries: state?.meta.counts.queries ?? null,
       records: records.length,
       completed,
-      failed: records.length - completed,
+      failed: records.length - completed - notRun.dropped - notRun.removed,
+      dropped: notRun.dropped,
+      removed: notRun.removed,
       judgeErrors,
       feedback,
       users: users.size,

@@ -4,7 +4,8 @@ import { buildReadout, isDecided, type Readout } from './build-readout.js';
 import type { Experiment } from './experiments.js';
 import { usd } from './format.js';
 import { removeWaitingJobs, unfinishedJobs } from '../shared/run-jobs.js';
-import type { RunState, RunStore } from '../shared/runs.js';
+import { RunReconciler } from '../shared/run-reconciler.js';
+import { REMOVED, type RunState, type RunStore } from '../shared/runs.js';
 
 /** `--decide-every`'s default: results between two readouts of a `--stop-when-decided` run. */
 export const DEFAULT_DECIDE_EVERY = 50;
@@ -55,8 +56,8 @@ export interface FollowRunInput {
    * finish, so the spend read after is final; default {@link DEFAULT_DRAIN_MS}.
    */
   drainMs?: number;
-  /** Called after each poll with the run's result count. */
-  onProgress?: (results: number) => void;
+  /** Called (and awaited) after each poll with the run's result count and state. */
+  onProgress?: (results: number, state: RunState) => void | Promise<void>;
 }
 
 export interface FollowRunOutcome {
@@ -83,28 +84,52 @@ export interface Savings {
   savedUsd: number | null;
 }
 
+/** Polls without a new result before the follower checks the queue for jobs that left it without a record. */
+const STALLED_POLLS = 2;
+
 /**
  * Polls a run's result count in Redis (so any process may follow it, wherever its workers run) until it is
  * done, or stopped and its jobs in flight have ended (waiting at most `drainMs` for them). With `decide`, every `every` results it builds the readout from the run's records and,
  * once `isDecided` holds, stops the run the way the budget guard does (status `stopped` with a reason, so
  * workers refuse its jobs), removes its waiting jobs from the queue, and waits until the jobs that had
  * started are finished and recorded.
+ *
+ * It never waits on a job that cannot end: when no result arrives for a few polls it reconciles the run's jobs
+ * with the queue ({@link RunReconciler}): a job that left the queue without a record (removed by Bull Board, a
+ * script, `redis-cli`) is recorded `removed`, and a run with no job left that may end is marked `done`, every
+ * job it has in the queue having its record.
  */
 export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome> {
   const { store, runId, decide } = input;
   const pollMs = input.pollMs ?? 500;
   let nextCheck = decide?.every ?? Infinity;
+  const reconciler = new RunReconciler(input.queue, store, runId);
+  // The first pass learns the run's job ids while they are all in the queue.
+  await reconciler.pass();
+  let last = -1;
+  let stalled = 0;
   for (;;) {
     const [results, state] = await Promise.all([store.resultCount(runId), store.get(runId)]);
     if (!state) {
       throw new Error(`run ${runId} has no record in Redis`);
     }
-    input.onProgress?.(results);
+    await input.onProgress?.(results, state);
     if (state.status === 'done') {
       return { state, results };
     }
     if (state.status === 'stopped') {
       return drainStopped(input, pollMs);
+    }
+    stalled = results === last ? stalled + 1 : 0;
+    last = results;
+    if (state.status === 'enqueued' && stalled > 0 && stalled % STALLED_POLLS === 0) {
+      const pass = await reconciler.pass();
+      if (pass.removed.length > 0) {
+        continue;
+      }
+      if (pass.pending === 0 && (await store.transition(runId, ['enqueued'], 'done'))) {
+        continue;
+      }
     }
     if (decide && results >= nextCheck) {
       nextCheck = (Math.floor(results / decide.every) + 1) * decide.every;
@@ -137,17 +162,18 @@ async function drainStopped(input: FollowRunInput, pollMs: number): Promise<Foll
   const { store, queue, runId } = input;
   const deadline = Date.now() + (input.drainMs ?? DEFAULT_DRAIN_MS);
   let unfinished = (await unfinishedJobs(queue, runId)).length;
-  while (unfinished > 0 && Date.now() < deadline) {
-    input.onProgress?.(await store.resultCount(runId));
+  for (;;) {
+    const [state, results] = await Promise.all([store.get(runId), store.resultCount(runId)]);
+    if (!state) {
+      throw new Error(`run ${runId} has no record in Redis`);
+    }
+    await input.onProgress?.(results, state);
+    if (unfinished === 0 || Date.now() >= deadline) {
+      return { state, results, unfinished };
+    }
     await delay(pollMs);
     unfinished = (await unfinishedJobs(queue, runId)).length;
   }
-  const [state, results] = await Promise.all([store.get(runId), store.resultCount(runId)]);
-  if (!state) {
-    throw new Error(`run ${runId} has no record in Redis`);
-  }
-  input.onProgress?.(results);
-  return { state, results, unfinished };
 }
 
 /** Stops a decided run and drains it; undefined when the run had finished or stopped otherwise meanwhile. */
@@ -162,20 +188,27 @@ async function stopDecided(
   if (!(await store.stopIfEnqueued(runId, reason))) {
     return undefined;
   }
-  const removedIds = await removeWaitingJobs(queue, runId);
-  while ((await unfinishedJobs(queue, runId)).length > 0) {
-    input.onProgress?.(await store.resultCount(runId));
+  const removedJobs = (
+    await removeWaitingJobs(queue, runId, { store, reason: `${REMOVED}: run stopped (decided)` })
+  ).length;
+  for (;;) {
+    const [pending, results, current] = await Promise.all([
+      unfinishedJobs(queue, runId),
+      store.resultCount(runId),
+      store.get(runId),
+    ]);
+    if (current) {
+      await input.onProgress?.(results, current);
+    }
+    if (pending.length === 0) {
+      break;
+    }
     await delay(pollMs);
   }
   const [state, records] = await Promise.all([store.get(runId), store.allResults(runId)]);
   if (!state) {
     throw new Error(`run ${runId} has no record in Redis`);
   }
-  input.onProgress?.(records.length);
-  // A job a worker took (and refused, the run being stopped) between the listing and its removal has a record:
-  // it was removed only from the finished set, so it counts as recorded, not as removed.
-  const recorded = new Set(records.map((r) => r.jobId));
-  const removedJobs = removedIds.filter((id) => !recorded.has(id)).length;
   const planned = state.meta.options.estimatedCostUsd;
   const plannedUsd = typeof planned === 'number' ? planned : null;
   const spentUsd = records.reduce((sum, r) => sum + (r.requestCostUsd ?? 0), 0);
@@ -207,7 +240,8 @@ export function formatDecidedStop(outcome: FollowRunOutcome): string {
         `by spending ${usd(s.spentUsd)} on requests`;
   return (
     `stopped early: ${d.reason}\n` +
-    `  ${outcome.results} of ${queries} planned results recorded; ${d.removedJobs} waiting jobs removed\n` +
+    `  ${outcome.results - d.removedJobs} of ${queries} planned results recorded; ${d.removedJobs} waiting jobs ` +
+    `removed (recorded as removed)\n` +
     `  ${saved}`
   );
 }

@@ -25,6 +25,8 @@ function runSection(readout: Readout): string {
     ['status', run.status ? `${run.status}${run.stopReason ? ` (${run.stopReason})` : ''}` : 'n/a'],
     ['records', `${count(c.records)}${c.queries != null ? ` of ${count(c.queries)} queries` : ''}`],
     ['completed / failed', `${count(c.completed)} / ${count(c.failed)}`],
+    ['dropped (late arrivals, not run)', count(c.dropped)],
+    ['removed (from the queue, not run)', count(c.removed)],
     ['judge errors', count(c.judgeErrors)],
     [
       'feedback',

@@ -29,6 +29,14 @@ function runLines(run: RunSummary, seed: number): string[] {
     `Records ${count(c.records)}${c.queries != null ? ` of ${count(c.queries)} queries` : ''} · completed ${count(
       c.completed,
     )} · failed ${count(c.failed)} · judge errors ${count(c.judgeErrors)} · users ${count(c.users)}`,
+    // Jobs that never ran are not failures (k6 counts dropped iterations apart too).
+    ...(c.dropped + c.removed > 0
+      ? [
+          `Not run: dropped ${count(c.dropped)} (could not start within their grace period) · removed ${count(
+            c.removed,
+          )} (taken out of the queue)`,
+        ]
+      : []),
     `Feedback: positive ${count(c.feedback.positive)}, negative ${count(c.feedback.negative)}, none ${count(
       c.feedback.none,
     )}` + (c.unpricedRequests > 0 ? ` · unpriced requests ${count(c.unpricedRequests)}` : ''),

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { QUERY_JOB_OPTIONS } from './query-job.js';
 import { removeWaitingJobs, runJobIds, unfinishedJobs } from './run-jobs.js';
 import type { RedisKeys } from './redis.js';
-import type { RunStore } from './runs.js';
+import { pausedJobsKey, REMOVED, type RunStore } from './runs.js';
 
 /**
  * Stop, pause and resume one run. Every run shares the one `queries` queue, so pausing the queue would pause
@@ -41,12 +41,13 @@ export function runController(
         : resumeRun(deps, runId);
 }
 
-const pausedKey = (keys: RedisKeys, runId: string) => `${keys.run(runId)}:paused`;
+const pausedKey = pausedJobsKey;
 
 /**
  * Stops a run: status `stopped` with `reason` (workers then refuse its jobs), its waiting, prioritized and
- * delayed jobs removed, jobs set aside by a pause dropped; with `wait`, returns once the jobs in flight are
- * finished and recorded. Results already recorded are kept.
+ * delayed jobs removed and jobs set aside by a pause dropped, each with a failed record `removed: run stopped`
+ * (so the readout counts them); with `wait`, returns once the jobs in flight are finished and recorded. Results
+ * already recorded are kept.
  */
 export async function stopRun(
   deps: RunControlDeps,
@@ -58,8 +59,20 @@ export async function stopRun(
   const changed = await deps.store.transition(runId, ['enqueued', 'paused'], 'stopped', reason);
   let jobs = 0;
   if (changed) {
-    jobs = (await removeWaitingJobs(deps.queue, runId)).length;
-    jobs += await deps.redis.hlen(pausedKey(deps.keys, runId));
+    const removed = `${REMOVED}: run stopped`;
+    jobs = (await removeWaitingJobs(deps.queue, runId, { store: deps.store, reason: removed })).length;
+    // Jobs a pause set aside end the same way (recorded first, so a crash in between loses no record).
+    const aside = Object.entries(await deps.redis.hgetall(pausedKey(deps.keys, runId)));
+    for (let i = 0; i < aside.length; i += 500) {
+      await Promise.all(
+        aside
+          .slice(i, i + 500)
+          .map(([id, json]) =>
+            deps.store.recordUnstarted(runId, id, removed, (JSON.parse(json) as { data?: unknown }).data),
+          ),
+      );
+    }
+    jobs += aside.length;
     await deps.redis.del(pausedKey(deps.keys, runId));
     while (options.wait && (await unfinishedJobs(deps.queue, runId)).length > 0) {
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 200));

@@ -271,6 +271,57 @@ return 0`,
     return this.recordResult(unstartedRecord(runId, jobId, reason, data));
   }
 
+  /**
+   * Records `removed` results for jobs taken out of the queue before they started (`reason` says by whom), for
+   * runs that have a record; ids without a run (`<runId>.<seq>`) or of an unknown run are skipped. Returns the
+   * ids recorded now (a job that already had a record keeps it).
+   */
+  async recordRemoved(ids: readonly string[], reason = REMOVED, runId?: string): Promise<string[]> {
+    const recorded: string[] = [];
+    const runs = new Map<string, Promise<boolean>>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500);
+      await Promise.all(
+        batch.map(async (jobId) => {
+          const run = runId ?? runIdOfJob(jobId);
+          if (!run) {
+            return;
+          }
+          if (!runs.has(run)) {
+            runs.set(run, this.has(run));
+          }
+          if ((await runs.get(run)) && (await this.recordUnstarted(run, jobId, reason))) {
+            recorded.push(jobId);
+          }
+        }),
+      );
+    }
+    return recorded;
+  }
+
+  /** Whether the run has a record. */
+  async has(runId: string): Promise<boolean> {
+    return (await this.redis.hexists(this.keys.run(runId), 'meta')) === 1;
+  }
+
+  /** Which of these job ids a pause set aside (in the same order). */
+  async setAside(runId: string, jobIds: readonly string[]): Promise<boolean[]> {
+    if (jobIds.length === 0) {
+      return [];
+    }
+    const values = await this.redis.hmget(pausedJobsKey(this.keys, runId), ...jobIds);
+    return values.map((v) => v !== null);
+  }
+
+  /** Which of these job ids have a result record (in the same order). */
+  async recorded(runId: string, jobIds: readonly string[]): Promise<boolean[]> {
+    if (jobIds.length === 0) {
+      return [];
+    }
+    const values = await this.redis.hmget(this.keys.runResults(runId), ...jobIds);
+    return values.map((v) => v !== null);
+  }
+
   async resultCount(runId: string): Promise<number> {
     return this.redis.hlen(this.keys.runResults(runId));
   }
@@ -332,8 +383,40 @@ return 0`,
   }
 }
 
+/** The error of a result record for an open-model job that could not start within its grace period. */
+export const DROPPED = 'dropped';
+/** The error (or its first word, `removed: …`) of a result record for a job taken out of the queue unstarted. */
+export const REMOVED = 'removed';
+
+/**
+ * Why a failed job never ran, from its record's error: `dropped` (open model, k6's dropped iterations) or
+ * `removed` (taken out of the queue by `loadgen stop`, Bull Board or a script); undefined for any other record.
+ * The readout and the summaries count these apart from failures, as k6 counts dropped iterations.
+ */
+export function notRunReason(
+  record: Pick<ResultRecord, 'status' | 'error'>,
+): 'dropped' | 'removed' | undefined {
+  if (record.status !== 'failed' || record.error === undefined) {
+    return undefined;
+  }
+  if (record.error === DROPPED) {
+    return 'dropped';
+  }
+  return record.error === REMOVED || record.error.startsWith(`${REMOVED}:`) ? 'removed' : undefined;
+}
+
 /** Longest reason kept in a result record: a reason quoting hostile job data stays small. */
 const MAX_REASON_CHARS = 1000;
+
+/** Where `loadgen pause` sets a run's jobs aside (job id → name, data, options) until `loadgen resume`. */
+export function pausedJobsKey(keys: Pick<RedisKeys, 'run'>, runId: string): string {
+  return `${keys.run(runId)}:paused`;
+}
+
+/** The run a job id names (`<runId>.<seq>`, the job id rule), or undefined for an id of another form. */
+export function runIdOfJob(jobId: string): string | undefined {
+  return /^([A-Za-z0-9_-]{1,64})\.\d+$/.exec(jobId)?.[1];
+}
 
 /** The failed result record of a job that never ran: no chat, no verdict, nothing spent. */
 export function unstartedRecord(

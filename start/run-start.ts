@@ -31,7 +31,7 @@ import { RunStore } from '../shared/runs.js';
 import { printPartialSummary, writeReadoutFiles } from './readout-output.js';
 import { arrivalOffsets, parseDuration, parseStages, scheduleFrom } from '../shared/arrivals.js';
 import { computeRunStats, renderRunStats } from './run-stats.js';
-import { liveProgress } from './live-stats.js';
+import { LiveFeed, liveProgress } from './live-stats.js';
 import { ChildProcesses, type ChildExit, type SpawnOptions } from './child-processes.js';
 import type { StartConfig } from './config.js';
 import type { StartOptions } from './options.js';
@@ -213,6 +213,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
     try {
       const store = new RunStore(redis, new RedisKeys(config.redisPrefix));
       const bar = liveProgress(queries, io.out);
+      const live = new LiveFeed(store, queue, runId);
       const followed = await race(
         followRun({
           store,
@@ -229,7 +230,7 @@ export async function runStart(config: StartConfig, options: StartOptions, io: S
           pollMs: PROGRESS_POLL_MS,
           // A stopped run's jobs in flight are waited for, so the summary's spend is final.
           drainMs: DEFAULT_DRAIN_MS,
-          onProgress: bar.update,
+          onProgress: async (results, state) => bar.update(results, await live.poll(state)),
         }),
       )
         .finally(bar.stop)

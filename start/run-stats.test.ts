@@ -44,16 +44,32 @@ describe('run stats', () => {
         requestCostUsd: 0,
       }),
       record(11, { status: 'failed', error: 'chat: 503\nstack', latencyMs: undefined, requestCostUsd: 0 }),
+      // Removed from the queue after everything else finished: not in the duration.
+      record(12, {
+        status: 'failed',
+        error: 'removed: run stopped',
+        latencyMs: undefined,
+        queueWaitMs: undefined,
+        variations: {},
+        requestCostUsd: 0,
+        finishedAt: 90_000,
+      }),
     ];
     const stats = computeRunStats(records, { budgetUsd: 5 });
-    // First start: record 0 finished at 10 000 after 100 ms; last finish 21 000.
+    // First start: record 0 finished at 10 000 after 100 ms; last finish of a job that ran 21 000.
     expect(stats.durationMs).toBe(11_100);
-    expect(stats).toMatchObject({ results: 12, completed: 10, failed: 2, dropped: 1, budgetUsd: 5 });
-    expect(stats.throughput).toBeCloseTo(12 / 11.1);
-    expect(stats.errors).toEqual([
-      { reason: 'chat: 503', count: 1, rate: 1 / 12 },
-      { reason: 'dropped', count: 1, rate: 1 / 12 },
-    ]);
+    expect(stats).toMatchObject({
+      results: 13,
+      completed: 10,
+      failed: 1,
+      dropped: 1,
+      removed: 1,
+      budgetUsd: 5,
+    });
+    // Dropped and removed jobs never ran: not in the throughput, not errors (k6's dropped iterations).
+    expect(stats.throughput).toBeCloseTo(11 / 11.1);
+    expect(stats.errorRate).toBeCloseTo(1 / 11);
+    expect(stats.errors).toEqual([{ reason: 'chat: 503', count: 1, rate: 1 / 11 }]);
     expect(stats.latencyMs).toMatchObject({ count: 10, max: 1000, p50: 500 });
     expect(stats.arms).toEqual({
       'support-agent/a': { requests: 5, users: 3 },
@@ -62,7 +78,7 @@ describe('run stats', () => {
     expect(stats.spendUsd.total).toBeCloseTo(0.1 + 0.012);
     const text = renderRunStats(stats);
     expect(text).toMatch(/end-to-end latency\s+avg=550ms p\(50\)=500ms p\(90\)=900ms/);
-    expect(text).toMatch(/12 \(10 completed, 2 failed, 1 dropped\)/);
+    expect(text).toMatch(/13 \(10 completed, 1 failed, 1 dropped, 1 removed\)/);
     expect(text).toMatch(/of a \$5 budget/);
   });
 

@@ -1,5 +1,6 @@
 import { budgetOutcome, formatBudgetOutcome, type BudgetOutcome } from '../readout/index.js';
 import type { ResultRecord } from '../shared/result-record.js';
+import { notRunReason } from '../shared/runs.js';
 
 /** avg/p50/p90/p95/p99/max of a series, ms (k6's trend summary); null when nothing was measured. */
 export interface Trend {
@@ -15,17 +16,22 @@ export interface Trend {
 
 /** A run's load-test summary (what `start` prints before the experiments and `--summary-export` writes). */
 export interface RunStats {
-  /** First job's start (its finish less its latency) to the last finish, ms. */
+  /** First job's start (its finish less its latency) to the last finish of a job that ran, ms. */
   durationMs: number;
+  /** Every result record: completed + failed + dropped + removed. */
   results: number;
   completed: number;
+  /** Jobs that ran (or could not be read) and failed. */
   failed: number;
-  /** Open-model jobs that could not start within their grace period (k6's dropped iterations). */
+  /** Open-model jobs that could not start within their grace period (k6's dropped iterations); never ran. */
   dropped: number;
-  /** Results per second over the duration. */
+  /** Jobs removed from the queue before they ran (`loadgen stop`, Bull Board, a script); never ran. */
+  removed: number;
+  /** Jobs that ran (completed or failed) per second over the duration. */
   throughput: number;
+  /** Failed ÷ jobs that ran (dropped and removed jobs are not errors, as k6 counts dropped iterations apart). */
   errorRate: number;
-  /** Failed jobs by reason (the error's first line), most frequent first. */
+  /** Failed jobs by reason (the error's first line), most frequent first; rate over the jobs that ran. */
   errors: { reason: string; count: number; rate: number }[];
   latencyMs: Trend | null;
   agentDurationMs: Trend | null;
@@ -74,11 +80,24 @@ export function computeRunStats(
   options: { budgetUsd?: number | null; spendUsd?: number | null } = {},
 ): RunStats {
   const defined = (values: (number | undefined)[]) => values.filter((v): v is number => v !== undefined);
-  const starts = records.map((r) => r.finishedAt - (r.latencyMs ?? 0));
-  const first = starts.length > 0 ? Math.min(...starts) : 0;
-  const last = records.length > 0 ? Math.max(...records.map((r) => r.finishedAt)) : 0;
-  const durationMs = Math.max(0, last - first);
-  const failedRecords = records.filter((r) => r.status === 'failed');
+  const notRun = { dropped: 0, removed: 0 };
+  const ran: ResultRecord[] = [];
+  for (const r of records) {
+    const never = notRunReason(r);
+    if (never) {
+      notRun[never]++;
+    } else {
+      ran.push(r);
+    }
+  }
+  let first = Infinity;
+  let last = -Infinity;
+  for (const r of ran) {
+    first = Math.min(first, r.finishedAt - (r.latencyMs ?? 0));
+    last = Math.max(last, r.finishedAt);
+  }
+  const durationMs = ran.length > 0 ? Math.max(0, last - first) : 0;
+  const failedRecords = ran.filter((r) => r.status === 'failed');
   const byReason = new Map<string, number>();
   for (const r of failedRecords) {
     const reason = reasonOf(r.error);
@@ -94,21 +113,22 @@ export function computeRunStats(
   }
   const requests = records.reduce((s, r) => s + (r.requestCostUsd ?? 0), 0);
   const harness = records.reduce((s, r) => s + r.harnessCostUsd, 0);
-  const n = records.length;
+  const n = ran.length;
   return {
     durationMs,
-    results: n,
+    results: records.length,
     completed: n - failedRecords.length,
     failed: failedRecords.length,
-    dropped: byReason.get('dropped') ?? 0,
+    dropped: notRun.dropped,
+    removed: notRun.removed,
     throughput: durationMs > 0 ? n / (durationMs / 1000) : 0,
     errorRate: n > 0 ? failedRecords.length / n : 0,
     errors: [...byReason.entries()]
       .map(([reason, count]) => ({ reason, count, rate: count / n }))
       .sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason)),
-    latencyMs: trend(defined(records.map((r) => r.latencyMs))),
-    agentDurationMs: trend(defined(records.map((r) => r.durationMs))),
-    queueWaitMs: trend(defined(records.map((r) => r.queueWaitMs))),
+    latencyMs: trend(defined(ran.map((r) => r.latencyMs))),
+    agentDurationMs: trend(defined(ran.map((r) => r.durationMs))),
+    queueWaitMs: trend(defined(ran.map((r) => r.queueWaitMs))),
     arms: Object.fromEntries(
       Object.entries(arms)
         .sort(([a], [b]) => a.localeCompare(b))
@@ -141,7 +161,7 @@ export function renderRunStats(stats: RunStats): string {
     'summary',
     `  duration             ${ms(stats.durationMs)}`,
     `  results              ${stats.results} (${stats.completed} completed, ${stats.failed} failed, ` +
-      `${stats.dropped} dropped)  ${stats.throughput.toFixed(2)}/s`,
+      `${stats.dropped} dropped, ${stats.removed} removed)  ${stats.throughput.toFixed(2)}/s`,
     trendLine('end-to-end latency', stats.latencyMs),
     trendLine('agent duration', stats.agentDurationMs),
     trendLine('queue wait', stats.queueWaitMs),

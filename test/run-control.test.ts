@@ -65,10 +65,21 @@ describe('run control', () => {
       await store.recordResult(record('r', seq));
     }
     const outcome = await stopRun(deps, 'r', 'enough data', { wait: true, pollMs: 10 });
-    expect(outcome).toMatchObject({ changed: true, status: 'stopped', jobs: 12 });
+    // The 9 jobs without a result were removed before they ran, each recorded so; the 3 results stay.
+    expect(outcome).toMatchObject({ changed: true, status: 'stopped', jobs: 9 });
     const left = await queue.getJobs(['waiting', 'prioritized', 'delayed', 'active']);
     expect(left.map((j) => j.id)).toEqual([queryJobId('other', 0)]);
-    expect(await store.resultCount('r')).toBe(3);
+    const records = await store.allResults('r');
+    expect(records).toHaveLength(12);
+    expect(
+      records
+        .filter((r) => r.status === 'completed')
+        .map((r) => r.seq)
+        .sort(),
+    ).toEqual([0, 1, 2]);
+    const removed = records.filter((r) => r.error === 'removed: run stopped');
+    expect(removed.map((r) => r.seq).sort((a, b) => a - b)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    expect(removed.every((r) => r.status === 'failed' && r.attempts === 0)).toBe(true);
     expect(await store.get('r')).toMatchObject({ status: 'stopped', stopReason: 'enough data' });
     // A second stop changes nothing.
     expect((await stopRun(deps, 'r', 'again')).changed).toBe(false);
@@ -89,5 +100,16 @@ describe('run control', () => {
     expect(job?.opts.attempts).toBe(QUERY_JOB_OPTIONS.attempts);
     expect(await redis.exists(`${deps.keys.run('p')}:paused`)).toBe(0);
     expect((await store.get('p'))?.status).toBe('enqueued');
+  });
+
+  it('stop records the jobs a pause had set aside as removed, with their users', async () => {
+    const { deps, store, redis } = await setUp('s', 4);
+    await pauseRun(deps, 's');
+    expect(await stopRun(deps, 's', 'changed my mind')).toMatchObject({ status: 'stopped', jobs: 4 });
+    const records = await store.allResults('s');
+    expect(records.map((r) => [r.seq, r.error, r.userKey]).sort()).toEqual(
+      [0, 1, 2, 3].map((seq) => [seq, 'removed: run stopped', queryJob('s', seq).user.key]),
+    );
+    expect(await redis.exists(`${deps.keys.run('s')}:paused`)).toBe(0);
   });
 });

@@ -83,6 +83,10 @@ describe('loadgen start (built CLI, no Docker)', () => {
     expect(code, output).toBe(0);
     expect(output).toContain('40 queries enqueued');
     expect(output).toMatch(/Records 40 of 40 queries/);
+    // The live line (not a terminal: a line per interval and the last one): in flight, failures, spend, arms.
+    expect(output).toMatch(
+      /^progress: 40\/40 results {2}elapsed \S+ {2}[\d.]+ jobs\/s {2}eta \S+ {2}in flight \d+ {2}failed \d+.* {2}spend \$[\d.]+ {2}users\/arm \S+\/\S+ \d+/m,
+    );
     expect(output).toContain('Security Level (security-level)');
     expect(output).toContain('Premium Model Value (premium-model-value)');
     expect(output.match(/^ {2}decision: /gm)).toHaveLength(2);

@@ -67,12 +67,17 @@ describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
 
       const left = await queue.getRanges(['waiting', 'prioritized', 'active', 'delayed'], 0, -1);
       expect(left.filter((id) => id.startsWith(`${runId}.`))).toEqual([]);
-      // Every job was either removed before it started or recorded (completed, or refused once stopped).
-      const records = await store.resultCount(runId as string);
+      // Every job has a record: it ran (completed, or refused once stopped) or was removed before it started.
+      const all = await store.allResults(runId as string);
+      expect(all).toHaveLength(planned);
+      // (`removed: run stopped (decided)`, or `removed` when a worker saw BullMQ's removed event first.)
+      const removedRecords = all.filter((r) => r.error?.startsWith('removed')).length;
+      expect(all.some((r) => r.error === 'removed: run stopped (decided)')).toBe(true);
+      const records = planned - removedRecords;
       const removed = /; (\d+) waiting jobs removed/.exec(output);
       expect(removed, output).not.toBeNull();
       expect(Number(removed?.[1])).toBeGreaterThan(0);
-      expect(records + Number(removed?.[1])).toBe(planned);
+      expect(Number(removed?.[1])).toBe(removedRecords);
       expect(records).toBeLessThan(planned);
 
       const saved = /saved \$([\d.]+) of the planned \$([\d.]+)/.exec(output);

@@ -1,10 +1,10 @@
 import type { Job } from 'bullmq';
 import type { QueryJob } from '../shared/query-job.js';
-import type { RunStore } from '../shared/runs.js';
+import { DROPPED, type RunStore } from '../shared/runs.js';
 import { buildResultRecord } from './result-record.js';
 
 /** The error of a result record for a job that started too late after its scheduled arrival. */
-export const DROPPED = 'dropped';
+export { DROPPED };
 
 /** True when an open-model job starts later than its grace period after its scheduled time. */
 export function isLateArrival(data: QueryJob, now: number): boolean {
@@ -17,8 +17,10 @@ export function isLateArrival(data: QueryJob, now: number): boolean {
 
 /**
  * k6's dropped iterations: a job of an open-model run that could not start within its grace period is not run;
- * it ends with a failed result record, reason `dropped`. Only a first attempt is checked (a retry is late by
- * its backoff, not for want of workers). Returns true when the job was dropped.
+ * it ends with a failed result record, reason `dropped`, through the same path as every record (so it marks the
+ * run done when it is the last), keeping its user, segment and queue wait (how late it was). The readout and
+ * the summaries count dropped jobs apart from failures (`notRunReason`). Only a first attempt is checked (a
+ * retry is late by its backoff, not for want of workers). Returns true when the job was dropped.
  */
 export async function dropLateArrival(
   runs: Pick<RunStore, 'recordResult'>,
@@ -36,7 +38,8 @@ export async function dropLateArrival(
       status: 'failed',
       enqueuedAt: job.timestamp,
       firstStartedAt: now,
-      attempts: 1,
+      // It was taken, not run: no attempt, as for every job that never ran.
+      attempts: 0,
       error: DROPPED,
       finishedAt: now,
     }),

@@ -1,4 +1,4 @@
-import { Worker } from 'bullmq';
+import { Queue, Worker } from 'bullmq';
 import { QUERY_QUEUE } from '../shared/query-job.js';
 import { llmMode } from '../shared/llm/index.js';
 import { createLogger, redactUrl, type Logger } from '../shared/logger.js';
@@ -23,6 +23,8 @@ import {
   type ProcessorDeps,
 } from './query-processor.js';
 import type { StallSettings } from './stall-settings.js';
+import { OpenRunCloser } from './open-run-closer.js';
+import { RemovedJobs } from './removed-jobs.js';
 
 export { loadConfig, type WorkerConfig } from './config.js';
 export { STALL_SETTINGS, type StallSettings } from './stall-settings.js';
@@ -133,6 +135,25 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
       }),
       rateLimit: (ms) => (holder.worker as Worker).rateLimit(ms),
     };
+    // Every job ends with a record, even one removed from the queue before it ran; a run of unknown size
+    // (enqueued by a script) is done once every job it has in the queue has its record.
+    const queue = new Queue(QUERY_QUEUE, {
+      connection: bullConnection(config.redisUrl, `${prefix}:worker-queue`),
+      prefix,
+    });
+    resources.defer('queue', () => queue.close());
+    const closer = new OpenRunCloser(queue, runs, logger);
+    resources.defer('open runs', () => closer.close());
+    const removed = new RemovedJobs({
+      connection: bullConnection(config.redisUrl, `${prefix}:worker-events`),
+      prefix,
+      queue,
+      store: runs,
+      logger,
+      onRecorded: (runId) => closer.jobEnded(runId),
+    });
+    resources.defer('removed jobs', () => removed.close());
+    await removed.waitUntilReady();
     const processor = createQueryProcessor(deps);
     const bull = new Worker(QUERY_QUEUE, processor, {
       connection: bullConnection(config.redisUrl),
@@ -145,10 +166,13 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     holder.worker = bull;
     bull.on('error', (err) => logger.error({ err }, 'worker error'));
     bull.on('failed', (job, err) => {
-      void recordBypassedFailure(deps, job, err).catch((error: unknown) =>
-        logger.error({ err: error, jobId: job?.id }, 'cannot record the failed result'),
-      );
+      void recordBypassedFailure(deps, job, err)
+        .catch((error: unknown) =>
+          logger.error({ err: error, jobId: job?.id }, 'cannot record the failed result'),
+        )
+        .then(() => closer.jobEnded(runIdOf(job?.data)));
     });
+    bull.on('completed', (job) => closer.jobEnded(runIdOf(job.data)));
     resources.defer('worker', () => closeWorker(bull, config.workerShutdownSeconds * 1000, logger));
     await bull.waitUntilReady();
 
@@ -178,6 +202,11 @@ export async function startWorker(options: StartWorkerOptions): Promise<WorkerHa
     await resources.close();
     throw err;
   }
+}
+
+/** The run id in a job's data, when it has one (the data of an invalid job may be anything). */
+function runIdOf(data: unknown): unknown {
+  return typeof data === 'object' && data !== null ? (data as { runId?: unknown }).runId : undefined;
 }
 
 /**
