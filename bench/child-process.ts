@@ -7,6 +7,7 @@ import { packageRoot } from '../shared/paths.js';
 
 export const CLI = join(packageRoot, 'dist', 'cli.js');
 export const SERVE = join(packageRoot, 'dist', 'bench', 'serve.js');
+export const PEER = join(packageRoot, 'dist', 'bench', 'peer.js');
 
 export interface SpawnOptions {
   env: Env;
@@ -54,10 +55,10 @@ export class BenchProcess {
     return proc;
   }
 
-  /** `serve.js llm-sim|agent-service`; resolves with the URL the service listens on. */
+  /** `serve.js llm-sim|chat-stub|agent-service`; resolves with the URL the service listens on. */
   static async service(
     name: string,
-    role: 'llm-sim' | 'agent-service',
+    role: 'llm-sim' | 'chat-stub' | 'agent-service',
     args: object,
     options: SpawnOptions,
   ): Promise<{ process: BenchProcess; url: string }> {
@@ -72,6 +73,27 @@ export class BenchProcess {
       });
     });
     return { process: proc, url };
+  }
+
+  /**
+   * Runs the peer load generator (`peer.js`) to its end; resolves with what it reports, with the CPU its
+   * process used for the requests (measured inside it, so module loading is left out).
+   */
+  static async peer<T>(args: object): Promise<T> {
+    const proc = BenchProcess.spawn('peer', [PEER, JSON.stringify(args)], { env: {} }, true);
+    try {
+      return await proc.waitFor<T>((resolve, reject) => {
+        proc.child.on('message', (message: { result?: T; error?: string }) => {
+          if (message.result) {
+            resolve(message.result);
+          } else if (message.error) {
+            reject(new Error(`peer: ${message.error}`));
+          }
+        });
+      });
+    } finally {
+      await proc.stop();
+    }
   }
 
   private static spawn(name: string, args: string[], options: SpawnOptions, ipc = false): BenchProcess {

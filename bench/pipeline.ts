@@ -4,6 +4,7 @@ import { createRun, type RunResult } from '../producer/index.js';
 import type { Env } from '../shared/config.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
 import { RunStore } from '../shared/runs.js';
+import type { ChatStubStats } from './chat-stub.js';
 import { BenchProcess } from './child-process.js';
 import { CpuMeter } from './cpu-meter.js';
 
@@ -14,6 +15,11 @@ export interface PipelineOptions {
   eventsUrl: string;
   /** Fixed duration of every llm-sim call, ms (0: answer at once). */
   simLatencyMs: number;
+  /**
+   * When set, a stub (`chat-stub.ts`) answering `/chat` after this many ms stands in for the agent service, so
+   * that only the harness (workers, producer, Redis) does real work; the judge still calls llm-sim.
+   */
+  chatStubLatencyMs?: number;
   /** One worker process per entry, with that concurrency. */
   workers: number[];
   /** Extra worker environment, e.g. a metrics port. */
@@ -34,6 +40,8 @@ export class Pipeline {
   private constructor(
     readonly options: PipelineOptions,
     readonly simUrl: string,
+    /** The agent service's URL, or the stub's. */
+    readonly chatUrl: string,
     private readonly processes: BenchProcess[],
     readonly workers: BenchProcess[],
     private readonly redis: Redis,
@@ -59,15 +67,15 @@ export class Pipeline {
         LLM_SIM_URL: sim.url,
         LD_EVENTS_URI: options.eventsUrl,
       };
-      const agent = await BenchProcess.service(
-        'agent-service',
-        'agent-service',
-        {},
-        {
-          env: common,
-          cpuProfDir,
-        },
-      );
+      const agent =
+        options.chatStubLatencyMs === undefined
+          ? await BenchProcess.service('agent-service', 'agent-service', {}, { env: common, cpuProfDir })
+          : await BenchProcess.service(
+              'chat-stub',
+              'chat-stub',
+              { latencyMs: options.chatStubLatencyMs },
+              { env: {} },
+            );
       started.push(agent.process);
       const workers = await Promise.all(
         options.workers.map((concurrency, i) =>
@@ -83,12 +91,17 @@ export class Pipeline {
         ),
       );
       started.push(...workers);
-      return new Pipeline(options, sim.url, started, workers, redis);
+      return new Pipeline(options, sim.url, agent.url, started, workers, redis);
     } catch (err) {
       await Promise.all(started.map((p) => p.stop()));
       redis.disconnect();
       throw err;
     }
+  }
+
+  /** The stub's answers so far and their server-side times (only with `chatStubLatencyMs`). */
+  async stubStats(): Promise<ChatStubStats> {
+    return (await (await fetch(`${this.chatUrl}/stats`)).json()) as ChatStubStats;
   }
 
   /** Starts measuring the CPU time of each process of the pipeline, Redis included. */

@@ -1,9 +1,9 @@
 /**
- * `npm run bench`: measures the pipeline against its physical limits on this machine, all in one run, and
- * prints one line per measurement with its figure, target and PASS/FAIL (`--json` for machines).
+ * `npm run bench`: measures the harness's own cost and the pipeline's limits on this machine, all in one run,
+ * and prints one line per measurement with its figure, target and PASS/FAIL (`--json` for machines).
  *
  *   --json           print the result as JSON on stdout (progress still goes to stderr)
- *   --only 1,3       run only these measurements (2 is a ratio to 1: asking for 2 runs 1 too)
+ *   --only 1,3       run only these measurements (3, 7, 8 and 9 come from one run: any of them runs all four)
  *   --profile DIR    write CPU profiles (--cpu-prof) of the worker and agent-service processes to DIR
  *   --check          exit 3 when a line fails its target (1 stays "could not measure")
  */
@@ -14,7 +14,7 @@ import { EventSink } from './event-sink.js';
 import { measureCeiling } from './measure-ceiling.js';
 import { measureEnqueue } from './measure-enqueue.js';
 import { measureMemory } from './measure-memory.js';
-import { measureEfficiency, measureThroughput } from './measure-pipeline.js';
+import { measureAtLatency, measureHarnessCost } from './measure-harness.js';
 import { measureReadout } from './measure-readout.js';
 import { describeProfiles } from './profile-summary.js';
 import { MEASUREMENTS, selectMeasurements } from './select-measurements.js';
@@ -42,35 +42,34 @@ async function main(): Promise<number> {
   const sink = await EventSink.start();
   const common = { redisUrl: redis.url, eventsUrl: sink.url, cpuProfDir: values.profile };
   const lines: BenchLine[] = [];
-  let ceiling: number | null = null;
 
-  const step = async (id: number, fn: () => Promise<BenchLine>) => {
-    if (!wanted(id)) {
+  /** Runs the measurement of lines `ids` (one run may give several); a failure makes each of them an ERROR. */
+  const step = async (ids: number[], fn: () => Promise<BenchLine | BenchLine[]>) => {
+    if (!ids.some(wanted)) {
       return;
     }
-    progress(`(${id}) ${NAMES[id]} ...`);
+    const label = ids.map((id) => `(${id})`).join(' ');
+    progress(`${label} ${ids.map((id) => NAMES[id]).join(', ')} ...`);
     const stepStarted = performance.now();
     try {
-      lines.push(await fn());
+      lines.push(...[await fn()].flat());
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
-      lines.push({ id, name: NAMES[id] ?? String(id), value: null, unit: '', error: message });
+      lines.push(
+        ...ids.map((id) => ({ id, name: NAMES[id] ?? String(id), value: null, unit: '', error: message })),
+      );
     }
-    progress(`(${id}) done in ${((performance.now() - stepStarted) / 1000).toFixed(1)} s`);
+    progress(`${label} done in ${((performance.now() - stepStarted) / 1000).toFixed(1)} s`);
   };
 
   try {
-    await step(1, async () => {
-      const result = await measureCeiling(redis.url);
-      ceiling = result.jobsPerSecond;
-      return result.line;
-    });
-    await step(2, () => measureThroughput(common, ceiling));
-    await step(3, () => measureEfficiency(common));
-    await step(5, () => measureMemory(common));
+    await step([1], async () => (await measureCeiling(redis.url)).line);
+    await step([2], () => measureHarnessCost(common));
+    await step([3, 7, 8, 9], () => measureAtLatency(common));
+    await step([5], () => measureMemory(common));
     // Last of the Redis measurements: it empties the database on each side of its comparison.
-    await step(4, () => measureEnqueue(redis.url));
-    await step(6, () => measureReadout());
+    await step([4], () => measureEnqueue(redis.url));
+    await step([6], () => measureReadout());
   } finally {
     await sink.close();
     await redis.stop();

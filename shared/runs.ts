@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ResultRecordSchema, type ResultRecord } from './result-record.js';
 import type { RedisKeys } from './redis.js';
+import { LuaScript } from './lua-script.js';
 
 export const RUN_MODES = ['SIMULATED', 'LIVE'] as const;
 export type RunMode = (typeof RUN_MODES)[number];
@@ -51,7 +52,10 @@ export type RunMeta = z.infer<typeof RunMetaSchema>;
  * HSETNX the record and log its job id; when the run then has a result per query and is still enqueued, mark
  * it done.
  */
-const RECORD_RESULT_SCRIPT = `
+const RECORD_RESULT = new LuaScript(
+  'loadgenRecordResult',
+  3,
+  `
 local added = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
 if added == 1 then
   redis.call('RPUSH', KEYS[3], ARGV[1])
@@ -60,7 +64,8 @@ if added == 1 then
     redis.call('HSET', KEYS[1], 'status', 'done')
   end
 end
-return added`;
+return added`,
+);
 
 /** Records a run from a job's run id when it has no record yet: meta once (HSETNX), status and index with it. */
 const ENSURE_RUN_SCRIPT = `
@@ -90,7 +95,9 @@ export class RunStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    RECORD_RESULT.define(redis);
+  }
 
   /** Records a run; an existing run with the same id is left as it is (returns false). */
   async create(meta: RunMeta): Promise<boolean> {
@@ -233,9 +240,8 @@ return 0`,
    * that completes the run marks it `done` (unless it was stopped), atomically, whichever worker records it.
    */
   async recordResult(record: ResultRecord): Promise<boolean> {
-    const added = (await this.redis.eval(
-      RECORD_RESULT_SCRIPT,
-      3,
+    const added = (await RECORD_RESULT.run(
+      this.redis,
       this.keys.run(record.runId),
       this.keys.runResults(record.runId),
       this.keys.runResultLog(record.runId),

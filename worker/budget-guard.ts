@@ -1,5 +1,6 @@
 import { UnrecoverableError } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { LuaScript } from '../shared/lua-script.js';
 import type { RedisKeys } from '../shared/redis.js';
 import type { RunMeta, RunStore } from '../shared/runs.js';
 
@@ -38,7 +39,10 @@ export interface RunInfo {
 // MIN_OBSERVED_JOBS jobs), else the larger of the planner's figure and the mean of the run's finished jobs.
 // (Not the segment's mean: dear variations are often the slow ones, so the jobs in flight are dearer than
 // the jobs finished, and a mean would let the run pass its budget by that difference times the jobs in flight.)
-const RESERVE_SCRIPT = `
+const RESERVE = new LuaScript(
+  'loadgenReserveBudget',
+  4,
+  `
 local status = redis.call('HGET', KEYS[1], 'status')
 if status == 'stopped' then
   redis.call('HDEL', KEYS[3], ARGV[1])
@@ -86,7 +90,8 @@ if spend + reserved >= budget or spend + reserved + estimate > budget then
 end
 redis.call('HSET', KEYS[3], ARGV[1], string.format('%.17g', estimate) .. '|' .. tostring(now + tonumber(ARGV[5])))
 return {'reserved', tostring(spend), tostring(reserved), tostring(estimate)}
-`;
+`,
+);
 
 /** What `reserve` held for a job: nothing for a run without a budget. */
 export interface Reservation {
@@ -112,7 +117,9 @@ export class BudgetGuard {
     private readonly keys: RedisKeys,
     private readonly store: RunStore,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    RESERVE.define(redis);
+  }
 
   /** The run's budget, size and planned cost (cached; a run without a record has none of them). */
   info(runId: string): Promise<RunInfo> {
@@ -146,9 +153,8 @@ export class BudgetGuard {
     }
     const key = segment ?? NO_SEGMENT;
     const planned = info.plannedUsd.bySegment[key] ?? info.plannedUsd.perRequest;
-    const [outcome, ...figures] = (await this.redis.eval(
-      RESERVE_SCRIPT,
-      4,
+    const [outcome, ...figures] = (await RESERVE.run(
+      this.redis,
       this.keys.run(runId),
       this.keys.runSpend(runId),
       this.keys.runReservations(runId),

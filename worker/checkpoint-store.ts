@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { ChatResponseSchema } from '../shared/chat.js';
 import { VERDICTS } from '../shared/result-record.js';
+import { LuaScript } from '../shared/lua-script.js';
 import type { RedisKeys } from '../shared/redis.js';
 
 /** Step 1 done: what the agent service answered, and how long the call took end to end. */
@@ -41,7 +42,10 @@ const RECORDED_CHECKPOINT_TTL_MS = 24 * 3600 * 1000;
 // Saves a step once and adds its cost to the run's spend in the same atomic script, so a job processed
 // twice at once (a lost lock) can neither overwrite a saved step nor count its cost twice. The cost moves from
 // the job's budget reservation (`usd|expiresAtMs`, see budget-guard.ts) to spend: never counted twice.
-const SAVE_STEP_SCRIPT = `
+const SAVE_STEP = new LuaScript(
+  'loadgenSaveStep',
+  3,
+  `
 if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
   local cost = tonumber(ARGV[3])
@@ -59,12 +63,16 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2]) == 1 then
   return {1, ARGV[2]}
 end
 return {0, redis.call('HGET', KEYS[1], ARGV[1])}
-`;
+`,
+);
 
 // Atomically: skip a job already reported; otherwise mark it as being reported by this flush, and note when
 // an earlier flush had marked it and never confirmed (so a duplicate can only ever happen to a noted job, at
 // most once per note: a job whose re-send is cut off again is noted again).
-const CLAIM_REPORTING_SCRIPT = `
+const CLAIM_REPORTING = new LuaScript(
+  'loadgenClaimReporting',
+  2,
+  `
 if redis.call('HGET', KEYS[1], 'reported') == '1' then
   return 'done'
 end
@@ -76,7 +84,8 @@ if previous then
   return 'in-doubt'
 end
 return 'fresh'
-`;
+`,
+);
 
 /**
  * Per-job checkpoints in Redis (`<prefix>:checkpoint:<jobId>`, a hash): each step of a job is saved as it
@@ -86,7 +95,10 @@ export class CheckpointStore {
   constructor(
     private readonly redis: Redis,
     private readonly keys: RedisKeys,
-  ) {}
+  ) {
+    SAVE_STEP.define(redis);
+    CLAIM_REPORTING.define(redis);
+  }
 
   key(jobId: string): string {
     return this.keys.key('checkpoint', jobId);
@@ -123,14 +135,17 @@ export class CheckpointStore {
     chat: ChatCheckpoint,
     costUsd: number,
   ): Promise<ChatCheckpoint> {
-    const stored = await this.saveStep(jobId, runId, 'chat', JSON.stringify(chat), costUsd);
-    return ChatCheckpointSchema.parse(JSON.parse(stored));
+    const value = JSON.stringify(chat);
+    const stored = await this.saveStep(jobId, runId, 'chat', value, costUsd);
+    // Only a chat another attempt saved first needs reading back.
+    return stored === value ? chat : ChatCheckpointSchema.parse(JSON.parse(stored));
   }
 
   /** Saves step 2 and adds the judge's cost to the run's spend; returns the verdict saved first. */
   async saveJudge(jobId: string, runId: string, judge: JudgeCheckpoint): Promise<JudgeCheckpoint> {
-    const stored = await this.saveStep(jobId, runId, 'judge', JSON.stringify(judge), judge.costUsd);
-    return JudgeCheckpointSchema.parse(JSON.parse(stored));
+    const value = JSON.stringify(judge);
+    const stored = await this.saveStep(jobId, runId, 'judge', value, judge.costUsd);
+    return stored === value ? judge : JudgeCheckpointSchema.parse(JSON.parse(stored));
   }
 
   private async saveStep(
@@ -140,9 +155,8 @@ export class CheckpointStore {
     value: string,
     costUsd: number,
   ): Promise<string> {
-    const [, stored] = (await this.redis.eval(
-      SAVE_STEP_SCRIPT,
-      3,
+    const [, stored] = (await SAVE_STEP.run(
+      this.redis,
       this.key(jobId),
       this.keys.runSpend(runId),
       this.keys.runReservations(runId),
@@ -167,9 +181,8 @@ export class CheckpointStore {
   ): Promise<('fresh' | 'in-doubt' | 'done')[]> {
     const pipeline = this.redis.pipeline();
     for (const job of jobs) {
-      pipeline.eval(
-        CLAIM_REPORTING_SCRIPT,
-        2,
+      CLAIM_REPORTING.queue(
+        pipeline,
         this.key(job.jobId),
         job.resentKey,
         flushId,
