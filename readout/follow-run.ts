@@ -127,7 +127,13 @@ export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome
       if (pass.removed.length > 0) {
         continue;
       }
-      if (pass.pending === 0 && (await store.transition(runId, ['enqueued'], 'done'))) {
+      // Not before the run showed a job (in the queue or recorded): a run followed from its creation may not
+      // have its jobs yet (a producer still enqueueing), and would otherwise be done before it began.
+      if (
+        (pass.sawJobs || results > 0) &&
+        pass.pending === 0 &&
+        (await store.transition(runId, ['enqueued'], 'done'))
+      ) {
         continue;
       }
     }

@@ -8,6 +8,8 @@ export interface ReconcilePass {
   pending: number;
   /** Jobs found gone from the queue without a record, recorded `removed` by this pass. */
   removed: string[];
+  /** Whether any pass so far found a job of the run in the queue (none yet: it may still be being enqueued). */
+  sawJobs: boolean;
 }
 
 /**
@@ -22,6 +24,7 @@ export interface ReconcilePass {
 export class RunReconciler {
   private readonly seen = new Set<string>();
   private suspects = new Set<string>();
+  private sawJobs = false;
 
   constructor(
     private readonly queue: Queue,
@@ -35,6 +38,7 @@ export class RunReconciler {
     for (const id of unfinished) {
       this.seen.add(id);
     }
+    this.sawJobs ||= unfinished.size > 0;
     const left = [...this.seen].filter((id) => !unfinished.has(id));
     const [recorded, aside] = await Promise.all([
       this.store.recorded(runId, left),
@@ -54,6 +58,6 @@ export class RunReconciler {
     for (const id of confirmed) {
       this.seen.delete(id);
     }
-    return { pending: unfinished.size + this.suspects.size, removed };
+    return { pending: unfinished.size + this.suspects.size, removed, sawJobs: this.sawJobs };
   }
 }

@@ -138,6 +138,34 @@ describe('jobs that never run still end with a record', () => {
     ]);
   });
 
+  it('a follower started before the run has jobs does not call it done: it waits for them', async () => {
+    const { queue, store, add } = setUp('rearly');
+    await store.create(runMeta('early', { counts: { queries: 2, pii: 0, bySegment: {}, byComplexity: {} } }));
+    let polls = 0;
+    const followed = await followRun({
+      store,
+      queue,
+      runId: 'early',
+      pollMs: 5,
+      onProgress: async () => {
+        polls += 1;
+        // Many stalled polls (so many reconciliation passes) with no job yet, as while a producer enqueues;
+        // then the jobs, recorded as a worker would (the last record marks the run done).
+        if (polls === 20) {
+          await add('early', [0, 1], 3_600_000);
+        }
+        if (polls === 40) {
+          await queue.remove(queryJobId('early', 0));
+          await queue.remove(queryJobId('early', 1));
+          await store.recordResult(resultRecord('early', 0));
+          await store.recordResult(resultRecord('early', 1));
+        }
+      },
+    });
+    expect(polls).toBeGreaterThanOrEqual(40);
+    expect(followed).toMatchObject({ state: { status: 'done' }, results: 2 });
+  });
+
   it('a run a script enqueued without a record is done once every job it has in the queue has its record', async () => {
     const prefix = testPrefix('ropen');
     const stack = await WorkerStack.start({ redisUrl: testRedisUrl(), prefix });
