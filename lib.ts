@@ -12,6 +12,7 @@ import type { ResultRecord } from './shared/result-record.js';
 import { bullConnection, createRedis, RedisKeys } from './shared/redis.js';
 import { buildReadout, type Readout, loadExperiments, selectExperiments } from './readout/index.js';
 import { pauseRun, resumeRun, stopRun, type ControlOutcome } from './shared/run-control.js';
+import { RunReconciler } from './shared/run-reconciler.js';
 import { RunMetaSchema, RunStore, type RunMeta, type RunState } from './shared/runs.js';
 
 export {
@@ -54,6 +55,8 @@ export interface WaitOptions {
   /** Give up after this long (ms) with an error; default: wait as long as it takes. */
   timeoutMs?: number;
   pollMs?: number;
+  /** Called (and awaited) after each poll with the run's result count and state: a script's progress line. */
+  onProgress?: (results: number, state: RunState | undefined) => void | Promise<void>;
 }
 
 /** A job whose data does not match {@link QueryJobSchema}: the message names the first bad field. */
@@ -106,13 +109,23 @@ export class LoadgenClient {
     return this.store.get(runId);
   }
 
-  /** Waits until the run has `count` results (or is done or stopped) and returns its result records. */
+  /**
+   * Waits until the run has `count` results (or is done or stopped) and returns its result records. It never
+   * waits on a job that cannot end: when results stop coming, jobs of the run that left the queue without a
+   * record (removed while no worker listened) are recorded `removed`, and a run with no job left to end is
+   * marked done, as `loadgen start` does.
+   */
   async waitForResults(runId: string, options: WaitOptions = {}): Promise<ResultRecord[]> {
     const deadline = options.timeoutMs === undefined ? Infinity : Date.now() + options.timeoutMs;
+    const reconciler = new RunReconciler(this.queue, this.store, runId);
+    // The first pass learns the run's job ids while they are in the queue.
+    await reconciler.pass();
+    let last = -1;
     for (;;) {
       const [state, results] = await Promise.all([this.store.get(runId), this.store.resultCount(runId)]);
       const target =
         options.count ?? (state && state.meta.counts.queries > 0 ? state.meta.counts.queries : 0);
+      await options.onProgress?.(results, state);
       const ended = state?.status === 'done' || state?.status === 'stopped';
       if ((target > 0 && results >= target) || ended) {
         return this.store.allResults(runId);
@@ -120,6 +133,10 @@ export class LoadgenClient {
       if (Date.now() > deadline) {
         throw new Error(`run ${runId}: ${results} results after ${options.timeoutMs} ms`);
       }
+      if (state?.status === 'enqueued' && results === last && (await reconciler.settle(results))) {
+        continue;
+      }
+      last = results;
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 250));
     }
   }

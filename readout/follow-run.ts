@@ -123,17 +123,7 @@ export async function followRun(input: FollowRunInput): Promise<FollowRunOutcome
     stalled = results === last ? stalled + 1 : 0;
     last = results;
     if (state.status === 'enqueued' && stalled > 0 && stalled % STALLED_POLLS === 0) {
-      const pass = await reconciler.pass();
-      if (pass.removed.length > 0) {
-        continue;
-      }
-      // Not before the run showed a job (in the queue or recorded): a run followed from its creation may not
-      // have its jobs yet (a producer still enqueueing), and would otherwise be done before it began.
-      if (
-        (pass.sawJobs || results > 0) &&
-        pass.pending === 0 &&
-        (await store.transition(runId, ['enqueued'], 'done'))
-      ) {
+      if (await reconciler.settle(results)) {
         continue;
       }
     }

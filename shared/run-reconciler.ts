@@ -8,8 +8,6 @@ export interface ReconcilePass {
   pending: number;
   /** Jobs found gone from the queue without a record, recorded `removed` by this pass. */
   removed: string[];
-  /** Whether any pass so far found a job of the run in the queue (none yet: it may still be being enqueued). */
-  sawJobs: boolean;
 }
 
 /**
@@ -24,11 +22,12 @@ export interface ReconcilePass {
 export class RunReconciler {
   private readonly seen = new Set<string>();
   private suspects = new Set<string>();
+  /** Whether a pass found a job of the run in the queue (none yet: it may still be being enqueued). */
   private sawJobs = false;
 
   constructor(
     private readonly queue: Queue,
-    private readonly store: Pick<RunStore, 'recorded' | 'setAside' | 'recordRemoved'>,
+    private readonly store: Pick<RunStore, 'recorded' | 'setAside' | 'recordRemoved' | 'transition'>,
     private readonly runId: string,
   ) {}
 
@@ -58,6 +57,23 @@ export class RunReconciler {
     for (const id of confirmed) {
       this.seen.delete(id);
     }
-    return { pending: unfinished.size + this.suspects.size, removed, sawJobs: this.sawJobs };
+    return { pending: unfinished.size + this.suspects.size, removed };
+  }
+
+  /**
+   * For a run whose results stopped coming: a pass, then, when no job of the run may still end, marks it
+   * `done` (if it is still enqueued). Not before the run showed a job (in the queue, or `results` recorded): a
+   * run followed from its creation may not have its jobs yet (a producer still enqueueing), and would otherwise
+   * be done before it began. Returns whether this pass recorded removed jobs or ended the run.
+   */
+  async settle(results: number): Promise<boolean> {
+    const pass = await this.pass();
+    if (pass.removed.length > 0) {
+      return true;
+    }
+    if (pass.pending > 0 || !(this.sawJobs || results > 0)) {
+      return false;
+    }
+    return this.store.transition(this.runId, ['enqueued'], 'done');
   }
 }

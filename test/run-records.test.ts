@@ -2,6 +2,7 @@ import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../dashboard/index.js';
+import { LoadgenClient } from '../lib.js';
 import { followRun } from '../readout/index.js';
 import { createLogger } from '../shared/logger.js';
 import { QUERY_JOB_NAME, QUERY_JOB_OPTIONS, QUERY_QUEUE, queryJobId } from '../shared/query-job.js';
@@ -136,6 +137,36 @@ describe('jobs that never run still end with a record', () => {
       [1, 'removed'],
       [2, 'removed'],
     ]);
+  });
+
+  it("a script's waitForResults never waits on a job that left the queue while no worker listened", async () => {
+    const { prefix, redis, queue, keys, store, add } = setUp('rwait');
+    await store.create(runMeta('quiet', { counts: { queries: 2, pii: 0, bySegment: {}, byComplexity: {} } }));
+    await add('quiet', [0, 1], 3_600_000);
+    const client = new LoadgenClient({ redisUrl: testRedisUrl(), prefix });
+    cleanups.push(() => client.close());
+    // Job 0 ends with its record; job 1's keys are deleted with no event (no worker is running), once the
+    // waiter has seen it in the queue.
+    await queue.remove(queryJobId('quiet', 0));
+    await store.recordResult(resultRecord('quiet', 0));
+    let polls = 0;
+    const waited = client.waitForResults('quiet', {
+      pollMs: 20,
+      timeoutMs: 60_000,
+      onProgress: async () => {
+        if (++polls === 1) {
+          const id = queryJobId('quiet', 1);
+          await redis.del(`${keys.prefix}:${QUERY_QUEUE}:${id}`);
+          await redis.zrem(`${keys.prefix}:${QUERY_QUEUE}:delayed`, id);
+        }
+      },
+    });
+    const records = await waited;
+    expect(records.map((r) => [r.seq, r.error ?? null]).sort()).toEqual([
+      [0, null],
+      [1, 'removed'],
+    ]);
+    expect((await store.get('quiet'))?.status).toBe('done');
   });
 
   it('a follower started before the run has jobs does not call it done: it waits for them', async () => {
