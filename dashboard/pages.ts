@@ -185,6 +185,10 @@ export function runPage(summary: RunOverview, queueName: string, refreshMs: numb
             failed
             <strong id="failed" data-field="progress.failed" data-format="int"></strong>
           </div>
+          <div class="muted">
+            not run: dropped <span id="dropped" data-field="progress.dropped" data-format="int"></span> ·
+            removed <span id="removed" data-field="progress.removed" data-format="int"></span>
+          </div>
         </div>
         <div class="card">
           <h3>Spend</h3>

@@ -5,7 +5,7 @@ import {
   summarizeRun as summarizeRecords,
   type FailureGroup,
 } from '../readout/index.js';
-import type { RunMode, RunState } from '../shared/runs.js';
+import { notRunReason, type RunMode, type RunState } from '../shared/runs.js';
 
 /** What the run pages call a run's state: `enqueued` is shown as running until every result is in. */
 export type RunDisplayStatus = 'running' | 'done' | 'stopped by budget' | 'stopped';
@@ -25,7 +25,19 @@ export interface RunOverview {
   seed: number;
   status: RunDisplayStatus;
   stopReason?: string;
-  progress: { total: number; recorded: number; completed: number; failed: number; percent: number };
+  /**
+   * `recorded` = completed + failed + dropped + removed: jobs that never ran (dropped: could not start within
+   * their grace period; removed: taken out of the queue) are not failures, as in the readout.
+   */
+  progress: {
+    total: number;
+    recorded: number;
+    completed: number;
+    failed: number;
+    dropped: number;
+    removed: number;
+    percent: number;
+  };
   spend: {
     /** Request plus harness spend recorded by workers, USD. */
     spentUsd: number;
@@ -64,11 +76,15 @@ export function displayStatus(state: RunState, recorded: number): RunDisplayStat
   return 'running';
 }
 
-/** Counts finished jobs per interval from each record's `finishedAt`, filling empty intervals with zeros. */
+/**
+ * Counts finished jobs per interval from each record's `finishedAt`, filling empty intervals with zeros. Jobs
+ * that never ran (dropped, removed) are not in it.
+ */
 export function throughputBuckets(
-  records: readonly ResultRecord[],
+  all: readonly ResultRecord[],
   maxBuckets = 60,
 ): { intervalMs: number; buckets: ThroughputBucket[] } {
+  const records = all.filter((r) => notRunReason(r) === undefined);
   if (records.length === 0) {
     return { intervalMs: INTERVALS_MS[0] as number, buckets: [] };
   }
@@ -106,7 +122,7 @@ export function runOverview(state: RunState, records: readonly ResultRecord[]): 
   const { meta } = state;
   // Counts, spend and feedback exactly as the readout computes them.
   const { counts, requestCostUsd, harnessCostUsd } = summarizeRecords(records, state);
-  const { completed, failed, unpricedRequests: unpricedResults } = counts;
+  const { completed, failed, dropped, removed, unpricedRequests: unpricedResults } = counts;
   const feedback: Record<string, number> = { ...counts.feedback, judge_error: counts.judgeErrors };
   const latencies = Float64Array.from(
     records.filter((r) => r.status === 'completed' && r.latencyMs !== undefined),
@@ -126,6 +142,8 @@ export function runOverview(state: RunState, records: readonly ResultRecord[]): 
       recorded,
       completed,
       failed,
+      dropped,
+      removed,
       percent: total > 0 ? Math.min(100, (recorded / total) * 100) : 0,
     },
     spend: {

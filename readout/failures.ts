@@ -1,4 +1,5 @@
 import type { ResultRecord } from '../shared/result-record.js';
+import { notRunReason } from '../shared/runs.js';
 
 export interface FailureGroup {
   reason: string;
@@ -24,11 +25,14 @@ export function failureReason(error: string | undefined): string {
     .slice(0, 200);
 }
 
-/** Failed records grouped by {@link failureReason}, most frequent first. */
+/**
+ * Failed records grouped by {@link failureReason}, most frequent first. Jobs that never ran (dropped, removed)
+ * are not failures: they are counted apart, as in the readout.
+ */
 export function groupFailures(records: readonly ResultRecord[], examples = 3): FailureGroup[] {
   const groups = new Map<string, FailureGroup>();
   for (const r of records) {
-    if (r.status !== 'failed') {
+    if (r.status !== 'failed' || notRunReason(r)) {
       continue;
     }
     const reason = failureReason(r.error);

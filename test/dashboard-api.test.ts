@@ -105,6 +105,18 @@ describe('dashboard API', () => {
     await store.recordResult(resultRecord('r1', 1, { requestCostUsd: null, unpricedModels: ['mystery'] }));
     await store.recordResult(resultRecord('r1', 2, { status: 'failed', error: 'HTTP 503 after 30012 ms' }));
     await store.recordResult(resultRecord('r1', 3, { status: 'failed', error: 'HTTP 503 after 30020 ms' }));
+    // Never ran: counted apart from failures, as in the readout.
+    await store.recordResult(
+      resultRecord('r1', 4, { status: 'failed', error: 'dropped', feedback: null, requestCostUsd: 0 }),
+    );
+    await store.recordResult(
+      resultRecord('r1', 5, {
+        status: 'failed',
+        error: 'removed: run stopped',
+        feedback: null,
+        requestCostUsd: 0,
+      }),
+    );
     await store.addSpend('r1', 1.5);
     await store.setStatus('r1', 'stopped', 'budget of $2.00 reached');
 
@@ -116,13 +128,14 @@ describe('dashboard API', () => {
       mode: 'SIMULATED',
       status: 'stopped by budget',
       stopReason: 'budget of $2.00 reached',
-      progress: { total: 4, recorded: 4, completed: 2, failed: 2, percent: 100 },
+      progress: { total: 4, recorded: 6, completed: 2, failed: 2, dropped: 1, removed: 1, percent: 100 },
       spend: { spentUsd: 1.5, budgetUsd: 2, percentOfBudget: 75, unpricedResults: 1 },
       failures: [{ reason: 'HTTP 503 after N ms', count: 2, examples: ['r1.2', 'r1.3'] }],
       feedback: { positive: 4 },
     });
     expect(summary.spend.requestCostUsd).toBeCloseTo(0.03);
-    // One record per second: four one-second intervals, failures counted apart from completions.
+    // One record per second: four one-second intervals, failures counted apart from completions, jobs that
+    // never ran not at all.
     expect(summary.throughput.intervalMs).toBe(1000);
     expect(summary.throughput.buckets.map((b) => [b.completed, b.failed])).toEqual([
       [1, 0],

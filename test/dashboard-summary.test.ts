@@ -93,6 +93,8 @@ describe('run summary', () => {
     expect(summary.progress).toMatchObject({
       completed: readout.counts.completed,
       failed: readout.counts.failed,
+      dropped: 0,
+      removed: 0,
     });
     expect(summary.feedback).toEqual({ ...readout.counts.feedback, judge_error: readout.counts.judgeErrors });
     expect(summary.feedback).toEqual({ positive: 2, negative: 1, none: 1, judge_error: 1 });
