@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildReadout, followRun, loadExperiments, renderText } from '../readout/index.js';
 import { QUERY_JOB_NAME, QUERY_JOB_OPTIONS, queryJobId, type QueryJob } from '../shared/query-job.js';
 import type { ResultRecord } from '../shared/result-record.js';
-import type { RunMeta } from '../shared/runs.js';
 import { computeRunStats, renderRunStats } from '../start/run-stats.js';
 import {
   BUDGET_EXHAUSTED,
@@ -41,20 +40,8 @@ describe('a budget that reserves before it spends (workers, llm-sim, agent servi
     stack = undefined;
   });
 
-  async function createRun(runId: string, budgetUsd: number | null, perRequestUsd: number): Promise<void> {
-    const meta: RunMeta = {
-      runId,
-      createdAt: Date.now(),
-      seed: 1,
-      mode: 'SIMULATED',
-      options: {},
-      budgetUsd,
-      counts: { queries: 0, pii: 0, bySegment: {}, byComplexity: {} },
-      costEstimate: { perRequestUsd, bySegment: {} },
-      harnessCostUsd: 0,
-    };
-    await stack!.runs.create(meta);
-  }
+  const createRun = (runId: string, budgetUsd: number | null, perRequestUsd: number) =>
+    stack!.createRun(runId, 0, budgetUsd, { costEstimate: { perRequestUsd, bySegment: {} } });
 
   async function enqueue(runId: string, seqs: number[], attempts = 3): Promise<void> {
     await stack!.queue.addBulk(

@@ -120,8 +120,13 @@ export class WorkerStack {
     };
   }
 
-  /** Records a run (as the producer does) so the worker knows its size and budget. */
-  async createRun(runId: string, queries: number, budgetUsd: number | null = null): Promise<void> {
+  /** Records a run (as the producer does) so the worker knows its size, budget and (`more`) cost estimate. */
+  async createRun(
+    runId: string,
+    queries: number,
+    budgetUsd: number | null = null,
+    more: Partial<RunMeta> = {},
+  ): Promise<void> {
     const meta: RunMeta = {
       runId,
       createdAt: Date.now(),
@@ -131,6 +136,7 @@ export class WorkerStack {
       budgetUsd,
       counts: { queries, pii: 0, bySegment: {}, byComplexity: {} },
       harnessCostUsd: 0,
+      ...more,
     };
     await this.runs.create(meta);
   }
