@@ -205,12 +205,13 @@ export class CheckpointStore {
   }
 
   /**
-   * Shortens a job's checkpoint's life once its result record is stored. It is kept, not deleted: an attempt
-   * that lost its lock may still be running the same job, and it must find the steps saved (so its cost is
-   * not added to spend again) and the job reported (so its events are not sent again).
+   * How a job's checkpoint is retired once its result record is stored: its key and a shorter life (ms), sent
+   * with the record (`RunStore.recordResultCounted`) in one round trip. It is kept, not deleted: an attempt
+   * that lost its lock may still be running the same job, and it must find the steps saved (so its cost is not
+   * added to spend again) and the job reported (so its events are not sent again).
    */
-  async retire(jobId: string): Promise<void> {
-    await this.redis.pexpire(this.key(jobId), RECORDED_CHECKPOINT_TTL_MS);
+  retirement(jobId: string): { key: string; ttlMs: number } {
+    return { key: this.key(jobId), ttlMs: RECORDED_CHECKPOINT_TTL_MS };
   }
 }
 

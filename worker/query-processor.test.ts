@@ -107,9 +107,7 @@ function harness(fakes: Fakes = {}) {
       begin: async () => structuredClone(saved),
       saveChat: async (_jobId, _runId, chat) => (saved.chat ??= chat),
       saveJudge: async (_jobId, _runId, judged) => (saved.judge ??= judged),
-      retire: async () => {
-        calls.push('retire');
-      },
+      retirement: (jobId) => ({ key: `checkpoint:${jobId}`, ttlMs: 1 }),
     },
     budget: {
       reserve: async () => {
@@ -138,12 +136,19 @@ function harness(fakes: Fakes = {}) {
         records.push(record);
         return true;
       },
+      recordResultCounted: async (record, expire) => {
+        calls.push(`record:${record.status}`);
+        records.push(record);
+        if (expire) {
+          calls.push('retire');
+        }
+        return { added: true, results: records.length };
+      },
       recordUnstarted: async (runId, jobId, reason, jobData) => {
         calls.push('record:unstarted');
         records.push(unstartedRecord(runId, jobId, reason, jobData));
         return true;
       },
-      resultCount: async () => records.length,
       addSpend: async (_runId, usd) => {
         spent.push(usd);
         return usd;

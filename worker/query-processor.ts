@@ -23,7 +23,7 @@ export interface ProcessorDeps extends StepDeps {
   checkpoints: StepDeps['checkpoints'] & Pick<CheckpointStore, 'begin'>;
   budget: StepDeps['budget'] & Pick<BudgetGuard, 'info' | 'release'>;
   runs: StepDeps['runs'] &
-    Pick<RunStore, 'ensure' | 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
+    Pick<RunStore, 'ensure' | 'reopenResult' | 'recordResult' | 'recordUnstarted' | 'addSpend'>;
   logger: Logger;
   output: (summary: JobSummary) => void;
   /** Pauses the whole queue for `ms` (the BullMQ worker's `rateLimit`). */
@@ -117,7 +117,7 @@ export function createQueryProcessor(deps: ProcessorDeps) {
         variations: Object.fromEntries(chat.response.agents.map((a) => [a.configKey, a.variationKey])),
       };
       // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
-      await summarize(deps, data, jobId, {
+      await summarize(deps, data, jobId, context.results ?? 0, {
         status: 'completed',
         latencyMs: chat.latencyMs,
         verdict: judge.verdict,
@@ -272,20 +272,22 @@ async function recordFailure(
       judge: checkpoint?.judge,
       error,
     });
-    await deps.runs.recordResult(record);
-    await summarize(deps, data, jobId, { status: 'failed', error });
+    const { results } = await deps.runs.recordResultCounted(record);
+    await summarize(deps, data, jobId, results, { status: 'failed', error });
   } catch (err) {
     deps.logger.error({ err, jobId }, 'cannot record the failed result');
   }
 }
 
+/** `done`: the run's result count just after this job's record (its record's own round trip counts them). */
 async function summarize(
   deps: ProcessorDeps,
   data: QueryJob,
   jobId: string,
+  done: number,
   fields: Pick<JobSummary, 'status' | 'latencyMs' | 'verdict' | 'costUsd' | 'error'>,
 ): Promise<void> {
-  const [done, info] = await Promise.all([deps.runs.resultCount(data.runId), deps.budget.info(data.runId)]);
+  const info = await deps.budget.info(data.runId);
   deps.output({
     jobId,
     runId: data.runId,
