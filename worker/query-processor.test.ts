@@ -105,6 +105,8 @@ function harness(fakes: Fakes = {}) {
     },
     checkpoints: {
       begin: async () => structuredClone(saved),
+      open: async (_jobId, _runId, { start }) =>
+        fakes.recorded === 'completed' ? 'completed' : start ? structuredClone(saved) : undefined,
       saveChat: async (_jobId, _runId, chat) => (saved.chat ??= chat),
       saveJudge: async (_jobId, _runId, judged) => (saved.judge ??= judged),
       retirement: (jobId) => ({ key: `checkpoint:${jobId}`, ttlMs: 1 }),
@@ -130,7 +132,6 @@ function harness(fakes: Fakes = {}) {
     },
     runs: {
       ensure: async () => false,
-      reopenResult: async () => fakes.recorded ?? 'open',
       recordResult: async (record) => {
         calls.push(`record:${record.status}`);
         records.push(record);
