@@ -91,9 +91,9 @@ function harness(fakes: Fakes = {}) {
       return (fakes.chat ?? (async () => response))();
     },
     judge: {
-      judge: async () => {
+      judgeDeferringCache: async () => {
         calls.push('judge');
-        return (fakes.judge ?? (async () => verdict))();
+        return { verdict: await (fakes.judge ?? (async () => verdict))() };
       },
     },
     reporter: {
