@@ -24,15 +24,6 @@ export const JudgeCheckpointSchema = z.object({
 });
 export type JudgeCheckpoint = z.infer<typeof JudgeCheckpointSchema>;
 
-/** A new verdict for the judge's cache, written with its checkpoint (`Judge.judgeDeferringCache`). */
-export interface CacheWrite {
-  key: string;
-  value: string;
-  ttlSeconds: number;
-  /** Best effort: a verdict that cannot be cached is still the verdict (and its cost is still counted). */
-  onError: (err: unknown) => void;
-}
-
 /** What is done of one job, read at the start of every attempt. */
 export interface Checkpoint {
   /** When an attempt first started (ms since epoch): the end of the queue wait. */
@@ -197,18 +188,10 @@ export class CheckpointStore {
     return stored === value ? chat : ChatCheckpointSchema.parse(JSON.parse(stored));
   }
 
-  /**
-   * Saves step 2 and adds the judge's cost to the run's spend; returns the verdict saved first. `cacheWrite`, a
-   * new verdict's cache entry, goes first in the same round trip (best effort: its failure is only reported).
-   */
-  async saveJudge(
-    jobId: string,
-    runId: string,
-    judge: JudgeCheckpoint,
-    cacheWrite?: CacheWrite,
-  ): Promise<JudgeCheckpoint> {
+  /** Saves step 2 and adds the judge's cost to the run's spend; returns the verdict saved first. */
+  async saveJudge(jobId: string, runId: string, judge: JudgeCheckpoint): Promise<JudgeCheckpoint> {
     const value = JSON.stringify(judge);
-    const stored = await this.saveStep(jobId, runId, 'judge', value, judge.costUsd, cacheWrite);
+    const stored = await this.saveStep(jobId, runId, 'judge', value, judge.costUsd);
     return stored === value ? judge : JudgeCheckpointSchema.parse(JSON.parse(stored));
   }
 
@@ -218,9 +201,9 @@ export class CheckpointStore {
     field: string,
     value: string,
     costUsd: number,
-    cacheWrite?: CacheWrite,
   ): Promise<string> {
-    const args = [
+    const [, stored] = (await SAVE_STEP.run(
+      this.redis,
       this.key(jobId),
       this.keys.runSpend(runId),
       this.keys.runReservations(runId),
@@ -229,28 +212,8 @@ export class CheckpointStore {
       String(costUsd),
       String(CHECKPOINT_TTL_MS),
       jobId,
-    ];
-    if (!cacheWrite) {
-      const [, stored] = (await SAVE_STEP.run(this.redis, ...args)) as [number, string];
-      return stored;
-    }
-    const pipeline = this.redis.pipeline().set(cacheWrite.key, cacheWrite.value, 'EX', cacheWrite.ttlSeconds);
-    SAVE_STEP.queue(pipeline, ...args);
-    const results = await pipeline.exec();
-    if (!results) {
-      throw new Error('Redis pipeline was aborted');
-    }
-    const [[cacheError], [saveError, saved]] = results as [
-      [Error | null, unknown],
-      [Error | null, [number, string]],
-    ];
-    if (cacheError) {
-      cacheWrite.onError(cacheError);
-    }
-    if (saveError) {
-      throw saveError;
-    }
-    return saved[1];
+    )) as [number, string];
+    return stored;
   }
 
   /**

@@ -25,7 +25,7 @@ export interface ProcessorMetrics {
 export interface StepDeps {
   /** `requestId` (the job id) travels as `X-Request-Id`. */
   chat: (request: ChatRequest, signal?: AbortSignal, requestId?: string) => Promise<ChatResponse>;
-  judge: Pick<Judge, 'judgeDeferringCache'>;
+  judge: Pick<Judge, 'judge'>;
   reporter: Pick<LaunchDarklyReporter, 'report'>;
   checkpoints: Pick<CheckpointStore, 'saveChat' | 'saveJudge' | 'retirement'>;
   budget: Pick<BudgetGuard, 'reserve'>;
@@ -102,10 +102,8 @@ const judge: JobStep = {
   done: (progress) => progress.judge !== undefined,
   async run({ deps, jobId, data, progress, finalAttempt, log }) {
     const answer = requireChat(progress).response.answer;
-    const { verdict: judged, cacheWrite } = await deps.judge.judgeDeferringCache(data.query, answer, {
-      finalAttempt,
-    });
-    const verdict = await deps.checkpoints.saveJudge(jobId, data.runId, judged, cacheWrite);
+    const judged = await deps.judge.judge(data.query, answer, { finalAttempt });
+    const verdict = await deps.checkpoints.saveJudge(jobId, data.runId, judged);
     progress.judge = verdict;
     deps.metrics.verdicts.inc({ verdict: verdict.verdict });
     deps.metrics.spend.inc({ kind: 'harness' }, verdict.costUsd);

@@ -12,7 +12,7 @@ import {
 import type { Logger } from '../shared/logger.js';
 import { defaultPrices, type PriceTable } from '../shared/pricing.js';
 import type { RedisKeys } from '../shared/redis.js';
-import type { CacheWrite, JudgeCheckpoint } from './checkpoint-store.js';
+import type { JudgeCheckpoint } from './checkpoint-store.js';
 import {
   JUDGE_OUTPUT_JSON_SCHEMA,
   JUDGE_OUTPUT_NAME,
@@ -84,30 +84,10 @@ export class Judge {
     answer: string,
     options: { finalAttempt?: boolean } = {},
   ): Promise<JudgeCheckpoint> {
-    const { verdict, cacheWrite } = await this.judgeDeferringCache(question, answer, options);
-    if (cacheWrite) {
-      await this.settings.cache?.redis
-        .set(cacheWrite.key, cacheWrite.value, 'EX', cacheWrite.ttlSeconds)
-        .catch(cacheWrite.onError);
-    }
-    return verdict;
-  }
-
-  /**
-   * `judge`, except that a new verdict's cache entry is returned (`cacheWrite`) for the caller to write, so the
-   * worker sends it with the verdict's checkpoint in one round trip.
-   */
-  async judgeDeferringCache(
-    question: string,
-    answer: string,
-    options: { finalAttempt?: boolean } = {},
-  ): Promise<{ verdict: JudgeCheckpoint; cacheWrite?: CacheWrite }> {
     const cacheKey = this.cacheKey(question, answer);
     const cached = await this.readCache(cacheKey);
     if (cached) {
-      return {
-        verdict: { ...cached, costUsd: 0, model: this.settings.model, cached: true, unpriced: false },
-      };
+      return { ...cached, costUsd: 0, model: this.settings.model, cached: true, unpriced: false };
     }
     const message = judgeUserMessage(question, answer, this.settings.maxChars);
     const attempts = this.settings.outputAttempts ?? 3;
@@ -128,7 +108,7 @@ export class Judge {
         if (action === 'throw') {
           throw failure;
         }
-        return { verdict: this.error(`judge call failed: ${failure.message}`, costUsd, unpriced) };
+        return this.error(`judge call failed: ${failure.message}`, costUsd, unpriced);
       }
       const cost = this.prices.cost(this.settings.model, result.inputTokens, result.outputTokens);
       if (cost.priced) {
@@ -137,15 +117,13 @@ export class Judge {
         unpriced = true;
       }
       if (result.output) {
-        const verdict = { ...result.output, costUsd, model: this.settings.model, cached: false, unpriced };
-        return { verdict, ...this.cacheWrite(cacheKey, result.output) };
+        await this.writeCache(cacheKey, result.output);
+        return { ...result.output, costUsd, model: this.settings.model, cached: false, unpriced };
       }
       problem = result.problem ?? 'unreadable output';
       this.settings.logger?.warn({ attempt, problem }, 'judge output did not parse');
     }
-    return {
-      verdict: this.error(`judge output unusable after ${attempts} attempts: ${problem}`, costUsd, unpriced),
-    };
+    return this.error(`judge output unusable after ${attempts} attempts: ${problem}`, costUsd, unpriced);
   }
 
   /**
@@ -205,19 +183,14 @@ export class Judge {
     return parsed?.success ? parsed.data : undefined;
   }
 
-  private cacheWrite(key: string, output: JudgeOutput): { cacheWrite?: CacheWrite } {
+  /** Best effort: a verdict that cannot be cached is still the verdict (and its cost is still counted). */
+  private async writeCache(key: string, output: JudgeOutput): Promise<void> {
     const cache = this.settings.cache;
-    if (!cache) {
-      return {};
+    if (cache) {
+      await cache.redis
+        .set(key, JSON.stringify(output), 'EX', cache.ttlSeconds ?? CACHE_TTL_SECONDS)
+        .catch((err: unknown) => this.settings.logger?.warn({ err }, 'cannot cache the judge verdict'));
     }
-    return {
-      cacheWrite: {
-        key,
-        value: JSON.stringify(output),
-        ttlSeconds: cache.ttlSeconds ?? CACHE_TTL_SECONDS,
-        onError: (err: unknown) => this.settings.logger?.warn({ err }, 'cannot cache the judge verdict'),
-      },
-    };
   }
 }
 

@@ -91,9 +91,9 @@ function harness(fakes: Fakes = {}) {
       return (fakes.chat ?? (async () => response))();
     },
     judge: {
-      judgeDeferringCache: async () => {
+      judge: async () => {
         calls.push('judge');
-        return { verdict: await (fakes.judge ?? (async () => verdict))() };
+        return (fakes.judge ?? (async () => verdict))();
       },
     },
     reporter: {
