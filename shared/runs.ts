@@ -50,21 +50,22 @@ export type RunMeta = z.infer<typeof RunMetaSchema>;
 
 /**
  * HSETNX the record and log its job id; when the run then has a result per query and is still enqueued, mark
- * it done.
+ * it done. Returns whether it was added and the run's result count after it.
  */
 const RECORD_RESULT = new LuaScript(
-  'loadgenRecordResult',
+  'loadgenRecordResultCounted',
   3,
   `
 local added = redis.call('HSETNX', KEYS[2], ARGV[1], ARGV[2])
+local results = redis.call('HLEN', KEYS[2])
 if added == 1 then
   redis.call('RPUSH', KEYS[3], ARGV[1])
   local queries = tonumber(redis.call('HGET', KEYS[1], 'queries') or '')
-  if queries and redis.call('HLEN', KEYS[2]) >= queries and redis.call('HGET', KEYS[1], 'status') == 'enqueued' then
+  if queries and results >= queries and redis.call('HGET', KEYS[1], 'status') == 'enqueued' then
     redis.call('HSET', KEYS[1], 'status', 'done')
   end
 end
-return added`,
+return {added, results}`,
 );
 
 /** Records a run from a job's run id when it has no record yet: meta once (HSETNX), status and index with it. */
@@ -240,15 +241,41 @@ return 0`,
    * that completes the run marks it `done` (unless it was stopped), atomically, whichever worker records it.
    */
   async recordResult(record: ResultRecord): Promise<boolean> {
-    const added = (await RECORD_RESULT.run(
-      this.redis,
+    return (await this.recordResultCounted(record)).added;
+  }
+
+  /**
+   * `recordResult`, also returning the run's result count just after it (this record included), and, when
+   * `expire` is given, giving that key a new time to live (ms) in the same round trip, after the record: a
+   * worker ends a job with one write to Redis instead of three (record, checkpoint expiry, count).
+   */
+  async recordResultCounted(
+    record: ResultRecord,
+    expire?: { key: string; ttlMs: number },
+  ): Promise<{ added: boolean; results: number }> {
+    const args = [
       this.keys.run(record.runId),
       this.keys.runResults(record.runId),
       this.keys.runResultLog(record.runId),
       record.jobId,
       JSON.stringify(ResultRecordSchema.parse(record)),
-    )) as number;
-    return added === 1;
+    ];
+    let reply: unknown;
+    if (expire) {
+      const pipeline = this.redis.pipeline();
+      RECORD_RESULT.queue(pipeline, ...args);
+      pipeline.pexpire(expire.key, expire.ttlMs);
+      const replies = await pipeline.exec();
+      const failed = replies?.find(([err]) => err);
+      if (!replies || failed?.[0]) {
+        throw failed?.[0] ?? new Error('Redis pipeline was aborted');
+      }
+      reply = replies[0]?.[1];
+    } else {
+      reply = await RECORD_RESULT.run(this.redis, ...args);
+    }
+    const [added, results] = reply as [number, number];
+    return { added: added === 1, results };
   }
 
   /**

@@ -87,6 +87,29 @@ return 'fresh'
 `,
 );
 
+// An attempt's first round trip: RunStore.reopenResult (a completed result ends the attempt; a failed one is
+// removed, so a manual retry records anew), then, unless ARGV[4] is '0' (a late arrival about to be dropped,
+// which needs no checkpoint), `begin`'s transaction, all in one script.
+const OPEN_JOB = new LuaScript(
+  'loadgenOpenJob',
+  2,
+  `
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw then
+  if cjson.decode(raw).status == 'completed' then
+    return {'completed'}
+  end
+  redis.call('HDEL', KEYS[1], ARGV[1])
+end
+if ARGV[4] == '0' then
+  return {'open'}
+end
+redis.call('HSETNX', KEYS[2], 'firstStartedAt', ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return {'open', redis.call('HGETALL', KEYS[2])}
+`,
+);
+
 /**
  * Per-job checkpoints in Redis (`<prefix>:checkpoint:<jobId>`, a hash): each step of a job is saved as it
  * finishes, so a retry, or the worker that picks up a dead worker's job, skips what is done.
@@ -98,6 +121,7 @@ export class CheckpointStore {
   ) {
     SAVE_STEP.define(redis);
     CLAIM_REPORTING.define(redis);
+    OPEN_JOB.define(redis);
   }
 
   key(jobId: string): string {
@@ -114,18 +138,41 @@ export class CheckpointStore {
       .hgetall(key)
       .exec();
     throwOnError(results);
-    const fields = (results?.[2]?.[1] ?? {}) as Record<string, string>;
-    const checkpoint: Checkpoint = {
-      firstStartedAt: Number(fields.firstStartedAt ?? now),
-      reported: fields.reported === '1',
-    };
-    if (fields.chat) {
-      checkpoint.chat = ChatCheckpointSchema.parse(JSON.parse(fields.chat));
+    return toCheckpoint((results?.[2]?.[1] ?? {}) as Record<string, string>, now);
+  }
+
+  /**
+   * An attempt's start in one round trip: `completed` when the job's run already has its completed result
+   * (nothing to do; `RunStore.reopenResult`), else its checkpoint as `begin` reads it (a failed result is
+   * removed first, so the attempt records anew). With `start: false` (a late arrival about to be dropped) no
+   * checkpoint is made and none is returned.
+   */
+  async open(
+    jobId: string,
+    runId: string,
+    options: { start: boolean; now?: number },
+  ): Promise<'completed' | Checkpoint | undefined> {
+    const now = options.now ?? Date.now();
+    const [state, flat] = (await OPEN_JOB.run(
+      this.redis,
+      this.keys.runResults(runId),
+      this.key(jobId),
+      jobId,
+      String(now),
+      String(CHECKPOINT_TTL_MS),
+      options.start ? '1' : '0',
+    )) as [string, string[] | undefined];
+    if (state === 'completed') {
+      return 'completed';
     }
-    if (fields.judge) {
-      checkpoint.judge = JudgeCheckpointSchema.parse(JSON.parse(fields.judge));
+    if (!flat) {
+      return undefined;
     }
-    return checkpoint;
+    const fields: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      fields[flat[i] as string] = flat[i + 1] as string;
+    }
+    return toCheckpoint(fields, now);
   }
 
   /** Saves step 1 and adds the request cost to the run's spend; returns the chat saved first. */
@@ -205,13 +252,29 @@ export class CheckpointStore {
   }
 
   /**
-   * Shortens a job's checkpoint's life once its result record is stored. It is kept, not deleted: an attempt
-   * that lost its lock may still be running the same job, and it must find the steps saved (so its cost is
-   * not added to spend again) and the job reported (so its events are not sent again).
+   * How a job's checkpoint is retired once its result record is stored: its key and a shorter life (ms), sent
+   * with the record (`RunStore.recordResultCounted`) in one round trip. It is kept, not deleted: an attempt
+   * that lost its lock may still be running the same job, and it must find the steps saved (so its cost is not
+   * added to spend again) and the job reported (so its events are not sent again).
    */
-  async retire(jobId: string): Promise<void> {
-    await this.redis.pexpire(this.key(jobId), RECORDED_CHECKPOINT_TTL_MS);
+  retirement(jobId: string): { key: string; ttlMs: number } {
+    return { key: this.key(jobId), ttlMs: RECORDED_CHECKPOINT_TTL_MS };
   }
+}
+
+/** A checkpoint from its hash's fields; `now` stands for a first start not noted yet. */
+function toCheckpoint(fields: Record<string, string>, now: number): Checkpoint {
+  const checkpoint: Checkpoint = {
+    firstStartedAt: Number(fields.firstStartedAt ?? now),
+    reported: fields.reported === '1',
+  };
+  if (fields.chat) {
+    checkpoint.chat = ChatCheckpointSchema.parse(JSON.parse(fields.chat));
+  }
+  if (fields.judge) {
+    checkpoint.judge = JudgeCheckpointSchema.parse(JSON.parse(fields.judge));
+  }
+  return checkpoint;
 }
 
 /** A pipeline or transaction reports errors per command instead of throwing: surface the first one. */

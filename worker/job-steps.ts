@@ -27,9 +27,9 @@ export interface StepDeps {
   chat: (request: ChatRequest, signal?: AbortSignal, requestId?: string) => Promise<ChatResponse>;
   judge: Pick<Judge, 'judge'>;
   reporter: Pick<LaunchDarklyReporter, 'report'>;
-  checkpoints: Pick<CheckpointStore, 'saveChat' | 'saveJudge' | 'retire'>;
+  checkpoints: Pick<CheckpointStore, 'saveChat' | 'saveJudge' | 'retirement'>;
   budget: Pick<BudgetGuard, 'reserve'>;
-  runs: Pick<RunStore, 'recordResult'>;
+  runs: Pick<RunStore, 'recordResultCounted'>;
   /** The hash of the run's re-sent job ids (`resentKey` in `query-processor.ts`). */
   resentKey: (runId: string) => string;
   metrics: ProcessorMetrics;
@@ -48,6 +48,8 @@ export interface StepContext {
   enqueuedAt: number;
   log: Logger;
   signal?: AbortSignal | undefined;
+  /** The run's result count just after this job's record (set by the record step, for the job's summary). */
+  results?: number;
 }
 
 export type StepName = 'chat' | 'judge' | 'report' | 'record';
@@ -142,11 +144,12 @@ const report: JobStep = {
 const record: JobStep = {
   name: 'record',
   runs: 'appends the completed result record to the run (once per job id; the last one marks the run done)',
-  checkpoints: 'the record itself; the checkpoint is then kept for a day only',
+  checkpoints: 'the record itself; the checkpoint is then kept for a day only (both in one round trip)',
   fails: 'a Redis error: retry',
   // The processor skips the whole job when its completed record exists.
   done: () => false,
-  async run({ deps, jobId, data, progress, attempt, enqueuedAt, log }) {
+  async run(context) {
+    const { deps, jobId, data, progress, attempt, enqueuedAt, log } = context;
     const chatDone = requireChat(progress);
     if (chatDone.response.totals.costUsd === null) {
       log.warn(
@@ -154,7 +157,7 @@ const record: JobStep = {
         'request cost unknown: no cost event sent',
       );
     }
-    await deps.runs.recordResult(
+    const { results } = await deps.runs.recordResultCounted(
       buildResultRecord({
         jobId,
         job: data,
@@ -165,8 +168,9 @@ const record: JobStep = {
         chat: chatDone,
         judge: requireJudge(progress),
       }),
+      deps.checkpoints.retirement(jobId),
     );
-    await deps.checkpoints.retire(jobId);
+    context.results = results;
   },
 };
 

@@ -105,11 +105,11 @@ function harness(fakes: Fakes = {}) {
     },
     checkpoints: {
       begin: async () => structuredClone(saved),
+      open: async (_jobId, _runId, { start }) =>
+        fakes.recorded === 'completed' ? 'completed' : start ? structuredClone(saved) : undefined,
       saveChat: async (_jobId, _runId, chat) => (saved.chat ??= chat),
       saveJudge: async (_jobId, _runId, judged) => (saved.judge ??= judged),
-      retire: async () => {
-        calls.push('retire');
-      },
+      retirement: (jobId) => ({ key: `checkpoint:${jobId}`, ttlMs: 1 }),
     },
     budget: {
       reserve: async () => {
@@ -132,18 +132,24 @@ function harness(fakes: Fakes = {}) {
     },
     runs: {
       ensure: async () => false,
-      reopenResult: async () => fakes.recorded ?? 'open',
       recordResult: async (record) => {
         calls.push(`record:${record.status}`);
         records.push(record);
         return true;
+      },
+      recordResultCounted: async (record, expire) => {
+        calls.push(`record:${record.status}`);
+        records.push(record);
+        if (expire) {
+          calls.push('retire');
+        }
+        return { added: true, results: records.length };
       },
       recordUnstarted: async (runId, jobId, reason, jobData) => {
         calls.push('record:unstarted');
         records.push(unstartedRecord(runId, jobId, reason, jobData));
         return true;
       },
-      resultCount: async () => records.length,
       addSpend: async (_runId, usd) => {
         spent.push(usd);
         return usd;

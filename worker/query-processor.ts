@@ -9,7 +9,7 @@ import type { RunStore } from '../shared/runs.js';
 import type { BudgetGuard } from './budget-guard.js';
 import type { Checkpoint, CheckpointStore } from './checkpoint-store.js';
 import type { JobSummary } from './job-output.js';
-import { dropLateArrival } from './arrival-check.js';
+import { dropLateArrival, isLateArrival } from './arrival-check.js';
 import { JOB_STEPS, type StepContext, type StepDeps } from './job-steps.js';
 import { runLabel } from './metrics.js';
 import { buildResultRecord } from './result-record.js';
@@ -20,10 +20,9 @@ export type { ProcessorMetrics, StepDeps } from './job-steps.js';
 
 /** What the processor needs: the steps' dependencies plus logging, output and the queue pause. */
 export interface ProcessorDeps extends StepDeps {
-  checkpoints: StepDeps['checkpoints'] & Pick<CheckpointStore, 'begin'>;
+  checkpoints: StepDeps['checkpoints'] & Pick<CheckpointStore, 'begin' | 'open'>;
   budget: StepDeps['budget'] & Pick<BudgetGuard, 'info' | 'release'>;
-  runs: StepDeps['runs'] &
-    Pick<RunStore, 'ensure' | 'resultCount' | 'reopenResult' | 'recordUnstarted' | 'addSpend'>;
+  runs: StepDeps['runs'] & Pick<RunStore, 'ensure' | 'recordResult' | 'recordUnstarted' | 'addSpend'>;
   logger: Logger;
   output: (summary: JobSummary) => void;
   /** Pauses the whole queue for `ms` (the BullMQ worker's `rateLimit`). */
@@ -71,24 +70,31 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     const attempt = job.attemptsMade + 1;
     annotateSpan({ 'loadgen.run_id': data.runId, 'loadgen.job_id': jobId, 'loadgen.attempt': attempt });
     const log = deps.logger.child({ runId: data.runId, jobId, attempt });
-    if ((await deps.runs.reopenResult(data.runId, jobId)) === 'completed') {
-      log.info('result already recorded; nothing to do');
-      // An attempt that died after recording (before its release) may still hold a reservation.
-      await releaseBudget(deps, data, jobId, undefined, log);
-      return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
-    }
-    if (await dropLateArrival(deps.runs, job, data)) {
-      deps.metrics.jobs.inc({ run: data.runId, outcome: 'failed' });
-      log.warn({ scheduledAt: data.scheduledAt }, 'dropped: started too late after its scheduled arrival');
-      return { jobId, verdict: null, costUsd: null };
-    }
     const finalAttempt = isFinalAttempt(job);
+    const now = Date.now();
+    // Only a first attempt can be dropped (see dropLateArrival); it then needs no checkpoint.
+    const late = job.attemptsMade === 0 && isLateArrival(data, now);
     let checkpoint: Checkpoint | undefined;
     /** What the job cost in all once it completed, and what it was served: the next reservations' estimate. */
     let completed: Parameters<ProcessorDeps['budget']['release']>[3];
+    /** A dropped job never reserved anything: nothing to release. */
+    let dropped = false;
     deps.metrics.active.inc();
     try {
-      checkpoint = await deps.checkpoints.begin(jobId);
+      // One round trip: a completed result ends the attempt (a failed one is removed), else the checkpoint.
+      const opened = await deps.checkpoints.open(jobId, data.runId, { start: !late, now });
+      if (opened === 'completed') {
+        log.info('result already recorded; nothing to do');
+        // An attempt that died after recording (before its release) may still hold a reservation: `finally`.
+        return { jobId, verdict: null, costUsd: null, alreadyRecorded: true };
+      }
+      if (late && (await dropLateArrival(deps.runs, job, data, now))) {
+        dropped = true;
+        deps.metrics.jobs.inc({ run: data.runId, outcome: 'failed' });
+        log.warn({ scheduledAt: data.scheduledAt }, 'dropped: started too late after its scheduled arrival');
+        return { jobId, verdict: null, costUsd: null };
+      }
+      checkpoint = opened ?? (await deps.checkpoints.begin(jobId, now));
       const context: StepContext = {
         deps,
         jobId,
@@ -117,7 +123,7 @@ export function createQueryProcessor(deps: ProcessorDeps) {
         variations: Object.fromEntries(chat.response.agents.map((a) => [a.configKey, a.variationKey])),
       };
       // Best effort: the result is recorded, so a failing summary must not make the job retry or fail.
-      await summarize(deps, data, jobId, {
+      await summarize(deps, data, jobId, context.results ?? 0, {
         status: 'completed',
         latencyMs: chat.latencyMs,
         verdict: judge.verdict,
@@ -149,7 +155,9 @@ export function createQueryProcessor(deps: ProcessorDeps) {
     } finally {
       deps.metrics.active.dec();
       // Whatever ended the attempt (success, failure, retry, pause), its budget reservation ends with it.
-      await releaseBudget(deps, data, jobId, completed, log);
+      if (!dropped) {
+        await releaseBudget(deps, data, jobId, completed, log);
+      }
     }
   };
 }
@@ -272,20 +280,22 @@ async function recordFailure(
       judge: checkpoint?.judge,
       error,
     });
-    await deps.runs.recordResult(record);
-    await summarize(deps, data, jobId, { status: 'failed', error });
+    const { results } = await deps.runs.recordResultCounted(record);
+    await summarize(deps, data, jobId, results, { status: 'failed', error });
   } catch (err) {
     deps.logger.error({ err, jobId }, 'cannot record the failed result');
   }
 }
 
+/** `done`: the run's result count just after this job's record (its record's own round trip counts them). */
 async function summarize(
   deps: ProcessorDeps,
   data: QueryJob,
   jobId: string,
+  done: number,
   fields: Pick<JobSummary, 'status' | 'latencyMs' | 'verdict' | 'costUsd' | 'error'>,
 ): Promise<void> {
-  const [done, info] = await Promise.all([deps.runs.resultCount(data.runId), deps.budget.info(data.runId)]);
+  const info = await deps.budget.info(data.runId);
   deps.output({
     jobId,
     runId: data.runId,
