@@ -49,8 +49,9 @@ export const RunMetaSchema = z.object({
 export type RunMeta = z.infer<typeof RunMetaSchema>;
 
 /**
- * HSETNX the record and log its job id; when the run then has a result per query and is still enqueued, mark
- * it done. Returns whether it was added and the run's result count after it.
+ * HSETNX the record and log its job id; when the run has a size (a run of unknown size has 0 queries) and then
+ * has a result per query and is still enqueued, mark it done. Returns whether it was added and the run's result
+ * count after it.
  */
 const RECORD_RESULT = new LuaScript(
   'loadgenRecordResultCounted',
@@ -61,7 +62,7 @@ local results = redis.call('HLEN', KEYS[2])
 if added == 1 then
   redis.call('RPUSH', KEYS[3], ARGV[1])
   local queries = tonumber(redis.call('HGET', KEYS[1], 'queries') or '')
-  if queries and results >= queries and redis.call('HGET', KEYS[1], 'status') == 'enqueued' then
+  if queries and queries > 0 and results >= queries and redis.call('HGET', KEYS[1], 'status') == 'enqueued' then
     redis.call('HSET', KEYS[1], 'status', 'done')
   end
 end

@@ -54,6 +54,19 @@ describe('RunStore', () => {
     expect((await store.get('b'))?.status).toBe('done');
   });
 
+  it('never marks a run of unknown size (0 queries) done by a count: its records do not finish it', async () => {
+    const prefix = testPrefix();
+    const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });
+    close = () => redis.quit();
+    const store = new RunStore(redis, new RedisKeys(prefix));
+    const open = meta('open');
+    await store.create({ ...open, counts: { ...open.counts, queries: 0 } });
+    await store.recordResult(record('open', 0));
+    expect(await store.recordUnstarted('open', 'open.1', 'removed')).toBe(true);
+    expect(await store.get('open')).toMatchObject({ status: 'enqueued' });
+    expect(await store.resultCount('open')).toBe(2);
+  });
+
   it('records an unstarted job once as failed, so the run finishes; reopens a failed result, keeps a completed one', async () => {
     const prefix = testPrefix();
     const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });
