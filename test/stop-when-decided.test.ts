@@ -70,9 +70,13 @@ describe('loadgen start --stop-when-decided (built CLI, llm-sim)', () => {
       // Every job has a record: it ran (completed, or refused once stopped) or was removed before it started.
       const all = await store.allResults(runId as string);
       expect(all).toHaveLength(planned);
-      // (`removed: run stopped (decided)`, or `removed` when a worker saw BullMQ's removed event first.)
-      const removedRecords = all.filter((r) => r.error?.startsWith('removed')).length;
-      expect(all.some((r) => r.error === 'removed: run stopped (decided)')).toBe(true);
+      // `removed: run stopped (decided)`, or `removed` where a worker saw BullMQ's removed event first (the
+      // follower records a job after removing it; under load the workers may be first for every one).
+      const removedErrors = all.map((r) => r.error).filter((e) => e?.startsWith('removed'));
+      expect(removedErrors.filter((e) => e !== 'removed' && e !== 'removed: run stopped (decided)')).toEqual(
+        [],
+      );
+      const removedRecords = removedErrors.length;
       const records = planned - removedRecords;
       const removed = /; (\d+) waiting jobs removed/.exec(output);
       expect(removed, output).not.toBeNull();
