@@ -280,22 +280,6 @@ return 0`,
   }
 
   /**
-   * Before an attempt: `completed` when the job already has a completed result (nothing left to do); a failed
-   * result is removed (so a manual retry records anew) and the job is `open`.
-   */
-  async reopenResult(runId: string, jobId: string): Promise<'completed' | 'open'> {
-    const raw = await this.redis.hget(this.keys.runResults(runId), jobId);
-    if (!raw) {
-      return 'open';
-    }
-    if ((JSON.parse(raw) as { status?: string }).status === 'completed') {
-      return 'completed';
-    }
-    await this.redis.hdel(this.keys.runResults(runId), jobId);
-    return 'open';
-  }
-
-  /**
    * Records a failed result for a job that will never run (it failed validation, was removed or dropped), so
    * the run still gets one record per job and finishes, and the readout counts it. `data` is what is readable
    * of the job's data (its `seq` and `user`, when they are well formed); without it the seq comes from the job

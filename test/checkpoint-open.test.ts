@@ -38,7 +38,7 @@ describe('an attempt opened and a result recorded in one round trip each', () =>
   let close: (() => Promise<unknown>) | undefined;
   afterEach(async () => close?.());
 
-  it('opens as reopenResult then begin would, and records with the count and the checkpoint retired', async () => {
+  it('opens an attempt (a completed result ends it, a failed one is removed), and records with the count and the checkpoint retired', async () => {
     const prefix = testPrefix();
     const redis = createRedis(testRedisUrl(), { connectionName: `${prefix}:test` });
     close = () => redis.quit();

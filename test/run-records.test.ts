@@ -11,6 +11,7 @@ import { pauseRun, resumeRun } from '../shared/run-control.js';
 import { RunStore } from '../shared/runs.js';
 import { LiveFeed } from '../start/live-stats.js';
 import { loadConfig as loadWorkerConfig, startWorker, type WorkerHandle } from '../worker/index.js';
+import { CheckpointStore } from '../worker/checkpoint-store.js';
 import { RemovedJobs } from '../worker/removed-jobs.js';
 import { basic, PASSWORD, resultRecord, runMeta, USER } from './dashboard-fixtures.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
@@ -232,7 +233,7 @@ describe('jobs that never run still end with a record', () => {
   }, 90_000);
 
   it('live stats read only what is new: in flight, failures by reason, not run, spend, users per arm', async () => {
-    const { prefix, queue, store, add } = setUp('rlive');
+    const { prefix, redis, keys, queue, store, add } = setUp('rlive');
     await store.create(runMeta('live', { budgetUsd: 2 }));
     await add('live', [0]);
     // A job held by a worker until the test lets it go: in flight.
@@ -274,7 +275,7 @@ describe('jobs that never run still end with a record', () => {
     });
     release();
     // A manual retry replaces job 4's failed record: counted once, by its newest record.
-    await store.reopenResult('live', queryJobId('live', 4));
+    await new CheckpointStore(redis, keys).open(queryJobId('live', 4), 'live', { start: true });
     await store.recordResult(resultRecord('live', 4, { userKey: 'c', variations: arm('treatment') }));
     await store.recordUnstarted('live', queryJobId('live', 6), 'removed: run stopped');
     const second = await feed.poll(await state());

@@ -87,8 +87,8 @@ return 'fresh'
 `,
 );
 
-// An attempt's first round trip: RunStore.reopenResult (a completed result ends the attempt; a failed one is
-// removed, so a manual retry records anew), then, unless ARGV[4] is '0' (a late arrival about to be dropped,
+// An attempt's first round trip: the job's result (a completed one ends the attempt; a failed one is removed,
+// so a manual retry records anew), then, unless ARGV[4] is '0' (a late arrival about to be dropped,
 // which needs no checkpoint), `begin`'s transaction, all in one script.
 const OPEN_JOB = new LuaScript(
   'loadgenOpenJob',
@@ -143,7 +143,7 @@ export class CheckpointStore {
 
   /**
    * An attempt's start in one round trip: `completed` when the job's run already has its completed result
-   * (nothing to do; `RunStore.reopenResult`), else its checkpoint as `begin` reads it (a failed result is
+   * (nothing to do), else its checkpoint as `begin` reads it (a failed result is
    * removed first, so the attempt records anew). With `start: false` (a late arrival about to be dropped) no
    * checkpoint is made and none is returned.
    */
