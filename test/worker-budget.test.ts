@@ -63,15 +63,8 @@ describe('a budget that reserves before it spends (workers, llm-sim, agent servi
     Number((await stack!.redis.hget(stack!.keys.runSettled(runId), 'jobs')) ?? 0);
 
   /** Polls until `holds` (bounded). */
-  async function waitFor(holds: () => boolean | Promise<boolean>, what = 'condition'): Promise<void> {
-    const deadline = Date.now() + 30_000;
-    while (!(await holds())) {
-      if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
+  const waitFor = (holds: () => boolean | Promise<boolean>, what = 'condition') =>
+    expect.poll(holds, { timeout: 30_000, interval: 20, message: what }).toBe(true);
 
   /** Polls until the job holds a reservation (its attempt is past the budget check, inside its chat). */
   const waitForReservation = (runId: string, jobId: string) =>

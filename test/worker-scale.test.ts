@@ -97,13 +97,7 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
     await stack.enqueue('resume', 1);
     // The judge is asked only after the chat was checkpointed: once its (hanging) call is in, kill the worker.
     const judging = () => stack!.sim.requests().some((r) => JSON.stringify(r.body).includes('judge_verdict'));
-    const until = Date.now() + 20_000;
-    while (!judging()) {
-      if (Date.now() > until) {
-        throw new Error('the judge was never called');
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await expect.poll(judging, { timeout: 20_000, interval: 20, message: 'the judge was called' }).toBe(true);
     const chatCalls = () =>
       stack!.sim.requests().filter((r) => !JSON.stringify(r.body).includes('judge_verdict')).length;
     const paid = chatCalls();
@@ -133,13 +127,13 @@ describe('worker processes at scale (node dist/cli.js worker x 3)', () => {
     await worker.ready;
     await stack.createRun('term', 4);
     await stack.enqueue('term', 4);
-    const deadline = Date.now() + 15_000;
-    while ((await stack.queue.getActiveCount()) < 4) {
-      if (Date.now() > deadline) {
-        throw new Error('the jobs did not all start');
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await expect
+      .poll(() => stack!.queue.getActiveCount(), {
+        timeout: 15_000,
+        interval: 20,
+        message: 'every job started',
+      })
+      .toBe(4);
     expect(await stack.runs.resultCount('term')).toBe(0);
 
     const exit = await worker.stop('SIGTERM');
