@@ -1,38 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ResultRecord } from '../shared/result-record.js';
 import { createRedis, RedisKeys } from '../shared/redis.js';
-import { RunStore, type RunMeta } from '../shared/runs.js';
+import { RunStore } from '../shared/runs.js';
 import { CheckpointStore } from '../worker/checkpoint-store.js';
+import { resultRecord, runMeta } from './dashboard-fixtures.js';
 import { testPrefix, testRedisUrl } from './helpers/redis.js';
 
-const meta = (runId: string): RunMeta => ({
-  runId,
-  createdAt: Date.now(),
-  seed: 1,
-  mode: 'SIMULATED',
-  options: {},
-  budgetUsd: null,
-  counts: { queries: 3, pii: 0, bySegment: {}, byComplexity: {} },
-  harnessCostUsd: 0,
-});
-
-const completed = (runId: string, seq: number): ResultRecord => ({
-  jobId: `${runId}.${seq}`,
-  runId,
-  seq,
-  status: 'completed',
-  userKey: `u${seq}`,
-  variations: {},
-  served: [],
-  route: [],
-  tokens: { input: 1, output: 1, total: 2 },
-  requestCostUsd: 0,
-  unpricedModels: [],
-  harnessCostUsd: 0,
-  feedback: 'positive',
-  attempts: 1,
-  finishedAt: Date.now(),
-});
+const meta = (runId: string) =>
+  runMeta(runId, { budgetUsd: null, counts: { queries: 3, pii: 0, bySegment: {}, byComplexity: {} } });
 
 describe('an attempt opened and a result recorded in one round trip each', () => {
   let close: (() => Promise<unknown>) | undefined;
@@ -46,7 +20,7 @@ describe('an attempt opened and a result recorded in one round trip each', () =>
     const runs = new RunStore(redis, keys);
     const checkpoints = new CheckpointStore(redis, keys);
     await runs.create(meta('o'));
-    await runs.recordResult(completed('o', 0));
+    await runs.recordResult(resultRecord('o', 0));
     await runs.recordUnstarted('o', 'o.1', 'removed: run stopped');
 
     // A completed result: nothing to do, no checkpoint made.
@@ -87,15 +61,15 @@ describe('an attempt opened and a result recorded in one round trip each', () =>
     expect(await redis.exists(checkpoints.key('o.2'))).toBe(0);
 
     // The record, the run's count and the checkpoint's shorter life together; the last record marks it done.
-    expect(await runs.recordResultCounted(completed('o', 1), checkpoints.retirement('o.1'))).toEqual({
+    expect(await runs.recordResultCounted(resultRecord('o', 1), checkpoints.retirement('o.1'))).toEqual({
       added: true,
       results: 2,
     });
     const ttl = await redis.pttl(checkpoints.key('o.1'));
     expect(ttl).toBeGreaterThan(0);
     expect(ttl).toBeLessThanOrEqual(24 * 3600 * 1000);
-    expect(await runs.recordResultCounted(completed('o', 1))).toEqual({ added: false, results: 2 });
-    expect(await runs.recordResultCounted(completed('o', 2))).toEqual({ added: true, results: 3 });
+    expect(await runs.recordResultCounted(resultRecord('o', 1))).toEqual({ added: false, results: 2 });
+    expect(await runs.recordResultCounted(resultRecord('o', 2))).toEqual({ added: true, results: 3 });
     expect((await runs.get('o'))?.status).toBe('done');
   });
 });
